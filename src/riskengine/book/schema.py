@@ -1,0 +1,272 @@
+"""The book schema, declared once.
+
+Every table of a book (DESIGN.md §2) is declared here as a :class:`Table` of :class:`Column`
+records. Loading, validation, the sample-book generator and the data-format documentation all
+read these declarations; nothing else in the package spells out a column list.
+
+Conventions
+-----------
+* ``required`` columns must be present in the file; optional columns that are absent are added
+  by the loader, filled with ``default`` (``None`` means null: the value then comes from the
+  scenario at compile time, see ``fill_from``).
+* Ranges are checked on non-null values. ``nullable=False`` additionally refuses nulls.
+* Amounts are in the currency named on the row (exposures: the exposure's currency, else its
+  policy's; policies: the policy's currency). Rates are annual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+__all__ = [
+    "Column",
+    "Range",
+    "Table",
+    "TABLES",
+    "REFERENCES",
+    "Reference",
+    "ISO_COUNTRY_ALLOW_LIST",
+    "table",
+]
+
+
+@dataclass(frozen=True)
+class Range:
+    """A closed or open numeric interval a column's values must lie in.
+
+    ``None`` on a side means unbounded. ``text`` is the rule as users read it in messages.
+    """
+
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def text(self, column: str) -> str:
+        parts = []
+        if self.lo is not None:
+            parts.append(f"{_fmt(self.lo)} {'<' if self.lo_open else '≤'} ")
+        parts.append(column)
+        if self.hi is not None:
+            parts.append(f" {'<' if self.hi_open else '≤'} {_fmt(self.hi)}")
+        return "".join(parts)
+
+    def violated(self, col: pl.Expr) -> pl.Expr:
+        """Expression that is true on non-null values outside the range (NaN is outside)."""
+        col = col.cast(pl.Float64)
+        bad = col.is_nan()  # NaN never satisfies a range
+        if self.lo is not None:
+            bad = bad | ((col <= self.lo) if self.lo_open else (col < self.lo))
+        if self.hi is not None:
+            bad = bad | ((col >= self.hi) if self.hi_open else (col > self.hi))
+        return col.is_not_null() & bad
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a book table.
+
+    Parameters
+    ----------
+    name : str
+        Column name in the file.
+    dtype : polars.DataType
+        Type the loader casts to (strictly: a value that does not cast is a type error).
+    required : bool
+        Whether the file must carry the column.
+    description : str
+        What it means, with its unit; used by the docs.
+    default : Any
+        Value for absent columns and for nulls (``None``: stays null, resolved at compile time).
+    nullable : bool
+        Whether null values are allowed in the file.
+    range : Range or None
+        Numeric range of valid values.
+    unique : bool
+        Whether values must be unique within the table.
+    code : str or None
+        ``"country"`` (ISO 3166-1 alpha-2) or ``"currency"`` (ISO 4217) code checks.
+    fill_from : str or None
+        Where a null is resolved from at compile time (documentation only).
+    """
+
+    name: str
+    dtype: Any
+    required: bool
+    description: str
+    default: Any = None
+    nullable: bool = True
+    range: Range | None = None
+    unique: bool = False
+    code: str | None = None
+    fill_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A book table: its file stem, key column and columns."""
+
+    name: str
+    key: str | None
+    description: str
+    columns: tuple[Column, ...]
+    required: bool = True
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def polars_schema(self) -> dict[str, Any]:
+        return {c.name: c.dtype for c in self.columns}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Referential integrity: every non-null ``table.column`` value appears in ``target.target_column``."""
+
+    table: str
+    column: str
+    target: str
+    target_column: str
+    rule: str = field(default="")
+
+
+#: Codes accepted as ISO 3166-1 alpha-2 although the standard has not assigned them.
+#: XK is Kosovo's user-assigned code, used by the EU, the IMF and SWIFT.
+ISO_COUNTRY_ALLOW_LIST: dict[str, str] = {"XK": "Kosovo"}
+
+_P01 = Range(0.0, 1.0)
+
+BUYERS = Table(
+    name="buyers",
+    key="buyer_id",
+    description="One row per insured buyer (the exporter's customer whose non-payment is covered).",
+    columns=(
+        Column("buyer_id", pl.String, True, "Buyer identifier.", nullable=False, unique=True),
+        Column("country", pl.String, True, "Buyer's country, ISO 3166-1 alpha-2.", nullable=False, code="country"),
+        Column("sector", pl.String, True, "Buyer's sector (e.g. a NACE section letter).", nullable=False),
+        Column("rating", pl.String, False, "Rating, mapped to a PD by the scenario's `ratings` table where `pd` is null."),
+        Column(
+            "pd", pl.Float64, False, "Annual probability of default (fraction).",
+            range=Range(0.0, 1.0, lo_open=True, hi_open=True), fill_from="scenario ratings[rating]",
+        ),
+        Column("lgd", pl.Float64, False, "Mean loss given default (fraction of EAD).", range=_P01, fill_from="scenario model.lgd.mean"),
+        Column(
+            "lgd_sd", pl.Float64, False,
+            "Standard deviation of the beta LGD (fraction); 0 means deterministic; needs lgd_sd² < lgd·(1 − lgd).",
+            range=Range(0.0, None), fill_from="scenario model.lgd.sd",
+        ),
+        Column(
+            "asset_correlation", pl.Float64, False, "Asset correlation R² (fraction).",
+            range=Range(0.0, 1.0, hi_open=True), fill_from="scenario model.asset_correlation",
+        ),
+        Column("group_id", pl.String, False, "Buyer group; buyers of one group share one idiosyncratic draw."),
+    ),
+)
+
+EXPOSURES = Table(
+    name="exposures",
+    key="exposure_id",
+    description="One row per credit limit: a policy's cover on a buyer.",
+    columns=(
+        Column("exposure_id", pl.String, True, "Exposure identifier.", nullable=False, unique=True),
+        Column("policy_id", pl.String, True, "Policy that grants the cover.", nullable=False),
+        Column("buyer_id", pl.String, True, "Covered buyer.", nullable=False),
+        Column("limit", pl.Float64, True, "Approved credit limit (amount, exposure currency).", nullable=False, range=Range(0.0, None, lo_open=True)),
+        Column(
+            "utilization", pl.Float64, False, "Expected share of the limit outstanding at default (fraction).",
+            range=_P01, fill_from="scenario model.utilization",
+        ),
+        Column("currency", pl.String, False, "ISO 4217 currency of the limit; null: the policy's.", code="currency", fill_from="policies.currency"),
+        Column("commercial_cover", pl.Boolean, False, "Whether commercial risk (insolvency, protracted default) is covered.", default=True),
+        Column("political_cover", pl.Boolean, False, "Whether political risk (war, transfer, embargo) is covered.", default=True),
+    ),
+)
+
+POLICIES = Table(
+    name="policies",
+    key="policy_id",
+    description="One row per credit insurance policy (one policyholder's annual contract).",
+    columns=(
+        Column("policy_id", pl.String, True, "Policy identifier.", nullable=False, unique=True),
+        Column("currency", pl.String, True, "ISO 4217 currency of the policy's amounts.", nullable=False, code="currency"),
+        Column("policyholder", pl.String, False, "Insured exporter."),
+        Column("indemnity", pl.Float64, False, "Share of a qualifying loss the insurer pays (fraction).", default=0.9, range=_P01),
+        Column("deductible", pl.Float64, False, "Aggregate first loss per policy year (amount).", default=0.0, range=Range(0.0, None)),
+        Column("nql", pl.Float64, False, "Non-qualifying loss: an exposure's loss below it is not paid (amount).", default=0.0, range=Range(0.0, None)),
+        Column("max_liability", pl.Float64, False, "Cap on the policy's claims per year (amount); null: none.", range=Range(0.0, None, lo_open=True)),
+        Column("premium", pl.Float64, False, "Annual premium (amount).", default=0.0, range=Range(0.0, None)),
+        Column("insured_turnover", pl.Float64, False, "Annual insured turnover the premium is charged on (amount).", range=Range(0.0, None)),
+    ),
+)
+
+COUNTRIES = Table(
+    name="countries",
+    key="country",
+    description="One row per country buyers are in.",
+    columns=(
+        Column("country", pl.String, True, "ISO 3166-1 alpha-2 code.", nullable=False, unique=True, code="country"),
+        Column("region", pl.String, True, "Region (shares a regional systematic and political factor).", nullable=False),
+        Column("risk_grade", pl.Int64, False, "OECD-style country risk grade, 0 (lowest risk) to 7.", range=Range(0, 7)),
+        Column(
+            "political_pd", pl.Float64, False, "Annual probability of a political loss event (fraction).",
+            range=Range(0.0, 1.0, hi_open=True), fill_from="scenario political.grade_pd[risk_grade]",
+        ),
+        Column("political_lgd", pl.Float64, False, "Loss given a political event (fraction of EAD).", range=_P01, fill_from="scenario political.lgd"),
+    ),
+)
+
+FX = Table(
+    name="fx",
+    key="currency",
+    description="Exchange rates into the reporting currency.",
+    required=False,
+    columns=(
+        Column("currency", pl.String, True, "ISO 4217 code.", nullable=False, unique=True, code="currency"),
+        Column("rate", pl.Float64, True, "Units of the reporting currency per unit of `currency`.", nullable=False, range=Range(0.0, None, lo_open=True)),
+    ),
+)
+
+FACTOR_LOADINGS = Table(
+    name="factor_loadings",
+    key=None,
+    description="Optional explicit factor model: replaces the structured factors for the whole book.",
+    required=False,
+    columns=(
+        Column("buyer_id", pl.String, True, "Buyer.", nullable=False),
+        Column("factor", pl.String, True, "Factor name (a row/column of the scenario's factor correlation matrix).", nullable=False),
+        Column("loading", pl.Float64, True, "Loading a_i on the factor.", nullable=False, range=Range(-1.0, 1.0)),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (BUYERS, EXPOSURES, POLICIES, COUNTRIES, FX, FACTOR_LOADINGS)}
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("exposures", "buyer_id", "buyers", "buyer_id", "every exposure's buyer is in buyers"),
+    Reference("exposures", "policy_id", "policies", "policy_id", "every exposure's policy is in policies"),
+    Reference("buyers", "country", "countries", "country", "every buyer's country is in countries"),
+    Reference("factor_loadings", "buyer_id", "buyers", "buyer_id", "every loading's buyer is in buyers"),
+)
+
+
+def table(name: str) -> Table:
+    """Return the declared :class:`Table` called ``name``."""
+    return TABLES[name]
