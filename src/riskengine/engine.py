@@ -1,0 +1,391 @@
+"""Blocks, executors and combining (DESIGN.md §5).
+
+A run is a list of blocks of simulation ids. :func:`run_block` simulates one block with the
+kernels (using Numba's threads) and returns a compact :class:`BlockResult`; an executor produces
+block results in any order; :func:`simulate` combines them in simulation order into
+:class:`~riskengine.results.Results`. Because every random draw is keyed by the simulation id,
+the result is bit-identical for any block size, executor or worker count.
+
+The in-process executor runs blocks one after the other, each spread over Numba's threads. The
+Dask executor (:mod:`riskengine.distributed`, imported only when asked for) runs blocks as tasks.
+Runs given an output folder checkpoint every finished block there, so that an interrupted run can
+be resumed (:mod:`riskengine.checkpoint`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+
+from .book.model import Book
+from .compile import CompiledPortfolio, compile_portfolio
+from .kernels.portfolio import KernelPortfolio, to_kernel
+from .kernels.simulate import N_YLT, simulate_block, simulate_detail
+from .scenario.models import Scenario, load_scenario
+
+__all__ = ["BlockResult", "Block", "plan_blocks", "run_block", "simulate", "replay", "ProgressCallback"]
+
+log = logging.getLogger("riskengine")
+
+#: ``progress(done_sims, total_sims)`` — called after each finished block.
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Simulations ``[start, start + size)``, the ``index``-th block of a run."""
+
+    index: int
+    start: int
+    size: int
+
+
+@dataclass
+class BlockResult:
+    """What one block of simulations produced (everything in simulation order).
+
+    Attributes
+    ----------
+    start : int
+        First simulation id.
+    ylt : ndarray, float64[n, 8]
+        Kernel YLT columns (:data:`riskengine.kernels.simulate.YLT_COLUMNS`).
+    ceded : ndarray, float64[n, n_treaties]
+    seg_sim, seg_col, seg_val : ndarray
+        Non-zero segment claims as (simulation id, segment column, gross claim).
+    occ_sim, occ_kind, occ_id, occ_val : ndarray
+        Gross occurrences above the scenario's threshold (kind 0 buyer, 1 country).
+    """
+
+    start: int
+    ylt: np.ndarray
+    ceded: np.ndarray
+    seg_sim: np.ndarray
+    seg_col: np.ndarray
+    seg_val: np.ndarray
+    occ_sim: np.ndarray
+    occ_kind: np.ndarray
+    occ_id: np.ndarray
+    occ_val: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.ylt.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return int(sum(getattr(self, f).nbytes for f in self.__dataclass_fields__ if f != "start"))
+
+
+def plan_blocks(sims: int, block_size: int) -> list[Block]:
+    """Split ``sims`` simulations into consecutive blocks of at most ``block_size``."""
+    return [Block(i, s, min(block_size, sims - s)) for i, s in enumerate(range(0, sims, block_size))]
+
+
+# kernels are compiled per process; the structref of the last portfolio is kept for reuse
+_KERNEL_CACHE: dict[int, Any] = {}
+
+
+def _kernel_of(port: KernelPortfolio) -> Any:
+    key = id(port)
+    hit = _KERNEL_CACHE.get(key)
+    if hit is None or hit[0] is not port:
+        _KERNEL_CACHE.clear()
+        hit = (port, to_kernel(port))
+        _KERNEL_CACHE[key] = hit
+    return hit[1]
+
+
+def _segment_budget_rows(n_seg: int, budget_bytes: int = 256 * 2**20) -> int:
+    return max(1, budget_bytes // max(1, 8 * n_seg))
+
+
+def run_block(port: KernelPortfolio, start: int, size: int, *, segments: bool = True, n_threads: int | None = None) -> BlockResult:
+    """Simulate one block ``[start, start + size)`` in this process.
+
+    Parameters
+    ----------
+    port : KernelPortfolio
+        The compiled portfolio's kernel arrays.
+    start, size : int
+        First simulation id and number of simulations.
+    segments : bool
+        Whether to return segment claims (by country, sector and, when compiled in, policy).
+    n_threads : int, optional
+        Numba threads to use (default: all).
+
+    Returns
+    -------
+    BlockResult
+    """
+    P = _kernel_of(port)
+    n_t = port.t_kind.shape[0]
+    threads = n_threads or numba.get_num_threads()
+    ylt = np.zeros((size, N_YLT))
+    ceded = np.zeros((size, n_t))
+    seg_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    occ_parts: list[tuple[np.ndarray, ...]] = []
+    # the dense segment matrix of a sub-block is bounded in memory; sub-blocks cover the block
+    sub = _segment_budget_rows(port.n_seg) if segments else size
+    cap = 1024
+    prev = numba.get_num_threads()
+    numba.set_num_threads(min(threads, prev) if n_threads else prev)
+    try:
+        for lo in range(0, size, sub):
+            n = min(sub, size - lo)
+            seg = np.zeros((n, port.n_seg)) if segments else np.zeros((1, 0))
+            n_chunks = int(min(n, 2 * numba.get_num_threads()))
+            while True:
+                occ = (
+                    np.zeros((n_chunks, cap), np.int64),
+                    np.zeros((n_chunks, cap), np.int8),
+                    np.zeros((n_chunks, cap), np.int32),
+                    np.zeros((n_chunks, cap)),
+                )
+                count = np.zeros(n_chunks, np.int64)
+                if port.occ_threshold == np.inf:
+                    occ = tuple(np.zeros((n_chunks, 0), a.dtype) for a in occ)
+                simulate_block(
+                    P, start + lo, n_chunks, ylt[lo : lo + n], ceded[lo : lo + n], seg, segments, *occ, count
+                )
+                if count.max(initial=0) <= occ[0].shape[1]:
+                    break
+                cap = int(count.max()) * 2  # not enough room: run again, deterministic
+                if segments:
+                    seg[:] = 0.0
+            if segments:
+                r, c = np.nonzero(seg)
+                seg_parts.append(((r + start + lo).astype(np.int64), c.astype(np.int32), seg[r, c]))
+            if port.occ_threshold < np.inf:
+                for ch in range(n_chunks):
+                    k = int(count[ch])
+                    occ_parts.append(tuple(a[ch, :k] for a in occ))
+    finally:
+        numba.set_num_threads(prev)
+
+    def cat(parts: list, i: int, dtype: Any) -> np.ndarray:
+        return np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype)
+
+    occ_sim = cat(occ_parts, 0, np.int64)
+    order = np.lexsort((cat(occ_parts, 2, np.int32), cat(occ_parts, 1, np.int8), occ_sim)) if len(occ_sim) else np.zeros(0, np.int64)
+    return BlockResult(
+        start=start,
+        ylt=ylt,
+        ceded=ceded,
+        seg_sim=cat(seg_parts, 0, np.int64),
+        seg_col=cat(seg_parts, 1, np.int32),
+        seg_val=cat(seg_parts, 2, np.float64),
+        occ_sim=occ_sim[order],
+        occ_kind=cat(occ_parts, 1, np.int8)[order],
+        occ_id=cat(occ_parts, 2, np.int32)[order],
+        occ_val=cat(occ_parts, 3, np.float64)[order],
+    )
+
+
+def _in_process(port: KernelPortfolio, blocks: list[Block], segments: bool) -> Iterator[tuple[Block, BlockResult]]:
+    for b in blocks:
+        yield b, run_block(port, b.start, b.size, segments=segments)
+
+
+def _resolve(book: Book | str | os.PathLike, scenario: Scenario | str | os.PathLike) -> tuple[Book, Scenario]:
+    from .book import load_book
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if not isinstance(book, Book):
+        book = load_book(Path(book), reporting_currency=scenario.reporting_currency)
+    return book, scenario
+
+
+def simulate(
+    book: Book | str | os.PathLike,
+    scenario: Scenario | str | os.PathLike,
+    client: Any = None,
+    progress: ProgressCallback | None = None,
+    *,
+    sims: int | None = None,
+    seed: int | None = None,
+    block_size: int | None = None,
+    scheduler: str | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+) -> Results:
+    """Simulate a book under a scenario.
+
+    Parameters
+    ----------
+    book : Book or path
+        A loaded book, or a book folder.
+    scenario : Scenario or path
+        A scenario, or a YAML scenario file.
+    client : distributed.Client, optional
+        Run blocks as tasks on this Dask client (see :mod:`riskengine.distributed`).
+    progress : callable, optional
+        ``progress(done_sims, total_sims)`` after each block.
+    sims, seed, block_size : int, optional
+        Override the scenario's simulation settings.
+    scheduler : str, optional
+        ``"local"`` (start a LocalCluster) or a scheduler address; ignored when ``client`` is given.
+    checkpoint : path, optional
+        Folder where finished blocks are saved as they complete (resumable runs).
+    resume : bool
+        Reuse the blocks already saved in ``checkpoint`` by an interrupted run of the same inputs.
+
+    Returns
+    -------
+    Results
+    """
+    from .results import Results
+
+    t0 = time.perf_counter()
+    book, scenario = _resolve(book, scenario)
+    scenario = scenario.with_simulation(sims=sims, seed=seed, block_size=block_size)
+    cp = compile_portfolio(book, scenario)
+    t_compile = time.perf_counter() - t0
+    sim = scenario.simulation
+    blocks = plan_blocks(sim.sims, sim.block_size)
+    segments = bool(scenario.outputs.segments) or scenario.outputs.report
+    meta: dict[str, Any] = {
+        "book_hash": book.content_hash(),
+        "scenario_hash": scenario.content_hash(),
+        "book_path": str(book.path) if book.path else None,
+    }
+    store = None
+    if checkpoint is not None:
+        from .checkpoint import CheckpointStore
+
+        store = CheckpointStore(Path(checkpoint), fingerprint=_fingerprint(meta, scenario), n_blocks=len(blocks))
+        store.open(resume=resume)
+    results: list[BlockResult | None] = [None] * len(blocks)
+    todo = blocks
+    done_sims = 0
+    if store is not None and resume:
+        for b in blocks:
+            r = store.load(b.index)
+            if r is not None:
+                results[b.index] = r
+                done_sims += b.size
+        todo = [b for b in blocks if results[b.index] is None]
+        if done_sims:
+            log.info("resuming: %d of %d blocks already done", len(blocks) - len(todo), len(blocks))
+    if progress:
+        progress(done_sims, sim.sims)
+
+    executor_name = "in-process"
+    workers = numba.get_num_threads()
+    t_sim0 = time.perf_counter()
+    if todo:
+        if client is not None or scheduler is not None or os.environ.get("DASK_SCHEDULER_ADDRESS"):
+            from .distributed import run_blocks_dask
+
+            stream, executor_name, workers = run_blocks_dask(cp.kernel, todo, segments, client=client, scheduler=scheduler)
+        else:
+            stream = _in_process(cp.kernel, todo, segments)
+        for b, r in stream:
+            results[b.index] = r
+            if store is not None:
+                store.save(b.index, r)
+            done_sims += b.size
+            if progress:
+                progress(done_sims, sim.sims)
+    t_sim = time.perf_counter() - t_sim0
+    meta.update(
+        {
+            "executor": executor_name,
+            "workers": workers,
+            "wall_time_s": time.perf_counter() - t0,
+            "compile_time_s": t_compile,
+            "simulate_time_s": t_sim,
+            "blocks": len(blocks),
+        }
+    )
+    res = Results.from_blocks(cp, scenario, [r for r in results if r is not None], meta)
+    if store is not None:
+        res._checkpoint = store
+    return res
+
+
+def _fingerprint(meta: dict[str, Any], scenario: Scenario) -> str:
+    import hashlib
+
+    s = scenario.simulation
+    text = f"{meta['book_hash']}|{meta['scenario_hash']}|{s.sims}|{s.seed}|{s.block_size}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Replay:
+    """One simulated year, replayed on its own (see :func:`replay`)."""
+
+    sim_id: int
+    row: dict[str, float]
+    ceded: dict[str, float]
+    defaults: Any  # polars.DataFrame: buyer_id, country, sector, lgd
+    events: Any  # polars.DataFrame: country, region
+    losses: Any  # polars.DataFrame: exposure_id, buyer_id, policy_id, cause, loss
+    claims: Any  # polars.DataFrame: policy_id, claim
+    buyer_claims: Any  # polars.DataFrame: buyer_id, commercial, political
+
+
+def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
+    """Replay simulation ``sim_id`` alone: its defaults, events, exposure losses and claims.
+
+    The replayed year is bit-identical to that simulation's row in any run of the same inputs.
+    """
+    import polars as pl
+
+    from .kernels.simulate import YLT_COLUMNS
+
+    port = cp.kernel
+    (row, ced, _seg, dl, lgd, ev, ent_e, ent_l, ent_c, pols, claims, buyers, b_comm, b_pol) = simulate_detail(
+        _kernel_of(port), int(sim_id)
+    )
+    k = port
+    exp_buyer = k.exp_buyer[ent_e]
+    return Replay(
+        sim_id=int(sim_id),
+        row={c: float(v) for c, v in zip(YLT_COLUMNS, row, strict=True)},
+        ceded={n: float(v) for n, v in zip(cp.treaty_names, ced, strict=True)},
+        defaults=pl.DataFrame(
+            {
+                "buyer_id": cp.buyer_ids[dl].astype(str),
+                "country": cp.country_codes[k.buyer_country[dl]].astype(str),
+                "sector": cp.sector_codes[k.buyer_sector[dl]].astype(str),
+                "lgd": lgd,
+            },
+            schema={"buyer_id": pl.String, "country": pl.String, "sector": pl.String, "lgd": pl.Float64},
+        ),
+        events=pl.DataFrame(
+            {"country": cp.country_codes[ev].astype(str), "region": cp.region_names[k.country_region[ev]].astype(str)},
+            schema={"country": pl.String, "region": pl.String},
+        ),
+        losses=pl.DataFrame(
+            {
+                "exposure_id": cp.exposure_ids[ent_e].astype(str),
+                "buyer_id": cp.buyer_ids[exp_buyer].astype(str),
+                "policy_id": cp.policy_ids[k.exp_policy[ent_e]].astype(str),
+                "cause": np.where(ent_c == 1, "political", "commercial"),
+                "loss": ent_l,
+            },
+            schema={"exposure_id": pl.String, "buyer_id": pl.String, "policy_id": pl.String, "cause": pl.String, "loss": pl.Float64},
+        ),
+        claims=pl.DataFrame(
+            {"policy_id": cp.policy_ids[pols].astype(str), "claim": claims},
+            schema={"policy_id": pl.String, "claim": pl.Float64},
+        ).sort("policy_id"),
+        buyer_claims=pl.DataFrame(
+            {"buyer_id": cp.buyer_ids[buyers].astype(str), "commercial": b_comm, "political": b_pol},
+            schema={"buyer_id": pl.String, "commercial": pl.Float64, "political": pl.Float64},
+        ).sort("buyer_id"),
+    )
+
+
+from .results import Results  # noqa: E402  (Results needs engine types; import at the end)

@@ -1,0 +1,572 @@
+"""The simulation kernel: one policy year per simulation id, over a block of ids.
+
+``simulate_block`` fills caller-allocated per-simulation outputs for simulations
+``[sim0, sim0 + n)``; ``simulate_detail`` replays one simulation and returns everything that
+happened in it (defaults, LGDs, events, exposure losses, claims). Both run the same per-simulation
+function, :func:`_one_sim`, so a replayed simulation equals its row in a run bit for bit, and since
+every draw is keyed by the simulation id (``rng``), results do not depend on the block size or on
+how blocks are spread over threads or Dask workers.
+
+Per simulation (DESIGN.md §3; docs/model.md):
+
+1. systematic factors Z (keyed normals; explicit model: Z = L ξ), Student-t mixing W;
+2. political events per country (regional factor V_r and country draw η_c);
+3. commercial defaults per cell: conditional PD p = Φ((s·t − aᵀZ)/σ) with s = √(W/ν) (1 for
+   the Gaussian copula) and t the PD's (or, in an event year, the contagion PD's) threshold,
+   then defaulting units found by geometric skips; heterogeneous buyer groups compare one shared
+   ε with each member's conditional threshold;
+4. one beta LGD per defaulted buyer; exposure losses with political precedence;
+5. policy terms (nql, deductible, indemnity, maximum liability) and the pro-rata split of each
+   policy's claim by exposure, buyer and cause;
+6. occurrences (buyer commercial, country political), segments, reinsurance treaties in order.
+
+Kernels import only numpy, numba and math (STYLE.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .rng import (
+    STREAM_CHI2,
+    STREAM_DEFAULT,
+    STREAM_FACTOR,
+    STREAM_GROUP,
+    STREAM_LGD,
+    STREAM_POL_COUNTRY,
+    STREAM_POL_REGION,
+    draw_beta,
+    draw_gamma,
+    draw_normal,
+    draw_state,
+    draw_u64,
+    sim_key,
+    stream_key,
+    u01_open0,
+)
+from .special import norm_cdf
+
+__all__ = ["YLT_COLUMNS", "simulate_block", "simulate_detail", "Scratch", "new_scratch"]
+
+#: Columns of the kernel's per-simulation output matrix, in order.
+YLT_COLUMNS = ("ground_up", "gross", "commercial", "political", "n_defaults", "n_political_events", "max_occurrence", "net")
+N_YLT = len(YLT_COLUMNS)
+
+KIND_QS = 0
+KIND_XL_BUYER = 1
+KIND_XL_GROUP = 2
+KIND_XL_POLITICAL = 3
+KIND_STOP_LOSS = 4
+
+
+@njit(cache=True)
+def new_scratch(P):
+    """Per-thread working arrays (:func:`_reset` returns them to zero after each simulation)."""
+    n_b = P.buyer_key.shape[0]
+    n_e = P.exp_ead.shape[0]
+    n_p = P.pol_ind.shape[0]
+    n_c = P.country_key.shape[0]
+    n_r = P.region_key.shape[0]
+    n_f = P.factor_key.shape[0]
+    return (
+        np.zeros(n_f),  # 0 z: factor values
+        np.zeros(n_f),  # 1 xi: independent draws (explicit model)
+        np.zeros(n_r),  # 2 v: regional political factors
+        np.zeros(n_c, np.uint8),  # 3 ev: event flags
+        np.zeros(n_c, np.int32),  # 4 ev_list
+        np.zeros(n_b, np.int32),  # 5 dl_b: defaulted buyers
+        np.zeros(n_b),  # 6 dl_lgd
+        np.zeros(n_e, np.int32),  # 7 ent_e: exposure of each loss entry
+        np.zeros(n_e),  # 8 ent_l: loss
+        np.zeros(n_e, np.uint8),  # 9 ent_cause: 0 commercial, 1 political
+        np.zeros(n_p),  # 10 qual: qualifying loss per policy
+        np.zeros(n_p),  # 11 ratio: claim / qualifying loss
+        np.zeros(n_p, np.int32),  # 12 p_touch
+        np.zeros(n_b),  # 13 b_comm: buyer commercial claim (gross)
+        np.zeros(n_b),  # 14 b_pol: buyer political claim
+        np.zeros(n_b, np.int32),  # 15 b_touch
+        np.zeros(n_c),  # 16 c_pol: country political claim
+        np.zeros(P.n_occ_units),  # 17 occ_x
+        np.zeros(P.n_occ_units),  # 18 occ_ceded
+        np.zeros(P.n_occ_units, np.int32),  # 19 occ_touch
+        np.zeros(max(n_b, 1), np.uint8),  # 20 b_flag: buyer touched
+        np.zeros(n_b),  # 21 net_c: buyer commercial claim net of treaties so far
+        np.zeros(n_b),  # 22 net_p: buyer political claim net of treaties so far
+    )
+
+
+@njit(cache=True)
+def _cell_c(P, z, scale, ev, cell):
+    m = 0.0
+    for k in range(P.cell_fac_ptr[cell], P.cell_fac_ptr[cell + 1]):
+        m += P.cell_fac_w[k] * z[P.cell_fac_idx[k]]
+    thr = P.cell_thr1[cell] if ev[P.cell_country[cell]] else P.cell_thr0[cell]
+    return (scale * thr - m) * P.cell_inv_sigma[cell]
+
+
+@njit(cache=True)
+def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt):
+    """Simulate year ``s``; write the YLT row, the ceded row and (``use_seg``) the segment row.
+
+    ``keys`` holds the stream keys of the run. The scratch arrays ``S`` are left filled (the
+    caller reads them for replays, then calls :func:`_reset`). Occurrences above
+    ``P.occ_threshold`` are appended to chunk ``ch`` of the ``occ`` buffers from position ``cnt``.
+    Returns ``(n_defaults, n_events, n_entries, n_policies_touched, n_buyers_touched, cnt)``.
+    """
+    z, xi, v, ev, ev_list, dl_b, dl_lgd, ent_e, ent_l, ent_cause = S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[7], S[8], S[9]
+    qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol = S[10], S[11], S[12], S[13], S[14], S[15], S[16]
+    occ_x, occ_ceded, occ_touch, b_flag, net_c, net_p = S[17], S[18], S[19], S[20], S[21], S[22]
+    n_f = P.factor_key.shape[0]
+    n_c = P.country_key.shape[0]
+
+    # 1. systematic factors
+    kf = sim_key(keys[0], s)
+    if P.explicit:
+        for f in range(n_f):
+            xi[f] = draw_normal(draw_state(kf, P.factor_key[f]), 0)
+        for f in range(n_f):
+            acc = 0.0
+            for g in range(f + 1):
+                acc += P.factor_chol[f, g] * xi[g]
+            z[f] = acc
+    else:
+        for f in range(n_f):
+            z[f] = draw_normal(draw_state(kf, P.factor_key[f]), 0)
+    scale = 1.0
+    if P.student_t:
+        w, _ = draw_gamma(0.5 * P.dof, draw_state(sim_key(keys[1], s), 0), 0)
+        scale = math.sqrt(2.0 * w / P.dof)
+
+    # 2. political events
+    n_ev = 0
+    if P.pol_enabled:
+        kr = sim_key(keys[2], s)
+        for r in range(P.region_key.shape[0]):
+            v[r] = draw_normal(draw_state(kr, P.region_key[r]), 0)
+        kc = sim_key(keys[3], s)
+        for c in range(n_c):
+            thr = P.country_polthr[c]
+            if thr == -math.inf:
+                continue
+            eta = draw_normal(draw_state(kc, P.country_key[c]), 0)
+            if P.pol_a * v[P.country_region[c]] + P.pol_b * eta < thr:
+                ev[c] = 1
+                ev_list[n_ev] = c
+                n_ev += 1
+
+    # 3. commercial defaults: cells by geometric skips
+    nd = 0
+    kd = sim_key(keys[4], s)
+    n_cells = P.cell_key.shape[0]
+    for cell in range(n_cells):
+        u0 = P.cell_unit_ptr[cell]
+        n_units = P.cell_unit_ptr[cell + 1] - u0
+        if n_units == 0:
+            continue
+        p = norm_cdf(_cell_c(P, z, scale, ev, cell))
+        if p <= 0.0:
+            continue
+        if p >= 1.0:
+            for u in range(u0, u0 + n_units):
+                for k in range(P.unit_member_ptr[u], P.unit_member_ptr[u + 1]):
+                    dl_b[nd] = P.unit_members[k]
+                    nd += 1
+            continue
+        l1p = math.log1p(-p)
+        st = draw_state(kd, P.cell_key[cell])
+        pos = -1
+        j = 0
+        while True:
+            gap = math.log(u01_open0(draw_u64(st, j))) / l1p
+            j += 1
+            if gap >= n_units - 1 - pos:
+                break
+            pos += 1 + int(gap)
+            u = u0 + pos
+            for k in range(P.unit_member_ptr[u], P.unit_member_ptr[u + 1]):
+                dl_b[nd] = P.unit_members[k]
+                nd += 1
+    # heterogeneous groups: one shared epsilon per group
+    n_hg = P.hg_key.shape[0]
+    if n_hg > 0:
+        kg = sim_key(keys[5], s)
+        for g in range(n_hg):
+            eps = draw_normal(draw_state(kg, P.hg_key[g]), 0)
+            for k in range(P.hg_ptr[g], P.hg_ptr[g + 1]):
+                b = P.hg_members[k]
+                if eps < _cell_c(P, z, scale, ev, P.buyer_cell[b]):
+                    dl_b[nd] = b
+                    nd += 1
+
+    # 4. LGD and exposure losses
+    kl = sim_key(keys[6], s)
+    n_ent = 0
+    ground_up = 0.0
+    for k in range(nd):
+        b = dl_b[k]
+        if P.buyer_lgd_a[b] > 0.0:
+            lgd = draw_beta(P.buyer_lgd_a[b], P.buyer_lgd_b[b], draw_state(kl, P.buyer_key[b]))
+        else:
+            lgd = P.buyer_lgd_mu[b]
+        dl_lgd[k] = lgd
+        cty_ev = ev[P.buyer_country[b]]
+        for e in range(P.buyer_exp_ptr[b], P.buyer_exp_ptr[b + 1]):
+            if P.exp_comm[e] and not (cty_ev and P.exp_pol[e]):
+                loss = P.exp_ead[e] * lgd
+                if loss > 0.0:
+                    ent_e[n_ent] = e
+                    ent_l[n_ent] = loss
+                    ent_cause[n_ent] = 0
+                    n_ent += 1
+                    ground_up += loss
+    for i in range(n_ev):
+        c = ev_list[i]
+        plgd = P.country_plgd[c]
+        for k in range(P.cpe_ptr[c], P.cpe_ptr[c + 1]):
+            e = P.cpe_exp[k]
+            loss = P.exp_ead[e] * plgd
+            if loss > 0.0:
+                ent_e[n_ent] = e
+                ent_l[n_ent] = loss
+                ent_cause[n_ent] = 1
+                n_ent += 1
+                ground_up += loss
+
+    # 5. policy terms
+    n_pt = 0
+    for i in range(n_ent):
+        e = ent_e[i]
+        p = P.exp_policy[e]
+        if ent_l[i] >= P.pol_nql[p]:
+            if qual[p] == 0.0:
+                p_touch[n_pt] = p
+                n_pt += 1
+            qual[p] += ent_l[i]
+    gross = 0.0
+    for i in range(n_pt):
+        p = p_touch[i]
+        qp = qual[p]
+        claim = P.pol_ind[p] * max(qp - P.pol_ded[p], 0.0)
+        if claim > P.pol_maxl[p]:
+            claim = P.pol_maxl[p]
+        ratio[p] = claim / qp
+        gross += claim
+        if use_seg and P.seg_policy:
+            seg_row[n_c + P.n_sectors + p] = claim
+
+    # pro-rata split into buyer and country claims
+    commercial = 0.0
+    political = 0.0
+    n_bt = np.int64(0)
+    for i in range(n_ent):
+        e = ent_e[i]
+        p = P.exp_policy[e]
+        if ent_l[i] < P.pol_nql[p]:
+            continue
+        share = ent_l[i] * ratio[p]
+        if share <= 0.0:
+            continue
+        b = P.exp_buyer[e]
+        if b_flag[b] == 0:
+            b_flag[b] = 1
+            b_touch[n_bt] = b
+            n_bt += 1
+        c = P.buyer_country[b]
+        if ent_cause[i] == 0:
+            b_comm[b] += share
+            commercial += share
+        else:
+            b_pol[b] += share
+            c_pol[c] += share
+            political += share
+        if use_seg:
+            seg_row[c] += share
+            seg_row[n_c + P.buyer_sector[b]] += share
+
+    max_occ = 0.0
+    for i in range(n_bt):
+        if b_comm[b_touch[i]] > max_occ:
+            max_occ = b_comm[b_touch[i]]
+    for i in range(n_ev):
+        if c_pol[ev_list[i]] > max_occ:
+            max_occ = c_pol[ev_list[i]]
+
+    # occurrences above the threshold (gross), for re-pricing layers without re-simulating
+    if P.occ_threshold < math.inf:
+        cnt = _collect_occurrences(P, s, b_comm, b_touch, n_bt, c_pol, ev_list, n_ev, occ, ch, cnt)
+
+    # 6. reinsurance on the year's claims, treaty by treaty, each on what is net of those before
+    total_ceded = 0.0
+    n_t = P.t_kind.shape[0]
+    for t in range(n_t):
+        ceded_row[t] = 0.0
+    if n_t > 0 and n_bt > 0:
+        for i in range(n_bt):
+            b = b_touch[i]
+            net_c[b] = b_comm[b]
+            net_p[b] = b_pol[b]
+        total_ceded = _apply_treaties(P, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row)
+
+    out_row[0] = ground_up
+    out_row[1] = gross
+    out_row[2] = commercial
+    out_row[3] = political
+    out_row[4] = nd
+    out_row[5] = n_ev
+    out_row[6] = max_occ
+    out_row[7] = gross - total_ceded
+    return nd, n_ev, n_ent, n_pt, n_bt, cnt
+
+
+@njit(cache=True)
+def _reset(S, nd, n_ev, n_pt, n_bt):
+    ev, ev_list = S[3], S[4]
+    qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol, b_flag = S[10], S[11], S[12], S[13], S[14], S[15], S[16], S[20]
+    net_c, net_p = S[21], S[22]
+    for i in range(n_ev):
+        c = ev_list[i]
+        ev[c] = 0
+        c_pol[c] = 0.0
+    for i in range(n_pt):
+        p = p_touch[i]
+        qual[p] = 0.0
+        ratio[p] = 0.0
+    for i in range(n_bt):
+        b = b_touch[i]
+        b_comm[b] = 0.0
+        b_pol[b] = 0.0
+        net_c[b] = 0.0
+        net_p[b] = 0.0
+        b_flag[b] = 0
+
+
+@njit(cache=True)
+def _apply_treaties(P, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row):
+    """Apply the programme in order to buyer-level net claims (modified in place).
+
+    Quota share: each in-scope claim cedes share × net. Per-risk XL: occurrences are the in-scope
+    commercial net claims summed by buyer (or group); each cedes min(max(x − retention, 0), limit),
+    the year at most limit × (1 + reinstatements) (pro rata over occurrences when capped), and
+    what an occurrence cedes is taken from its buyers pro rata. Political event XL: the same on
+    political net claims summed by country. Stop loss: on the in-scope net total of the year.
+    Returns the total ceded.
+    """
+    total = 0.0
+    n_t = P.t_kind.shape[0]
+    for t in range(n_t):
+        kind = P.t_kind[t]
+        scope = P.t_scope[t]
+        ceded = 0.0
+        if kind == KIND_QS:
+            sh = P.t_share[t]
+            for i in range(n_bt):
+                b = b_touch[i]
+                if scope[b]:
+                    cc = sh * net_c[b]
+                    cp = sh * net_p[b]
+                    net_c[b] -= cc
+                    net_p[b] -= cp
+                    ceded += cc + cp
+        elif kind == KIND_STOP_LOSS:
+            x = 0.0
+            for i in range(n_bt):
+                b = b_touch[i]
+                if scope[b]:
+                    x += net_c[b] + net_p[b]
+            ceded = min(max(x - P.t_ret[t], 0.0), P.t_lim[t])
+            if ceded > 0.0:
+                f = ceded / x
+                for i in range(n_bt):
+                    b = b_touch[i]
+                    if scope[b]:
+                        net_c[b] -= f * net_c[b]
+                        net_p[b] -= f * net_p[b]
+        else:
+            political = kind == KIND_XL_POLITICAL
+            net = net_p if political else net_c
+            n_u = 0
+            for i in range(n_bt):
+                b = b_touch[i]
+                if not scope[b] or net[b] <= 0.0:
+                    continue
+                if political:
+                    u = P.buyer_country[b]
+                elif kind == KIND_XL_GROUP:
+                    u = P.buyer_occ_group[b]
+                else:
+                    u = b
+                if occ_x[u] == 0.0:
+                    occ_touch[n_u] = u
+                    n_u += 1
+                occ_x[u] += net[b]
+            ret = P.t_ret[t]
+            lim = P.t_lim[t]
+            for i in range(n_u):
+                u = occ_touch[i]
+                c = min(max(occ_x[u] - ret, 0.0), lim)
+                occ_ceded[u] = c
+                ceded += c
+            f = 1.0
+            if ceded > P.t_cap[t]:
+                f = P.t_cap[t] / ceded
+                ceded = P.t_cap[t]
+            for i in range(n_bt):
+                b = b_touch[i]
+                if not scope[b] or net[b] <= 0.0:
+                    continue
+                if political:
+                    u = P.buyer_country[b]
+                elif kind == KIND_XL_GROUP:
+                    u = P.buyer_occ_group[b]
+                else:
+                    u = b
+                if occ_ceded[u] > 0.0:
+                    net[b] -= occ_ceded[u] * f * (net[b] / occ_x[u])
+            # reset occurrence accumulators (net[b]/occ_x[u] used above needs occ_x intact until here)
+            for i in range(n_u):
+                u = occ_touch[i]
+                occ_x[u] = 0.0
+                occ_ceded[u] = 0.0
+        ceded_row[t] = ceded
+        total += ceded
+    return total
+
+
+@njit(cache=True)
+def _stream_keys(seed):
+    keys = np.empty(7, dtype=np.uint64)
+    keys[0] = stream_key(seed, STREAM_FACTOR)
+    keys[1] = stream_key(seed, STREAM_CHI2)
+    keys[2] = stream_key(seed, STREAM_POL_REGION)
+    keys[3] = stream_key(seed, STREAM_POL_COUNTRY)
+    keys[4] = stream_key(seed, STREAM_DEFAULT)
+    keys[5] = stream_key(seed, STREAM_GROUP)
+    keys[6] = stream_key(seed, STREAM_LGD)
+    return keys
+
+
+@njit(cache=True, parallel=True)
+def simulate_block(P, sim0, n_chunks, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, occ_count):
+    """Simulate years ``sim0 .. sim0 + ylt.shape[0] - 1`` into caller-allocated arrays.
+
+    Parameters
+    ----------
+    P : KernelPortfolio
+    sim0 : int
+        First simulation id of the block.
+    n_chunks : int
+        Number of contiguous chunks the block is split into for threads (each chunk has its own
+        scratch arrays).
+    ylt : float64[n, N_YLT]
+        Per-simulation results (columns ``YLT_COLUMNS``; amounts in the reporting currency).
+    ceded : float64[n, n_treaties]
+        Ceded loss per treaty.
+    seg : float64[n, n_seg] (or [n, 0] when ``use_seg`` is false)
+        Gross claims by country, then sector, then policy (when asked).
+    occ_sim, occ_kind, occ_id, occ_val : [n_chunks, cap]
+        Gross occurrences above ``P.occ_threshold`` (kind 0: buyer commercial, 1: country
+        political), per chunk; ``occ_count[chunk]`` counts them (it may exceed ``cap``: the
+        caller then re-runs the block with more room).
+    """
+    n = ylt.shape[0]
+    keys = _stream_keys(P.seed)
+    for ch in prange(n_chunks):
+        lo = (ch * n) // n_chunks
+        hi = ((ch + 1) * n) // n_chunks
+        occ_count[ch] = _run_chunk(
+            P, np.int64(sim0), np.int64(lo), np.int64(hi), keys, ylt, ceded, seg, use_seg,
+            occ_sim, occ_kind, occ_id, occ_val, np.int64(ch),
+        )
+
+
+@njit(cache=True)
+def _run_chunk(P, sim0, lo, hi, keys, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, ch):
+    """Simulate rows ``lo .. hi - 1`` of a block with one set of scratch arrays (one thread)."""
+    S = new_scratch(P)
+    occ = (occ_sim, occ_kind, occ_id, occ_val)
+    cnt = np.int64(0)
+    for i in range(lo, hi):
+        seg_row = seg[i] if use_seg else seg[0]
+        nd, n_ev, _, n_pt, n_bt, cnt = _one_sim(P, sim0 + i, S, keys, ylt[i], ceded[i], seg_row, use_seg, occ, ch, cnt)
+        _reset(S, nd, n_ev, n_pt, n_bt)
+    return cnt
+
+
+@njit(cache=True)
+def _collect_occurrences(P, s, b_comm, b_touch, n_bt, c_pol, ev_list, n_ev, occ, ch, cnt):
+    occ_sim, occ_kind, occ_id, occ_val = occ
+    cap = occ_sim.shape[1]
+    thr = P.occ_threshold
+    for i in range(n_bt):
+        b = b_touch[i]
+        if b_comm[b] > thr:
+            if cnt < cap:
+                occ_sim[ch, cnt] = s
+                occ_kind[ch, cnt] = 0
+                occ_id[ch, cnt] = b
+                occ_val[ch, cnt] = b_comm[b]
+            cnt += 1
+    for i in range(n_ev):
+        c = ev_list[i]
+        if c_pol[c] > thr:
+            if cnt < cap:
+                occ_sim[ch, cnt] = s
+                occ_kind[ch, cnt] = 1
+                occ_id[ch, cnt] = c
+                occ_val[ch, cnt] = c_pol[c]
+            cnt += 1
+    return cnt
+
+
+@njit(cache=True)
+def simulate_detail(P, s):
+    """Replay simulation ``s`` alone and return what happened in it.
+
+    Returns
+    -------
+    tuple
+        ``(ylt_row, ceded_row, seg_row, defaults, lgd, events, ent_exposure, ent_loss,
+        ent_cause, policies, policy_claims, buyers, buyer_commercial, buyer_political)`` where ``defaults``/``lgd`` are the defaulted
+        buyers' codes and LGDs in draw order, ``events`` the countries with a political event,
+        ``ent_*`` the exposure losses (kernel exposure order, cause 0 commercial / 1 political)
+        ``policies``/``policy_claims`` the claimed policies and their claims, and
+        ``buyers``/``buyer_*`` the buyers with a claim and their gross claims by cause.
+    """
+    keys = _stream_keys(P.seed)
+    S = new_scratch(P)
+    row = np.zeros(N_YLT)
+    ced = np.zeros(P.t_kind.shape[0])
+    seg = np.zeros(P.n_seg)
+    occ = (np.zeros((1, 0), np.int64), np.zeros((1, 0), np.int8), np.zeros((1, 0), np.int32), np.zeros((1, 0)))
+    use_seg = P.n_seg >= 0  # a run-time bool, so that _one_sim is compiled once for all callers
+    nd, n_ev, n_ent, n_pt, n_bt, _ = _one_sim(P, np.int64(s), S, keys, row, ced, seg, use_seg, occ, np.int64(0), np.int64(0))
+    qual, ratio, p_touch = S[10], S[11], S[12]
+    pols = p_touch[:n_pt].copy()
+    claims = np.empty(n_pt)
+    for i in range(n_pt):
+        claims[i] = ratio[pols[i]] * qual[pols[i]]
+    buyers = S[15][:n_bt].copy()
+    b_comm = np.empty(n_bt)
+    b_pol = np.empty(n_bt)
+    for i in range(n_bt):
+        b_comm[i] = S[13][buyers[i]]
+        b_pol[i] = S[14][buyers[i]]
+    return (
+        row,
+        ced,
+        seg,
+        S[5][:nd].copy(),
+        S[6][:nd].copy(),
+        S[4][:n_ev].copy(),
+        S[7][:n_ent].copy(),
+        S[8][:n_ent].copy(),
+        S[9][:n_ent].copy(),
+        pols,
+        claims,
+        buyers,
+        b_comm,
+        b_pol,
+    )
