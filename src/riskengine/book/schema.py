@@ -16,7 +16,9 @@ Conventions
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -29,7 +31,15 @@ __all__ = [
     "REFERENCES",
     "Reference",
     "ISO_COUNTRY_ALLOW_LIST",
+    "Rule",
+    "RULES",
+    "CODE_RULES",
     "table",
+    "type_name",
+    "column_rules",
+    "markdown",
+    "splice_markdown",
+    "write_markdown",
 ]
 
 
@@ -55,9 +65,12 @@ class Range:
         return "".join(parts)
 
     def violated(self, col: pl.Expr) -> pl.Expr:
-        """Expression that is true on non-null values outside the range (NaN is outside)."""
+        """Expression that is true on non-null values outside the range.
+
+        NaN and ±inf are outside every range: book values are finite numbers.
+        """
         col = col.cast(pl.Float64)
-        bad = col.is_nan()  # NaN never satisfies a range
+        bad = ~col.is_finite()  # NaN never satisfies a range; an infinite amount is no amount
         if self.lo is not None:
             bad = bad | ((col <= self.lo) if self.lo_open else (col < self.lo))
         if self.hi is not None:
@@ -111,13 +124,24 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """A book table: its file stem, key column and columns."""
+    """A book table: its file stem, key column and columns.
+
+    ``key`` is the table's unique identifier column; a table without one (``factor_loadings``)
+    names the columns that are unique together in ``unique_together``. Messages identify rows by
+    the key, else by the ``unique_together`` values joined with ``/``.
+    """
 
     name: str
     key: str | None
     description: str
     columns: tuple[Column, ...]
     required: bool = True
+    unique_together: tuple[str, ...] = ()
+
+    @property
+    def id_columns(self) -> tuple[str, ...]:
+        """Columns that identify a row in messages."""
+        return (self.key,) if self.key is not None else self.unique_together
 
     @property
     def column_names(self) -> list[str]:
@@ -250,6 +274,7 @@ FACTOR_LOADINGS = Table(
     key=None,
     description="Optional explicit factor model: replaces the structured factors for the whole book.",
     required=False,
+    unique_together=("buyer_id", "factor"),
     columns=(
         Column("buyer_id", pl.String, True, "Buyer.", nullable=False),
         Column("factor", pl.String, True, "Factor name (a row/column of the scenario's factor correlation matrix).", nullable=False),
@@ -270,3 +295,135 @@ REFERENCES: tuple[Reference, ...] = (
 def table(name: str) -> Table:
     """Return the declared :class:`Table` called ``name``."""
     return TABLES[name]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule across columns or tables, declared here and checked by :mod:`riskengine.book.validate`.
+
+    ``text`` is the rule as users read it, both in messages and in the docs.
+    """
+
+    table: str
+    column: str | None
+    text: str
+
+
+#: What a ``code`` check requires, by :attr:`Column.code`.
+CODE_RULES: dict[str, str] = {
+    "country": "ISO 3166-1 alpha-2 country code",
+    "currency": "ISO 4217 currency code",
+}
+
+#: Rules beyond single columns, by name (the validator looks them up by these names).
+RULES: dict[str, Rule] = {
+    "rows": Rule("buyers, exposures, policies, countries", None, "each of these tables has at least one row"),
+    "pd_or_rating": Rule("buyers", "pd", "each buyer has a pd or a rating (at least one is not null)"),
+    "lgd_sd_beta": Rule("buyers", "lgd_sd", "lgd_sd² < lgd·(1 − lgd) where lgd_sd > 0 and lgd is given"),
+    "fx_coverage": Rule(
+        "policies, exposures", "currency",
+        "every currency used has a rate in fx unless it is the reporting currency",
+    ),
+    "reporting_rate": Rule("fx", "rate", "the reporting currency, if listed in fx, has rate 1"),
+}
+
+_TYPE_NAMES: dict[Any, str] = {pl.String: "string", pl.Float64: "float", pl.Int64: "integer", pl.Boolean: "boolean"}
+
+
+def type_name(dtype: Any) -> str:
+    """The name the docs and messages use for a declared dtype (``"float"``, ``"string"``, …)."""
+    return _TYPE_NAMES.get(dtype, str(dtype))
+
+
+def column_rules(col: Column) -> list[str]:
+    """The single-column rules of ``col``, as users read them (for messages and docs)."""
+    rules = []
+    if not col.nullable:
+        rules.append("not null")
+    if col.range is not None:
+        rules.append(col.range.text(col.name))
+    if col.unique:
+        rules.append("unique")
+    if col.code is not None:
+        rules.append(CODE_RULES[col.code])
+    return rules
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_default(col: Column) -> str:
+    if col.default is not None:
+        return f"`{str(col.default).lower() if isinstance(col.default, bool) else col.default}`"
+    if col.fill_from is not None:
+        return f"null → {col.fill_from}"
+    return "—" if col.required else "null"
+
+
+def _md_table(t: Table) -> list[str]:
+    lines = [
+        f"### `{t.name}`",
+        "",
+        t.description,
+        "",
+        f"File: `{t.name}.parquet` or `{t.name}.csv` ({'required' if t.required else 'optional'}). "
+        + (f"Key: `{t.key}`." if t.key else f"Unique together: {', '.join(f'`{c}`' for c in t.unique_together)}."),
+        "",
+        "| column | type | required | default | rules | description |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in t.columns:
+        cells = [
+            f"`{c.name}`", type_name(c.dtype), "yes" if c.required else "no", _md_default(c),
+            "; ".join(column_rules(c)) or "—", c.description,
+        ]
+        lines.append("| " + " | ".join(_md_cell(x) for x in cells) + " |")
+    lines.append("")
+    return lines
+
+
+def markdown() -> str:
+    """Render every table, column and rule of the book schema as Markdown.
+
+    ``docs/data-format.md`` carries exactly this text between its ``BEGIN``/``END`` schema
+    markers (a test checks it); refresh it with :func:`write_markdown`.
+
+    Returns
+    -------
+    str
+        Markdown text, ending with a newline.
+    """
+    lines: list[str] = []
+    for t in TABLES.values():
+        lines += _md_table(t)
+    lines += ["### Rules across columns and tables", ""]
+    lines += [f"- `{r.table}.{r.column}` → `{r.target}.{r.target_column}`: {r.rule}." for r in REFERENCES]
+    lines += [
+        f"- {r.table}" + (f" `{r.column}`" if r.column else "") + f": {r.text}." for r in RULES.values()
+    ]
+    lines.append("")
+    return "\n".join(lines)
+
+
+#: Markers around the generated schema section of ``docs/data-format.md``.
+DOC_BEGIN = "<!-- BEGIN schema: generated by riskengine.book.schema.markdown(); do not edit by hand -->"
+DOC_END = "<!-- END schema -->"
+
+
+def splice_markdown(doc: str) -> str:
+    """Return ``doc`` with the text between :data:`DOC_BEGIN` and :data:`DOC_END` replaced by :func:`markdown`."""
+    head, sep, rest = doc.partition(DOC_BEGIN)
+    _, sep2, tail = rest.partition(DOC_END)
+    if not sep or not sep2:
+        raise ValueError("the document lacks the schema markers")
+    return f"{head}{DOC_BEGIN}\n{markdown()}{DOC_END}{tail}"
+
+
+def write_markdown(path: str | os.PathLike[str]) -> None:
+    """Refresh the generated schema section of the Markdown file at ``path`` in place.
+
+    ``python -c "from riskengine.book.schema import write_markdown; write_markdown('docs/data-format.md')"``
+    """
+    p = Path(path)
+    p.write_text(splice_markdown(p.read_text(encoding="utf-8")), encoding="utf-8")

@@ -1,0 +1,304 @@
+"""Loading a book: files (Parquet or CSV) or in-memory frames → a validated :class:`Book`.
+
+Every table is read lazily with Polars and conformed to :mod:`riskengine.book.schema`: each
+declared column is cast to its declared dtype (a value that does not convert is a *type*
+problem naming the column and the rows, never a crash), optional columns that are absent are
+added with their constant default or null, nulls in columns with a constant default are filled,
+and unknown extra columns are kept after the declared ones. Then every rule of
+:mod:`riskengine.book.validate` is checked and all problems are raised together in one
+:class:`~riskengine.errors.BookError`.
+
+CSV files are read with every column as text and converted here, so that a bad value is reported
+with its row rather than aborting the read. An empty CSV field is null. Numbers may carry
+surrounding spaces; integers may be written ``3`` or ``3.0``; booleans are ``true``/``false``,
+``1``/``0``, ``yes``/``no`` or ``t``/``f`` in any case.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from polars.datatypes import DataType
+
+from ..errors import BookError, Problem
+from .model import Book
+from .schema import TABLES, Column, Table
+from .validate import N_EXAMPLES, LoadedTable, find_problems, row_ids
+
+__all__ = ["FORMATS", "load_book", "from_frames", "conform"]
+
+#: File formats a table may come in, by file extension.
+FORMATS: tuple[str, ...] = ("parquet", "csv")
+
+_TRUE = ["true", "t", "yes", "y", "1"]
+_FALSE = ["false", "f", "no", "n", "0"]
+_N_VALUES = 3
+
+#: Errors that mean a file cannot be read (Polars panics on some corrupt inputs).
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    pl.exceptions.PolarsError,
+    pl.exceptions.PanicException,
+    OSError,
+    UnicodeError,
+)
+
+_TYPE_TEXT = {pl.String: "text", pl.Float64: "a number", pl.Int64: "an integer", pl.Boolean: "true or false"}
+
+
+def _is_text(dtype: DataType) -> bool:
+    return dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)
+
+
+def _caster(name: str, src: DataType, dst: Any) -> tuple[pl.Expr, pl.Expr | None]:
+    """Expressions converting column ``name`` from ``src`` to ``dst``.
+
+    Returns
+    -------
+    cast : polars.Expr
+        The converted column (null where the value does not convert).
+    bad : polars.Expr or None
+        True on rows whose non-null value does not convert; ``None`` when none can fail.
+    """
+    x = pl.col(name)
+    if src == dst or src == pl.Null:
+        return x.cast(dst), None
+    refuse = pl.when(x.is_null()).then(pl.lit(None, dtype=dst)), x.is_not_null()
+    if dst == pl.String:
+        return (x.cast(pl.String), None) if _is_text(src) or src.is_integer() else refuse
+    if dst == pl.Boolean:
+        if src.is_integer():
+            return pl.when(x == 1).then(True).when(x == 0).then(False), x.is_not_null() & ~x.is_in([0, 1])
+        if _is_text(src):
+            s = x.cast(pl.String).str.strip_chars().str.to_lowercase()
+            yes, no = s.is_in(_TRUE), s.is_in(_FALSE)
+            return pl.when(yes).then(True).when(no).then(False), x.is_not_null() & ~(yes | no)
+        return refuse
+    if _is_text(src):
+        f = x.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+    elif src.is_numeric():
+        f = x.cast(pl.Float64, strict=False)
+    else:
+        return refuse
+    if dst == pl.Float64:
+        return f, (x.is_not_null() & f.is_null()) if not src.is_numeric() else None
+    if dst == pl.Int64:
+        ok = f.is_finite() & (f == f.round(0)) & (f.abs() < 2.0**63)
+        return pl.when(ok).then(f.cast(pl.Int64, strict=False)), x.is_not_null() & ~ok.fill_null(False)
+    raise TypeError(f"no conversion to {dst}")  # pragma: no cover - schema uses only the above
+
+
+def _fill(expr: pl.Expr, col: Column) -> pl.Expr:
+    return expr if col.default is None else expr.fill_null(pl.lit(col.default, dtype=col.dtype))
+
+
+def _plan(lf: pl.LazyFrame, table: Table) -> tuple[pl.LazyFrame, frozenset[str], list[str]]:
+    """The conforming query: declared columns cast and filled, flags of bad values, extras kept."""
+    src = lf.collect_schema()
+    read: list[pl.Expr] = []
+    added: list[pl.Expr] = []  # absent columns: constants, broadcast to the table's height
+    flags: list[str] = []
+    missing = []
+    for col in table.columns:
+        if col.name not in src:
+            if col.required:
+                missing.append(col.name)
+            added.append(pl.lit(col.default, dtype=col.dtype).alias(col.name))
+            continue
+        cast, bad = _caster(col.name, src[col.name], col.dtype)
+        read.append(_fill(cast, col).alias(col.name))
+        if bad is not None:
+            flags.append(f"__bad__{col.name}")
+            read.append(bad.fill_null(False).alias(flags[-1]))
+    extras = [c for c in src.names() if c not in table.column_names and not c.startswith("__bad__")]
+    order = table.column_names + extras + flags
+    plan = lf.select(read + [pl.col(c) for c in extras]).with_columns(added).select(order)
+    return plan, frozenset(missing), [f.removeprefix("__bad__") for f in flags]
+
+
+def _type_problems(lf: pl.LazyFrame, loaded: LoadedTable, src: pl.Schema) -> list[Problem]:
+    """One problem per column with values that did not convert (second read, on the error path only)."""
+    problems = []
+    for name, mask in loaded.type_bad.items():
+        col = loaded.table.column(name)
+        ids = loaded.frame.select(row_ids(loaded).alias("x")).get_column("x").filter(mask)
+        if src[name].is_nested():  # no text form: the message names the type instead
+            values = [None]
+        else:
+            raw = lf.select(pl.col(name).cast(pl.String, strict=False).alias("v")).collect().get_column("v")
+            values = raw.filter(mask).unique(maintain_order=True).head(_N_VALUES + 1).to_list()
+        shown = ", ".join(repr(v) if v is not None else f"<{src[name]}>" for v in values[:_N_VALUES])
+        more = ", …" if len(values) > _N_VALUES else ""
+        rule = f"type: must be {_TYPE_TEXT.get(col.dtype, str(col.dtype))} (found: {shown}{more})"
+        problems.append(Problem(loaded.file, name, rule, int(mask.sum()), tuple(ids.head(N_EXAMPLES))))
+    return problems
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "…"
+
+
+def conform(lf: pl.LazyFrame, table: Table, file: str) -> tuple[LoadedTable | None, list[Problem]]:
+    """Read ``lf`` conformed to ``table``'s declaration.
+
+    Parameters
+    ----------
+    lf : polars.LazyFrame
+        The table as scanned (or an in-memory frame made lazy).
+    table : Table
+        Its schema declaration.
+    file : str
+        Name used in messages.
+
+    Returns
+    -------
+    loaded : LoadedTable or None
+        ``None`` when the input cannot be read at all.
+    problems : list of Problem
+        Unreadable input, or values that do not convert to their column's type.
+    """
+    try:
+        src = lf.collect_schema()
+        plan, missing, flags = _plan(lf, table)
+        df = plan.collect()
+    except _READ_ERRORS as exc:
+        return None, [Problem(file, None, f"unreadable: {_reason(exc)}")]
+    type_bad = {}
+    for name in flags:
+        mask = df.get_column(f"__bad__{name}")
+        if mask.any():
+            type_bad[name] = mask
+    df = df.drop([f"__bad__{n}" for n in flags])
+    loaded = LoadedTable(table, file, df, missing, type_bad)
+    if not type_bad:
+        return loaded, []
+    try:
+        return loaded, _type_problems(lf, loaded, src)
+    except _READ_ERRORS as exc:  # pragma: no cover - the file was readable a moment ago
+        return loaded, [Problem(file, None, f"unreadable: {_reason(exc)}")]
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    if path.suffix == ".parquet":
+        return pl.scan_parquet(path)
+    return pl.scan_csv(path, infer_schema=False, encoding="utf8")
+
+
+def _find(folder: Path, table: Table) -> tuple[Path | None, Problem | None]:
+    """The file holding ``table`` in ``folder``, or the problem with finding it."""
+    found = [folder / f"{table.name}.{ext}" for ext in FORMATS if (folder / f"{table.name}.{ext}").exists()]
+    if len(found) > 1:
+        names = " and ".join(p.name for p in found)
+        return None, Problem(table.name, None, f"both {names} exist: keep one")
+    if not found:
+        if table.required:
+            expected = " or ".join(f"{table.name}.{ext}" for ext in FORMATS)
+            return None, Problem(table.name, None, f"missing table: expected {expected}")
+        return None, None
+    return found[0], None
+
+
+def _finish(
+    loaded: dict[str, LoadedTable], problems: list[Problem], reporting_currency: str,
+    source: str | None, path: Path | None,
+) -> Book:
+    problems = problems + find_problems(loaded, reporting_currency=reporting_currency)
+    if problems:
+        raise BookError(problems, source=source)
+    frames = {name: t.frame for name, t in loaded.items()}
+    return Book(**frames, path=path, files={name: t.file for name, t in loaded.items()})
+
+
+def load_book(path: str | os.PathLike[str], *, reporting_currency: str = "EUR") -> Book:
+    """Load and validate the book in folder ``path``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Folder holding ``buyers``, ``exposures``, ``policies``, ``countries`` and optionally
+        ``fx`` and ``factor_loadings``, each as ``<table>.parquet`` or ``<table>.csv``.
+    reporting_currency : str
+        ISO 4217 code results are reported in; every other currency used needs an fx rate
+        (units of the reporting currency per unit).
+
+    Returns
+    -------
+    Book
+        Every table with every declared column at its declared dtype, defaults filled.
+
+    Raises
+    ------
+    BookError
+        Listing every problem found (unreadable or missing files, missing columns, type errors,
+        broken rules), each naming the file, the column, the rule and the first offending ids.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise BookError([Problem(str(folder), None, f"the book folder {what}")], source=str(folder))
+    problems: list[Problem] = []
+    loaded: dict[str, LoadedTable] = {}
+    for table in TABLES.values():
+        file, problem = _find(folder, table)
+        if problem is not None:
+            problems.append(problem)
+        if file is None:
+            continue
+        t, found = conform(_scan(file), table, file.name)
+        problems += found
+        if t is not None:
+            loaded[table.name] = t
+    return _finish(loaded, problems, reporting_currency, str(folder), folder)
+
+
+def from_frames(
+    buyers: pl.DataFrame | pl.LazyFrame,
+    exposures: pl.DataFrame | pl.LazyFrame,
+    policies: pl.DataFrame | pl.LazyFrame,
+    countries: pl.DataFrame | pl.LazyFrame,
+    fx: pl.DataFrame | pl.LazyFrame | None = None,
+    factor_loadings: pl.DataFrame | pl.LazyFrame | None = None,
+    *,
+    reporting_currency: str = "EUR",
+) -> Book:
+    """Build a validated :class:`Book` from in-memory Polars frames.
+
+    Applies exactly the casting, defaults and rules of :func:`load_book`; messages name the
+    tables (``buyers``, …) instead of files.
+
+    Parameters
+    ----------
+    buyers, exposures, policies, countries : polars.DataFrame or polars.LazyFrame
+        The required tables.
+    fx, factor_loadings : polars.DataFrame or polars.LazyFrame, optional
+        The optional tables.
+    reporting_currency : str
+        ISO 4217 code results are reported in.
+
+    Returns
+    -------
+    Book
+
+    Raises
+    ------
+    BookError
+        Listing every problem found.
+    """
+    given = {
+        "buyers": buyers, "exposures": exposures, "policies": policies, "countries": countries,
+        "fx": fx, "factor_loadings": factor_loadings,
+    }
+    problems: list[Problem] = []
+    loaded: dict[str, LoadedTable] = {}
+    for name, frame in given.items():
+        if frame is None:
+            continue
+        t, found = conform(frame.lazy(), TABLES[name], name)
+        problems += found
+        if t is not None:
+            loaded[name] = t
+    return _finish(loaded, problems, reporting_currency, "in-memory book", None)

@@ -1,0 +1,259 @@
+"""The sample-book generator: determinism, writing, the country table, and realism statistics.
+
+The realism statistics are computed here from the generated tables (not read from the generator)
+on a 200,000-buyer book with a fixed seed, against the bands the generator's documentation states.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pycountry
+import pytest
+
+from riskengine.book import Book, generate_book, load_book
+from riskengine.book.generate import MARKER, premium_rate_band, sample_countries
+from riskengine.book.summary import exposures_in
+from riskengine.errors import OutputError
+from riskengine.scenario.models import DEFAULT_GRADE_PD, DEFAULT_RATINGS
+
+# --------------------------------------------------------------------------------------------
+# Determinism and writing
+# --------------------------------------------------------------------------------------------
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_same_seed_same_files_different_seed_different(tmp_path: Path, fmt: str) -> None:
+    a = _contents(generate_book(2_000, seed=3, out=tmp_path / "a", fmt=fmt).path)
+    b = _contents(generate_book(2_000, seed=3, out=tmp_path / "b", fmt=fmt).path)
+    c = _contents(generate_book(2_000, seed=4, out=tmp_path / "c", fmt=fmt).path)
+    assert a == b
+    assert set(a) == {f"{t}.{fmt}" for t in ("buyers", "exposures", "policies", "countries", "fx")} | {MARKER}
+    assert all(a[name] != c[name] for name in (f"buyers.{fmt}", f"exposures.{fmt}", f"policies.{fmt}"))
+
+
+def test_written_book_validates_and_equals_the_returned_one(sample_book_dir: Path) -> None:
+    book = load_book(sample_book_dir)
+    again = generate_book(20_000, seed=11)
+    for name, df in again.tables().items():
+        assert book.tables()[name].equals(df), name
+    marker = json.loads((sample_book_dir / MARKER).read_text())
+    assert marker["n_buyers"] == 20_000 and marker["seed"] == 11
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 50])
+def test_small_books_are_valid(tmp_path: Path, n: int) -> None:
+    generate_book(n, seed=n, out=tmp_path / "b")
+    book = load_book(tmp_path / "b")
+    assert book.buyers.height == n
+    assert book.exposures.height >= n
+
+
+def test_overwrites_a_generated_book_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "book"
+    generate_book(500, seed=1, out=out)
+    first = _contents(out)
+    generate_book(800, seed=2, out=out)
+    assert load_book(out).buyers.height == 800
+    assert _contents(out) != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book"]  # no temporary folders left
+
+
+def test_writes_into_an_empty_folder_and_creates_parents(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    generate_book(100, out=tmp_path / "empty")
+    generate_book(100, out=tmp_path / "new" / "nested")
+    assert load_book(tmp_path / "empty").buyers.height == load_book(tmp_path / "new" / "nested").buyers.height == 100
+
+
+def test_refuses_to_overwrite_other_folders_and_files(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="not a generated sample book"):
+        generate_book(10, out=mine)
+    assert _contents(mine) == {"notes.txt": b"keep me"}
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        generate_book(10, out=tmp_path / "file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mine"]
+
+
+@pytest.mark.parametrize(("n", "fmt"), [(0, "parquet"), (10, "xlsx")])
+def test_bad_arguments(n: int, fmt: str) -> None:
+    with pytest.raises(ValueError):
+        generate_book(n, fmt=fmt)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# The package's country table
+# --------------------------------------------------------------------------------------------
+
+
+def test_country_table() -> None:
+    c = sample_countries()
+    assert c.height >= 180
+    assert c.get_column("country").is_unique().all()
+    codes = set(c.get_column("country"))
+    assert codes - {x.alpha_2 for x in pycountry.countries} == {"XK"}
+    assert all(pycountry.currencies.get(alpha_3=x) for x in c.get_column("currency"))
+    assert c.get_column("risk_grade").is_between(0, 7).all()
+    assert 8 <= c.get_column("region").n_unique() <= 10
+    assert c.get_column("trade_weight").sum() == pytest.approx(1.0, abs=1e-4)
+    assert (c.get_column("trade_weight") > 0).all()
+    grade = dict(zip(c.get_column("country"), c.get_column("risk_grade"), strict=True))
+    # high-income OECD members are treated as grade 0; a few well-known classified countries
+    assert all(grade[x] == 0 for x in ("DE", "US", "FR", "GB", "JP", "CH", "NL", "SE", "AU", "KR"))
+    assert grade["CN"] == 2 and grade["IN"] == 3 and grade["RU"] == 7 and grade["AR"] == 7
+    weight = dict(zip(c.get_column("country"), c.get_column("trade_weight"), strict=True))
+    top = sorted(weight, key=weight.__getitem__, reverse=True)[:12]
+    assert {"DE", "US", "FR", "CN"} <= set(top)
+
+
+# --------------------------------------------------------------------------------------------
+# Realism of a 200,000-buyer book
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stats(sample_book_200k: Book) -> dict[str, object]:
+    """Per-buyer and per-policy figures computed from the tables (limits in EUR)."""
+    book = sample_book_200k
+    exp = exposures_in(book, "EUR").join(book.buyers.select("buyer_id", "country"), on="buyer_id").join(
+        book.countries.select("country", "risk_grade"), on="country"
+    )
+    per_buyer = exp.group_by("buyer_id").agg(limit=pl.col("limit_reporting").sum(), policies=pl.col("policy_id").n_unique())
+    per_policy = exp.group_by("policy_id").agg(
+        buyers=pl.col("buyer_id").n_unique(),
+        grade=(pl.col("limit_reporting") * pl.col("risk_grade")).sum() / pl.col("limit_reporting").sum(),
+    ).join(book.policies, on="policy_id")
+    return {"exp": exp, "per_buyer": per_buyer.sort("limit", descending=True), "per_policy": per_policy}
+
+
+def test_countries_spread(sample_book_200k: Book) -> None:
+    assert sample_book_200k.buyers.get_column("country").n_unique() >= 150
+    assert set(sample_book_200k.countries.get_column("country")) == set(sample_book_200k.buyers.get_column("country"))
+
+
+def test_rating_mix_is_mostly_bb_and_b(sample_book_200k: Book) -> None:
+    share = dict(sample_book_200k.buyers.get_column("rating").value_counts(normalize=True).iter_rows())
+    assert set(share) == set(DEFAULT_RATINGS)
+    assert share["BB"] + share["B"] > 0.6
+    assert share["AAA"] + share["AA"] < 0.05
+    assert 0.01 < share["CCC"] < 0.08
+
+
+def test_rating_worsens_with_country_risk(sample_book_200k: Book) -> None:
+    b = sample_book_200k.buyers.join(sample_book_200k.countries.select("country", "risk_grade"), on="country")
+    ccc = b.group_by(pl.col("risk_grade") >= 5).agg((pl.col("rating") == "CCC").mean()).sort("risk_grade")
+    safe, risky = ccc.get_column("rating").to_list()
+    assert risky > 1.5 * safe
+
+
+def test_pd_is_exactly_the_rating_pd_and_scenario_fields_are_null(sample_book_200k: Book) -> None:
+    b = sample_book_200k.buyers
+    expected = b.get_column("rating").replace_strict(DEFAULT_RATINGS, return_dtype=pl.Float64)
+    assert (b.get_column("pd") == expected).all()
+    assert b.get_column("pd").n_unique() == 7
+    assert all(b.get_column(c).null_count() == b.height for c in ("lgd", "lgd_sd", "asset_correlation"))
+
+
+def test_sectors_are_nace_with_manufacturing_and_trade_leading(sample_book_200k: Book) -> None:
+    share = sample_book_200k.buyers.get_column("sector").value_counts(normalize=True, sort=True)
+    assert set(share.get_column("sector")) <= set("ABCDEFGHIJKLMNOPQRSTU")
+    assert set(share.get_column("sector").head(2)) == {"C", "G"}
+    assert share.get_column("proportion").head(2).sum() > 0.5
+
+
+def test_groups(sample_book_200k: Book) -> None:
+    b = sample_book_200k.buyers
+    assert 0.04 < b.get_column("group_id").is_not_null().mean() < 0.06
+    g = b.filter(pl.col("group_id").is_not_null()).group_by("group_id").agg(
+        size=pl.len(), main=pl.col("country").mode().first(), country=pl.col("country"),
+    )
+    assert g.get_column("size").is_between(2, 6).all()
+    members_in_main = g.explode("country").select((pl.col("country") == pl.col("main")).mean()).item()
+    assert members_in_main > 0.85
+
+
+def test_limits_are_heavy_tailed(stats: dict[str, pl.DataFrame]) -> None:
+    limit = stats["per_buyer"].get_column("limit").to_numpy()
+    top = limit[: len(limit) // 100].sum() / limit.sum()
+    assert 0.25 <= top <= 0.40
+    assert 50_000 <= np.median(limit) <= 100_000
+
+
+def test_exposures_per_buyer_and_large_buyers_under_several_policies(
+    sample_book_200k: Book, stats: dict[str, pl.DataFrame]
+) -> None:
+    assert 1.2 <= sample_book_200k.exposures.height / sample_book_200k.buyers.height <= 1.4
+    policies = stats["per_buyer"].get_column("policies")
+    top = policies.head(policies.len() // 100)
+    assert top.mean() >= 2.0 and top.max() >= 6
+    assert policies.tail(policies.len() // 2).mean() < 1.3
+
+
+def test_policy_sizes_are_heavy_tailed(stats: dict[str, pl.DataFrame]) -> None:
+    buyers = stats["per_policy"].get_column("buyers")
+    assert 10 <= buyers.median() <= 50
+    assert buyers.max() >= 1_000
+
+
+def test_premium_rates_within_the_stated_bands(stats: dict[str, pl.DataFrame]) -> None:
+    p = stats["per_policy"]
+    rate = (p.get_column("premium") / p.get_column("insured_turnover")).to_numpy()
+    lo, hi = premium_rate_band(p.get_column("grade").to_numpy())
+    assert np.all(rate >= lo * (1 - 1e-4)) and np.all(rate <= hi * (1 + 1e-4))
+    developed = p.get_column("grade").to_numpy() == 0
+    assert developed.sum() > 100
+    assert rate[developed].min() >= 0.001 * (1 - 1e-4) and rate[developed].max() <= 0.005 * (1 + 1e-4)
+    assert rate.min() >= 0.001 * (1 - 1e-4) and rate.max() <= 0.012 * (1 + 1e-4)
+
+
+def test_policy_terms(sample_book_200k: Book, stats: dict[str, pl.DataFrame]) -> None:
+    p = sample_book_200k.policies
+    assert p.get_column("policy_id").str.contains(r"^P\d{6}$").all()
+    assert p.get_column("policyholder").n_unique() == p.height
+    assert set(p.get_column("indemnity").unique()) == {0.85, 0.9, 0.95}
+    assert p.get_column("currency").value_counts(normalize=True).filter(pl.col("currency") == "EUR").item(0, 1) > 0.5
+    ratio = (p.get_column("max_liability") / p.get_column("premium")).to_numpy()
+    assert ratio.min() >= 30 - 1e-3 and ratio.max() <= 50 + 1e-3
+    limits = stats["exp"].group_by("policy_id").agg(pl.col("limit_reporting").sum())
+    turnover = _turnover_eur(sample_book_200k).join(limits, on="policy_id")
+    assert (turnover.get_column("turnover_eur") > turnover.get_column("limit_reporting")).mean() > 0.9
+
+
+def _turnover_eur(book: Book) -> pl.DataFrame:
+    assert book.fx is not None
+    return book.policies.join(book.fx, on="currency").select(
+        "policy_id", turnover_eur=pl.col("insured_turnover") * pl.col("rate")
+    )
+
+
+def test_exposure_terms(sample_book_200k: Book) -> None:
+    e = sample_book_200k.exposures
+    assert e.get_column("utilization").is_between(0.3, 1.0).all()
+    assert 0.05 < e.get_column("currency").is_not_null().mean() < 0.25
+    assert e.get_column("commercial_cover").mean() > 0.98
+    assert 0.01 < 1 - e.get_column("political_cover").mean() < 0.08
+
+
+def test_countries_and_fx_tables(sample_book_200k: Book) -> None:
+    c = sample_book_200k.countries
+    expected = pl.Series([DEFAULT_GRADE_PD[g] for g in c.get_column("risk_grade")])
+    assert (c.get_column("political_pd") == expected).all()
+    assert c.get_column("political_lgd").null_count() == c.height
+    fx = sample_book_200k.fx
+    assert fx is not None
+    used = set(sample_book_200k.policies.get_column("currency")) | set(
+        sample_book_200k.exposures.get_column("currency").drop_nulls()
+    )
+    assert set(fx.get_column("currency")) == used | {"EUR"}
+    assert fx.filter(pl.col("currency") == "EUR").get_column("rate").to_list() == [1.0]
