@@ -32,13 +32,13 @@ from .book.model import Book
 from .errors import BookError, Problem, ScenarioError
 from .kernels.portfolio import KernelPortfolio
 from .kernels.rng import fmix64_np, hash_strings
-from .scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss
+from .scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss, Treaty
 
-__all__ = ["CompiledPortfolio", "KernelPortfolio", "compile_portfolio", "PD_CAP", "TREATY_KINDS"]
+__all__ = ["CompiledPortfolio", "KernelPortfolio", "compile_portfolio", "treaty_kind", "treaty_params", "PD_CAP", "TREATY_KINDS"]
 
 log = logging.getLogger("riskengine")
 
-#: Contagion multiplies PDs in event years, capped below 1 at this value.
+#: Contagion multiplies PDs in event years, capped below 1 at this value (never below the PD).
 PD_CAP = 0.999999
 
 #: Treaty kinds as the kernels know them.
@@ -144,6 +144,35 @@ def _float_bits(x: np.ndarray) -> np.ndarray:
 
 def _thresholds(p: np.ndarray, student_t: bool, dof: float) -> np.ndarray:
     return stats.t.ppf(p, dof) if student_t else ndtri(p)
+
+
+def treaty_kind(t: Treaty) -> int:
+    """The kernel's code of a treaty's kind (:data:`TREATY_KINDS`)."""
+    if isinstance(t, QuotaShare):
+        return TREATY_KINDS["quota_share"]
+    if isinstance(t, PerRiskXL):
+        return TREATY_KINDS["per_risk_xl_group" if t.per == "group" else "per_risk_xl_buyer"]
+    if isinstance(t, PoliticalEventXL):
+        return TREATY_KINDS["political_event_xl"]
+    return TREATY_KINDS["stop_loss"]
+
+
+def treaty_params(t: Treaty, book_premium: float) -> tuple[float, float, float, float]:
+    """(share, retention, limit, annual cap) of a treaty in the reporting currency.
+
+    Quota share: (share, 0, inf, inf). Excess of loss: (0, retention, limit, limit × (1 +
+    reinstatements), inf when unlimited). Stop loss: (0, attachment, limit, inf), loss ratios
+    converted with the book's premium.
+    """
+    if isinstance(t, QuotaShare):
+        return (t.share, 0.0, math.inf, math.inf)
+    if isinstance(t, PerRiskXL | PoliticalEventXL):
+        cap = math.inf if t.reinstatements is None else t.limit * (1 + t.reinstatements)
+        return (0.0, t.retention, t.limit, cap)
+    assert isinstance(t, StopLoss)
+    if t.attachment is not None:
+        return (0.0, t.attachment, t.limit, math.inf)
+    return (0.0, t.attachment_lr * book_premium, t.limit_lr * book_premium, math.inf)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,7 +290,7 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     lgd_b = np.where(lgd_sd > 0, (1 - lgd_mu) * kbeta, 0.0)
     r2 = buyers["asset_correlation"].fill_null(m.asset_correlation).to_numpy().astype(np.float64)
 
-    pd_cont = np.minimum(pdv * pol.commercial_pd_multiplier, PD_CAP) if pol.enabled else pdv
+    pd_cont = np.maximum(pdv, np.minimum(pdv * pol.commercial_pd_multiplier, PD_CAP)) if pol.enabled else pdv
     thr0 = _thresholds(pdv, student_t, dof)
     thr1 = _thresholds(pd_cont, student_t, dof)
 
@@ -487,31 +516,12 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
                     )
                 mask &= np.isin(labels, np.asarray(want, dtype=object))
         scopes.append(mask.astype(np.uint8))
-        if isinstance(t, QuotaShare):
-            kinds.append(TREATY_KINDS["quota_share"])
-            share.append(t.share)
-            ret.append(0.0)
-            lim.append(np.inf)
-            cap.append(np.inf)
-        elif isinstance(t, PerRiskXL | PoliticalEventXL):
-            if isinstance(t, PerRiskXL):
-                kinds.append(TREATY_KINDS["per_risk_xl_group" if t.per == "group" else "per_risk_xl_buyer"])
-            else:
-                kinds.append(TREATY_KINDS["political_event_xl"])
-            share.append(0.0)
-            ret.append(t.retention)
-            lim.append(t.limit)
-            cap.append(np.inf if t.reinstatements is None else t.limit * (1 + t.reinstatements))
-        elif isinstance(t, StopLoss):
-            kinds.append(TREATY_KINDS["stop_loss"])
-            share.append(0.0)
-            if t.attachment is not None:
-                ret.append(t.attachment)
-                lim.append(t.limit)
-            else:
-                ret.append(t.attachment_lr * book_premium)
-                lim.append(t.limit_lr * book_premium)
-            cap.append(np.inf)
+        kinds.append(treaty_kind(t))
+        row = treaty_params(t, book_premium)
+        share.append(row[0])
+        ret.append(row[1])
+        lim.append(row[2])
+        cap.append(row[3])
     if sproblems:
         raise ScenarioError(sproblems, "scenario")
     n_t = len(kinds)
@@ -572,10 +582,7 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         pol_nql=pol_nql,
         pol_maxl=pol_maxl,
         t_kind=np.asarray(kinds, dtype=np.int32),
-        t_share=np.asarray(share, dtype=np.float64),
-        t_ret=np.asarray(ret, dtype=np.float64),
-        t_lim=np.asarray(lim, dtype=np.float64),
-        t_cap=np.asarray(cap, dtype=np.float64),
+        t_params=np.ascontiguousarray(np.stack([share, ret, lim, cap], axis=1).reshape(n_t, 4), dtype=np.float64),
         t_scope=np.ascontiguousarray(t_scope),
         n_occ_units=int(max(n_b + n_groups, n_c, 1)),
         n_sectors=int(n_s),

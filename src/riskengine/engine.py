@@ -63,6 +63,9 @@ class BlockResult:
         Non-zero segment claims as (simulation id, segment column, gross claim).
     occ_sim, occ_kind, occ_id, occ_val : ndarray
         Gross occurrences above the scenario's threshold (kind 0 buyer, 1 country).
+    grid : ndarray, float64[n, G, 2]
+        For a treaty sweep: per simulation and grid point, the swept treaty's ceded loss and the
+        net loss (G = 0 otherwise).
     """
 
     start: int
@@ -75,6 +78,7 @@ class BlockResult:
     occ_kind: np.ndarray
     occ_id: np.ndarray
     occ_val: np.ndarray
+    grid: np.ndarray  # float64[n, G, 2]: treaty sweep (ceded by the swept treaty, net); G may be 0
 
     @property
     def size(self) -> int:
@@ -108,7 +112,16 @@ def _segment_budget_rows(n_seg: int, budget_bytes: int = 256 * 2**20) -> int:
     return max(1, budget_bytes // max(1, 8 * n_seg))
 
 
-def run_block(port: KernelPortfolio, start: int, size: int, *, segments: bool = True, n_threads: int | None = None) -> BlockResult:
+def run_block(
+    port: KernelPortfolio,
+    start: int,
+    size: int,
+    *,
+    segments: bool = True,
+    n_threads: int | None = None,
+    grid: np.ndarray | None = None,
+    grid_k: int = 0,
+) -> BlockResult:
     """Simulate one block ``[start, start + size)`` in this process.
 
     Parameters
@@ -121,6 +134,9 @@ def run_block(port: KernelPortfolio, start: int, size: int, *, segments: bool = 
         Whether to return segment claims (by country, sector and, when compiled in, policy).
     n_threads : int, optional
         Numba threads to use (default: all).
+    grid : ndarray, float64[G, n_treaties, 4], optional
+        Treaty parameter sets (share, retention, limit, annual cap) to re-apply the programme
+        with, for a sweep of treaty ``grid_k``.
 
     Returns
     -------
@@ -131,6 +147,10 @@ def run_block(port: KernelPortfolio, start: int, size: int, *, segments: bool = 
     threads = n_threads or numba.get_num_threads()
     ylt = np.zeros((size, N_YLT))
     ceded = np.zeros((size, n_t))
+    if grid is None:
+        grid = np.zeros((0, n_t, 4))
+    grid = np.ascontiguousarray(grid, dtype=np.float64)
+    grid_out = np.zeros((size, grid.shape[0], 2))
     seg_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     occ_parts: list[tuple[np.ndarray, ...]] = []
     # the dense segment matrix of a sub-block is bounded in memory; sub-blocks cover the block
@@ -153,8 +173,10 @@ def run_block(port: KernelPortfolio, start: int, size: int, *, segments: bool = 
                 count = np.zeros(n_chunks, np.int64)
                 if port.occ_threshold == np.inf:
                     occ = tuple(np.zeros((n_chunks, 0), a.dtype) for a in occ)
+                g_out = grid_out[lo : lo + n] if grid.shape[0] else np.zeros((1, 0, 2))
                 simulate_block(
-                    P, start + lo, n_chunks, ylt[lo : lo + n], ceded[lo : lo + n], seg, segments, *occ, count
+                    P, start + lo, n_chunks, ylt[lo : lo + n], ceded[lo : lo + n], seg, segments, *occ, count,
+                    grid, grid_k, g_out,
                 )
                 if count.max(initial=0) <= occ[0].shape[1]:
                     break
@@ -187,12 +209,15 @@ def run_block(port: KernelPortfolio, start: int, size: int, *, segments: bool = 
         occ_kind=cat(occ_parts, 1, np.int8)[order],
         occ_id=cat(occ_parts, 2, np.int32)[order],
         occ_val=cat(occ_parts, 3, np.float64)[order],
+        grid=grid_out,
     )
 
 
-def _in_process(port: KernelPortfolio, blocks: list[Block], segments: bool) -> Iterator[tuple[Block, BlockResult]]:
+def _in_process(
+    port: KernelPortfolio, blocks: list[Block], segments: bool, grid: np.ndarray | None = None, grid_k: int = 0
+) -> Iterator[tuple[Block, BlockResult]]:
     for b in blocks:
-        yield b, run_block(port, b.start, b.size, segments=segments)
+        yield b, run_block(port, b.start, b.size, segments=segments, grid=grid, grid_k=grid_k)
 
 
 def _resolve(book: Book | str | os.PathLike, scenario: Scenario | str | os.PathLike) -> tuple[Book, Scenario]:
@@ -217,6 +242,8 @@ def simulate(
     scheduler: str | None = None,
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
+    grid: np.ndarray | None = None,
+    grid_k: int = 0,
 ) -> Results:
     """Simulate a book under a scenario.
 
@@ -238,6 +265,10 @@ def simulate(
         Folder where finished blocks are saved as they complete (resumable runs).
     resume : bool
         Reuse the blocks already saved in ``checkpoint`` by an interrupted run of the same inputs.
+    grid, grid_k : optional
+        Treaty sweep: alternative (share, retention, limit, cap) rows for every treaty, float64
+        [G, n_treaties, 4], re-applied to every simulated year; ``Results.grid`` then holds, per
+        year and grid point, treaty ``grid_k``'s ceded loss and the net loss.
 
     Returns
     -------
@@ -286,9 +317,11 @@ def simulate(
         if client is not None or scheduler is not None or os.environ.get("DASK_SCHEDULER_ADDRESS"):
             from .distributed import run_blocks_dask
 
-            stream, executor_name, workers = run_blocks_dask(cp.kernel, todo, segments, client=client, scheduler=scheduler)
+            stream, executor_name, workers = run_blocks_dask(
+                cp.kernel, todo, segments, client=client, scheduler=scheduler, grid=grid, grid_k=grid_k
+            )
         else:
-            stream = _in_process(cp.kernel, todo, segments)
+            stream = _in_process(cp.kernel, todo, segments, grid, grid_k)
         for b, r in stream:
             results[b.index] = r
             if store is not None:

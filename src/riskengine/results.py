@@ -65,6 +65,7 @@ class Results:
     _seg_col: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int32))
     _seg_val: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     _occ: tuple[np.ndarray, ...] | None = field(repr=False, default=None)
+    grid: np.ndarray | None = field(repr=False, default=None)
     _checkpoint: Any = field(repr=False, default=None)
 
     # -- construction ---------------------------------------------------------------------------
@@ -107,6 +108,7 @@ class Results:
             _seg_col=cat("seg_col", np.int32),
             _seg_val=cat("seg_val", np.float64),
             _occ=occ,
+            grid=np.concatenate([b.grid for b in blocks]) if blocks and blocks[0].grid.shape[1] else None,
         )
 
     # -- accessors -------------------------------------------------------------------------------

@@ -72,10 +72,7 @@ FIELDS = [
     ("pol_nql", types.Array(types.float64, 1, "C"), ""),
     ("pol_maxl", types.Array(types.float64, 1, "C"), "inf: no cap"),
     ("t_kind", types.Array(types.int32, 1, "C"), "int32[n_t]"),
-    ("t_share", types.Array(types.float64, 1, "C"), ""),
-    ("t_ret", types.Array(types.float64, 1, "C"), ""),
-    ("t_lim", types.Array(types.float64, 1, "C"), ""),
-    ("t_cap", types.Array(types.float64, 1, "C"), "annual cap: limit * (1 + reinstatements), inf if unlimited"),
+    ("t_params", types.Array(types.float64, 2, "C"), "[n_t, 4]: share, retention, limit, annual cap (limit·(1 + reinstatements); inf: unlimited)"),
     ("t_scope", types.Array(types.uint8, 2, "C"), "uint8[n_t, n_b]"),
     ("n_occ_units", types.int64, "size of occurrence accumulators: max(n_b + n_groups, n_c)"),
     ("n_sectors", types.int64, ""),
@@ -153,10 +150,7 @@ KernelPortfolio = NamedTuple(  # noqa: UP014 - built from FIELDS
     ("pol_nql", np.ndarray),
     ("pol_maxl", np.ndarray),
     ("t_kind", np.ndarray),
-    ("t_share", np.ndarray),
-    ("t_ret", np.ndarray),
-    ("t_lim", np.ndarray),
-    ("t_cap", np.ndarray),
+    ("t_params", np.ndarray),
     ("t_scope", np.ndarray),
     ("n_occ_units", int),
     ("n_sectors", int),
@@ -221,10 +215,7 @@ def _to_struct(nt):
     st.pol_nql = nt.pol_nql
     st.pol_maxl = nt.pol_maxl
     st.t_kind = nt.t_kind
-    st.t_share = nt.t_share
-    st.t_ret = nt.t_ret
-    st.t_lim = nt.t_lim
-    st.t_cap = nt.t_cap
+    st.t_params = nt.t_params
     st.t_scope = nt.t_scope
     st.n_occ_units = nt.n_occ_units
     st.n_sectors = nt.n_sectors

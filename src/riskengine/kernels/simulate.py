@@ -49,7 +49,7 @@ from .rng import (
 )
 from .special import norm_cdf
 
-__all__ = ["YLT_COLUMNS", "simulate_block", "simulate_detail", "Scratch", "new_scratch"]
+__all__ = ["YLT_COLUMNS", "N_YLT", "simulate_block", "simulate_detail", "new_scratch"]
 
 #: Columns of the kernel's per-simulation output matrix, in order.
 YLT_COLUMNS = ("ground_up", "gross", "commercial", "political", "n_defaults", "n_political_events", "max_occurrence", "net")
@@ -95,6 +95,7 @@ def new_scratch(P):
         np.zeros(max(n_b, 1), np.uint8),  # 20 b_flag: buyer touched
         np.zeros(n_b),  # 21 net_c: buyer commercial claim net of treaties so far
         np.zeros(n_b),  # 22 net_p: buyer political claim net of treaties so far
+        np.zeros(P.t_kind.shape[0]),  # 23 ceded per treaty at one sweep grid point
     )
 
 
@@ -108,8 +109,12 @@ def _cell_c(P, z, scale, ev, cell):
 
 
 @njit(cache=True)
-def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt):
+def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, grid, grid_k, grid_row):
     """Simulate year ``s``; write the YLT row, the ceded row and (``use_seg``) the segment row.
+
+    ``grid`` (float64[G, n_treaties, 4]) holds alternative treaty parameters (share, retention,
+    limit, annual cap) for a sweep: for each grid point g the programme is re-applied to the same
+    year's claims and ``grid_row[g]`` gets (ceded by treaty ``grid_k``, net). G may be 0.
 
     ``keys`` holds the stream keys of the run. The scratch arrays ``S`` are left filled (the
     caller reads them for replays, then calls :func:`_reset`). Occurrences above
@@ -308,7 +313,19 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt):
             b = b_touch[i]
             net_c[b] = b_comm[b]
             net_p[b] = b_pol[b]
-        total_ceded = _apply_treaties(P, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row)
+        total_ceded = _apply_treaties(P, P.t_params, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row)
+    g_ceded = S[23]
+    for g in range(grid.shape[0]):
+        tot = 0.0
+        g_ceded[grid_k] = 0.0
+        if n_bt > 0:
+            for i in range(n_bt):
+                b = b_touch[i]
+                net_c[b] = b_comm[b]
+                net_p[b] = b_pol[b]
+            tot = _apply_treaties(P, grid[g], net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, g_ceded)
+        grid_row[g, 0] = g_ceded[grid_k]
+        grid_row[g, 1] = gross - tot
 
     out_row[0] = ground_up
     out_row[1] = gross
@@ -344,8 +361,11 @@ def _reset(S, nd, n_ev, n_pt, n_bt):
 
 
 @njit(cache=True)
-def _apply_treaties(P, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row):
+def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row):
     """Apply the programme in order to buyer-level net claims (modified in place).
+
+    ``tp[t]`` holds treaty t's (share, retention, limit, annual cap); kinds and scopes come
+    from ``P``.
 
     Quota share: each in-scope claim cedes share × net. Per-risk XL: occurrences are the in-scope
     commercial net claims summed by buyer (or group); each cedes min(max(x − retention, 0), limit),
@@ -361,7 +381,7 @@ def _apply_treaties(P, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch,
         scope = P.t_scope[t]
         ceded = 0.0
         if kind == KIND_QS:
-            sh = P.t_share[t]
+            sh = tp[t, 0]
             for i in range(n_bt):
                 b = b_touch[i]
                 if scope[b]:
@@ -376,7 +396,7 @@ def _apply_treaties(P, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch,
                 b = b_touch[i]
                 if scope[b]:
                     x += net_c[b] + net_p[b]
-            ceded = min(max(x - P.t_ret[t], 0.0), P.t_lim[t])
+            ceded = min(max(x - tp[t, 1], 0.0), tp[t, 2])
             if ceded > 0.0:
                 f = ceded / x
                 for i in range(n_bt):
@@ -402,17 +422,17 @@ def _apply_treaties(P, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch,
                     occ_touch[n_u] = u
                     n_u += 1
                 occ_x[u] += net[b]
-            ret = P.t_ret[t]
-            lim = P.t_lim[t]
+            ret = tp[t, 1]
+            lim = tp[t, 2]
             for i in range(n_u):
                 u = occ_touch[i]
                 c = min(max(occ_x[u] - ret, 0.0), lim)
                 occ_ceded[u] = c
                 ceded += c
             f = 1.0
-            if ceded > P.t_cap[t]:
-                f = P.t_cap[t] / ceded
-                ceded = P.t_cap[t]
+            if ceded > tp[t, 3]:
+                f = tp[t, 3] / ceded
+                ceded = tp[t, 3]
             for i in range(n_bt):
                 b = b_touch[i]
                 if not scope[b] or net[b] <= 0.0:
@@ -449,7 +469,9 @@ def _stream_keys(seed):
 
 
 @njit(cache=True, parallel=True)
-def simulate_block(P, sim0, n_chunks, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, occ_count):
+def simulate_block(
+    P, sim0, n_chunks, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, occ_count, grid, grid_k, grid_out
+):
     """Simulate years ``sim0 .. sim0 + ylt.shape[0] - 1`` into caller-allocated arrays.
 
     Parameters
@@ -470,6 +492,8 @@ def simulate_block(P, sim0, n_chunks, ylt, ceded, seg, use_seg, occ_sim, occ_kin
         Gross occurrences above ``P.occ_threshold`` (kind 0: buyer commercial, 1: country
         political), per chunk; ``occ_count[chunk]`` counts them (it may exceed ``cap``: the
         caller then re-runs the block with more room).
+    grid : float64[G, n_treaties, 4], grid_k : int, grid_out : float64[n, G, 2]
+        Treaty sweep (see :func:`_one_sim`); G = 0 for none.
     """
     n = ylt.shape[0]
     keys = _stream_keys(P.seed)
@@ -478,19 +502,22 @@ def simulate_block(P, sim0, n_chunks, ylt, ceded, seg, use_seg, occ_sim, occ_kin
         hi = ((ch + 1) * n) // n_chunks
         occ_count[ch] = _run_chunk(
             P, np.int64(sim0), np.int64(lo), np.int64(hi), keys, ylt, ceded, seg, use_seg,
-            occ_sim, occ_kind, occ_id, occ_val, np.int64(ch),
+            occ_sim, occ_kind, occ_id, occ_val, np.int64(ch), grid, np.int64(grid_k), grid_out,
         )
 
 
 @njit(cache=True)
-def _run_chunk(P, sim0, lo, hi, keys, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, ch):
+def _run_chunk(P, sim0, lo, hi, keys, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, ch, grid, grid_k, grid_out):
     """Simulate rows ``lo .. hi - 1`` of a block with one set of scratch arrays (one thread)."""
     S = new_scratch(P)
     occ = (occ_sim, occ_kind, occ_id, occ_val)
     cnt = np.int64(0)
     for i in range(lo, hi):
         seg_row = seg[i] if use_seg else seg[0]
-        nd, n_ev, _, n_pt, n_bt, cnt = _one_sim(P, sim0 + i, S, keys, ylt[i], ceded[i], seg_row, use_seg, occ, ch, cnt)
+        grid_row = grid_out[i] if grid.shape[0] > 0 else grid_out[0]
+        nd, n_ev, _, n_pt, n_bt, cnt = _one_sim(
+            P, sim0 + i, S, keys, ylt[i], ceded[i], seg_row, use_seg, occ, ch, cnt, grid, grid_k, grid_row
+        )
         _reset(S, nd, n_ev, n_pt, n_bt)
     return cnt
 
@@ -542,7 +569,11 @@ def simulate_detail(P, s):
     seg = np.zeros(P.n_seg)
     occ = (np.zeros((1, 0), np.int64), np.zeros((1, 0), np.int8), np.zeros((1, 0), np.int32), np.zeros((1, 0)))
     use_seg = P.n_seg >= 0  # a run-time bool, so that _one_sim is compiled once for all callers
-    nd, n_ev, n_ent, n_pt, n_bt, _ = _one_sim(P, np.int64(s), S, keys, row, ced, seg, use_seg, occ, np.int64(0), np.int64(0))
+    grid = np.zeros((0, P.t_kind.shape[0], 4))
+    grid_row = np.zeros((0, 2))
+    nd, n_ev, n_ent, n_pt, n_bt, _ = _one_sim(
+        P, np.int64(s), S, keys, row, ced, seg, use_seg, occ, np.int64(0), np.int64(0), grid, np.int64(0), grid_row
+    )
     qual, ratio, p_touch = S[10], S[11], S[12]
     pols = p_touch[:n_pt].copy()
     claims = np.empty(n_pt)

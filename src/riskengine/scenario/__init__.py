@@ -17,3 +17,17 @@ __all__ = [
     "parse_scenario",
     "scenario_json_schema",
 ]
+
+
+def baseline_scenario_path():
+    """Path of ``scenarios/baseline.yaml``: shipped in the wheel, or the source checkout's."""
+    from importlib import resources
+    from pathlib import Path
+
+    shipped = resources.files("riskengine").joinpath("_scenarios", "baseline.yaml")
+    if shipped.is_file():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parents[3] / "scenarios" / "baseline.yaml"
+
+
+__all__ += ["baseline_scenario_path"]

@@ -1,0 +1,252 @@
+"""Layer sizing: a retention / limit grid for one treaty, from one simulation.
+
+``riskengine treaty SCENARIO --sweep xl_buyer.retention=1e6:5e6:9 --sweep xl_buyer.limit=4e6,8e6``
+simulates the scenario's years once and, inside the kernel, re-applies the whole programme to
+every year's claims for each grid point (the Cartesian product of the sweeps), so every point is
+evaluated on exactly the same simulated years — differences between points are not noise.
+
+For each grid point the table gives (amounts in the reporting currency):
+
+* ``expected_ceded`` (± its standard error) and ``sd_ceded`` of the swept treaty;
+* ``prob_attach``: share of years it cedes anything;
+* ``premium`` = (1 + loading) × expected ceded (a technical premium at the given loading);
+* ``rol``: rate on line, premium / limit (layers only);
+* ``net_el``, ``net_var_99_5``, ``net_tvar_99_5`` and ``net_capital`` = VaR₉₉.₅ − EL of the net
+  loss after the whole programme;
+* ``capital_relief`` = gross capital − net capital;
+* ``relief_per_margin`` = capital relief / (premium − expected ceded): capital released per unit
+  of margin paid away to the reinsurer (higher is a more efficient layer).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from ..compile import compile_portfolio, treaty_params
+from ..errors import Problem, ScenarioError
+from ..measures import mean_se, measures
+from ..scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss
+
+__all__ = ["Sweep", "parse_sweep", "sweep_treaty", "SweepResult", "SWEEPABLE"]
+
+#: Keys that can be swept, by treaty type.
+SWEEPABLE: dict[str, tuple[str, ...]] = {
+    "quota_share": ("share",),
+    "per_risk_xl": ("retention", "limit", "reinstatements"),
+    "political_event_xl": ("retention", "limit", "reinstatements"),
+    "stop_loss": ("attachment", "limit", "attachment_lr", "limit_lr"),
+}
+
+_SPEC = re.compile(r"^(?P<treaty>[A-Za-z_][A-Za-z0-9_]*)\.(?P<key>[a-z_]+)=(?P<values>.+)$")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One swept key: ``treaty.key`` over ``values``."""
+
+    treaty: str
+    key: str
+    values: tuple[float, ...]
+
+
+def _number(text: str, spec: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ScenarioError([Problem("--sweep", spec, f"{text!r} is not a number", label="option")], "--sweep") from None
+
+
+def parse_sweep(spec: str) -> Sweep:
+    """Parse ``treaty.key=start:stop:n`` (n evenly spaced values) or ``treaty.key=v1,v2,…``."""
+    m = _SPEC.match(spec.strip())
+    if not m:
+        raise ScenarioError(
+            [Problem("--sweep", spec, "expected TREATY.KEY=START:STOP:N or TREATY.KEY=V1,V2,…", label="option")], "--sweep"
+        )
+    values_text = m.group("values")
+    if ":" in values_text:
+        parts = values_text.split(":")
+        if len(parts) != 3:
+            raise ScenarioError([Problem("--sweep", spec, "a range is START:STOP:N", label="option")], "--sweep")
+        start, stop, n = _number(parts[0], spec), _number(parts[1], spec), _number(parts[2], spec)
+        if n < 1 or n != int(n) or n > 1000:
+            raise ScenarioError([Problem("--sweep", spec, "N must be a whole number from 1 to 1000", label="option")], "--sweep")
+        values = tuple(float(v) for v in np.linspace(start, stop, int(n)))
+    else:
+        values = tuple(_number(v, spec) for v in values_text.split(",") if v.strip())
+    if not values:
+        raise ScenarioError([Problem("--sweep", spec, "no values", label="option")], "--sweep")
+    return Sweep(m.group("treaty"), m.group("key"), values)
+
+
+@dataclass
+class SweepResult:
+    """The sizing table, the treaty swept and what produced it."""
+
+    table: pl.DataFrame
+    treaty: str
+    keys: list[str]
+    loading: float
+    gross_capital: float
+    reporting_currency: str
+    sims: int
+
+    def write(self, folder: str | Path) -> dict[str, Path]:
+        """Write ``treaty_sweep.csv``, ``treaty_sweep.parquet`` and ``treaty_sweep.png`` atomically."""
+        from ..checkpoint import atomic_path, atomic_write_bytes
+        from .plot import sweep_figure_png
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        out: dict[str, Path] = {}
+        for name, writer in (("treaty_sweep.csv", self.table.write_csv), ("treaty_sweep.parquet", self.table.write_parquet)):
+            target = folder / name
+            tmp = atomic_path(target)
+            try:
+                writer(tmp)
+                tmp.replace(target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            out[name] = target
+        atomic_write_bytes(folder / "treaty_sweep.png", sweep_figure_png(self))
+        out["treaty_sweep.png"] = folder / "treaty_sweep.png"
+        return out
+
+
+def _grid_treaties(scenario: Scenario, sweeps: list[Sweep]) -> tuple[int, list[dict[str, float]], list[Any]]:
+    names = {s.treaty for s in sweeps}
+    if len(names) != 1:
+        raise ScenarioError(
+            [Problem("--sweep", None, f"all sweeps must be of one treaty (got {', '.join(sorted(names))})", label="option")],
+            "--sweep",
+        )
+    name = names.pop()
+    idx = next((i for i, t in enumerate(scenario.treaties) if t.name == name), None)
+    if idx is None:
+        have = ", ".join(t.name for t in scenario.treaties) or "none"
+        raise ScenarioError([Problem("--sweep", name, f"no treaty of that name in the scenario (treaties: {have})", label="option")], "--sweep")
+    base = scenario.treaties[idx]
+    allowed = SWEEPABLE[base.type]
+    problems = [
+        Problem("--sweep", f"{name}.{s.key}", f"cannot sweep {s.key!r} of a {base.type} (sweepable: {', '.join(allowed)})", label="option")
+        for s in sweeps
+        if s.key not in allowed
+    ]
+    keys = [s.key for s in sweeps]
+    if len(set(keys)) != len(keys):
+        problems.append(Problem("--sweep", name, "a key is swept twice", label="option"))
+    if problems:
+        raise ScenarioError(problems, "--sweep")
+    points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*[s.values for s in sweeps])]
+    variants = []
+    for p in points:
+        data = base.model_dump(by_alias=True)
+        for k, v in p.items():
+            data[k] = int(v) if k == "reinstatements" else v
+        try:
+            variants.append(type(base).model_validate(data))
+        except Exception as exc:  # pydantic.ValidationError: report the grid point
+            raise ScenarioError(
+                [Problem("--sweep", f"{name} at {p}", str(exc).splitlines()[-1].strip(), label="option")], "--sweep"
+            ) from None
+    return idx, points, variants
+
+
+def sweep_treaty(
+    book: Any,
+    scenario: Scenario,
+    sweeps: list[Sweep] | list[str],
+    *,
+    loading: float = 0.3,
+    progress: Any = None,
+    client: Any = None,
+    scheduler: str | None = None,
+) -> SweepResult:
+    """Evaluate a grid of one treaty's terms on one set of simulated years.
+
+    Parameters
+    ----------
+    book : Book or path
+    scenario : Scenario
+        Its programme must contain the swept treaty.
+    sweeps : list of Sweep or str
+        ``treaty.key=start:stop:n`` specs (see :func:`parse_sweep`), all of one treaty.
+    loading : float
+        Premium loading on expected ceded loss (premium = (1 + loading) × E[ceded]).
+
+    Returns
+    -------
+    SweepResult
+    """
+    from ..engine import _resolve, simulate
+
+    sweeps = [parse_sweep(s) if isinstance(s, str) else s for s in sweeps]
+    book, scenario = _resolve(book, scenario)
+    k, points, variants = _grid_treaties(scenario, sweeps)
+    cp = compile_portfolio(book, scenario)
+    base_params = np.asarray(cp.kernel.t_params)
+    grid = np.repeat(base_params[None, :, :], len(points), axis=0)
+    for g, t in enumerate(variants):
+        grid[g, k] = treaty_params(t, cp.book_premium)
+    res = simulate(book, scenario, client=client, scheduler=scheduler, progress=progress, grid=grid, grid_k=k)
+    assert res.grid is not None
+    gross = res.ylt["gross"].to_numpy()
+    g_meas = measures(gross)
+    gross_capital = g_meas["capital"]
+    rows = []
+    for g, (p, t) in enumerate(zip(points, variants, strict=True)):
+        ceded = res.grid[:, g, 0]
+        net = res.grid[:, g, 1]
+        est = mean_se(ceded)
+        nm = measures(net)
+        premium = (1 + loading) * est.value
+        margin = premium - est.value
+        limit = _limit(t, cp.book_premium)
+        relief = gross_capital - nm["capital"]
+        row: dict[str, Any] = dict(p)
+        row.update(
+            {
+                "expected_ceded": est.value,
+                "expected_ceded_se": est.se,
+                "sd_ceded": float(np.std(ceded, ddof=1)) if len(ceded) > 1 else 0.0,
+                "prob_attach": float(np.mean(ceded > 0)),
+                "premium": premium,
+                "rol": premium / limit if limit and math.isfinite(limit) else None,
+                "net_el": nm["EL"]["value"],
+                "net_var_99_5": nm["VaR"]["99.5"]["value"],
+                "net_tvar_99_5": nm["TVaR"]["99.5"]["value"],
+                "net_capital": nm["capital"],
+                "capital_relief": relief,
+                "relief_per_margin": relief / margin if margin > 0 else None,
+            }
+        )
+        rows.append(row)
+    table = pl.DataFrame(rows, infer_schema_length=None)
+    return SweepResult(
+        table=table,
+        treaty=scenario.treaties[k].name,
+        keys=[s.key for s in sweeps],
+        loading=loading,
+        gross_capital=gross_capital,
+        reporting_currency=cp.reporting_currency,
+        sims=res.n_sims,
+    )
+
+
+def _limit(t: Any, book_premium: float) -> float | None:
+    if isinstance(t, PerRiskXL | PoliticalEventXL):
+        return t.limit
+    if isinstance(t, StopLoss):
+        return t.limit if t.limit is not None else t.limit_lr * book_premium
+    if isinstance(t, QuotaShare):
+        return None
+    return None
