@@ -322,13 +322,16 @@ def simulate(
             )
         else:
             stream = _in_process(cp.kernel, todo, segments, grid, grid_k)
-        for b, r in stream:
-            results[b.index] = r
-            if store is not None:
-                store.save(b.index, r)
-            done_sims += b.size
-            if progress:
-                progress(done_sims, sim.sims)
+        try:
+            for b, r in stream:
+                results[b.index] = r
+                if store is not None:
+                    store.save(b.index, r)
+                done_sims += b.size
+                if progress:
+                    progress(done_sims, sim.sims)
+        finally:  # stopping early (an error, Ctrl-C) cancels the executor's outstanding work
+            stream.close()
     t_sim = time.perf_counter() - t_sim0
     meta.update(
         {
