@@ -452,6 +452,19 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         hg_members = np.zeros(0, np.int32)
     buyer_occ_group = np.where(has_group, b_group, n_groups + np.arange(n_b)).astype(np.int32)
 
+    # -- renumber buyers in the order the kernel visits them (cell by cell, unit by unit, then
+    #    heterogeneous groups), so that a year's defaults touch buyer and exposure arrays in
+    #    increasing order: far fewer cache misses on large books.
+    perm = np.concatenate([members, hg_members.astype(np.int64)]).astype(np.int64)
+    inv = np.empty(n_b, dtype=np.int64)
+    inv[perm] = np.arange(n_b)
+    members = inv[members]
+    hg_members = inv[hg_members].astype(np.int32)
+    buyer_ids = buyer_ids[perm]
+    b_country, b_sector, buyer_cell = b_country[perm], b_sector[perm], buyer_cell[perm]
+    pdv, pd_cont, lgd_mu, lgd_a, lgd_b = pdv[perm], pd_cont[perm], lgd_mu[perm], lgd_a[perm], lgd_b[perm]
+    buyer_key, buyer_occ_group = buyer_key[perm], buyer_occ_group[perm]
+
     # -- exposures ---------------------------------------------------------------------------------
     pol_cur = policies.select("policy_id", pl.col("currency").alias("_pcur"))
     ex = exposures.join(pol_cur, on="policy_id", how="left", maintain_order="left")
@@ -462,7 +475,7 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         raise BookError(problems, str(book.path) if book.path else "book")
     util = ex["utilization"].fill_null(m.utilization).to_numpy().astype(np.float64)
     ead = ex["limit"].to_numpy().astype(np.float64) * util * exp_fx
-    bidx_map = pl.DataFrame({"buyer_id": buyers["buyer_id"], "_b": np.arange(n_b, dtype=np.int32)})
+    bidx_map = pl.DataFrame({"buyer_id": buyers["buyer_id"], "_b": inv.astype(np.int32)})
     pidx_map = pl.DataFrame({"policy_id": policies["policy_id"], "_p": np.arange(n_p, dtype=np.int32)})
     ex = ex.with_columns(pl.Series("_ead", ead)).join(bidx_map, on="buyer_id", how="left", maintain_order="left")
     ex = ex.join(pidx_map, on="policy_id", how="left", maintain_order="left")

@@ -28,7 +28,7 @@ import numpy as np
 from .book.model import Book
 from .compile import CompiledPortfolio, compile_portfolio
 from .kernels.portfolio import KernelPortfolio, to_kernel
-from .kernels.simulate import N_YLT, simulate_block, simulate_detail
+from .kernels.simulate import N_YLT, simulate_chunk, simulate_detail
 from .scenario.models import Scenario, load_scenario
 
 __all__ = ["BlockResult", "Block", "plan_blocks", "run_block", "simulate", "replay", "ProgressCallback"]
@@ -108,6 +108,25 @@ def _kernel_of(port: KernelPortfolio) -> Any:
     return hit[1]
 
 
+def default_threads() -> int:
+    """Threads the in-process executor uses: ``RISKENGINE_THREADS``, else ``NUMBA_NUM_THREADS``
+    (by default the number of CPUs)."""
+    env = os.environ.get("RISKENGINE_THREADS")
+    return max(1, int(env)) if env else int(numba.config.NUMBA_NUM_THREADS)
+
+
+_POOLS: dict[int, Any] = {}
+
+
+def _pool(threads: int) -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="riskengine")
+    return pool
+
+
 def _segment_budget_rows(n_seg: int, budget_bytes: int = 256 * 2**20) -> int:
     return max(1, budget_bytes // max(1, 8 * n_seg))
 
@@ -133,7 +152,7 @@ def run_block(
     segments : bool
         Whether to return segment claims (by country, sector and, when compiled in, policy).
     n_threads : int, optional
-        Numba threads to use (default: all).
+        Threads to use (default: :func:`default_threads`).
     grid : ndarray, float64[G, n_treaties, 4], optional
         Treaty parameter sets (share, retention, limit, annual cap) to re-apply the programme
         with, for a sweep of treaty ``grid_k``.
@@ -144,7 +163,7 @@ def run_block(
     """
     P = _kernel_of(port)
     n_t = port.t_kind.shape[0]
-    threads = n_threads or numba.get_num_threads()
+    threads = max(1, int(n_threads or default_threads()))
     ylt = np.zeros((size, N_YLT))
     ceded = np.zeros((size, n_t))
     if grid is None:
@@ -155,43 +174,41 @@ def run_block(
     occ_parts: list[tuple[np.ndarray, ...]] = []
     # the dense segment matrix of a sub-block is bounded in memory; sub-blocks cover the block
     sub = _segment_budget_rows(port.n_seg) if segments else size
-    cap = 1024
-    prev = numba.get_num_threads()
-    numba.set_num_threads(min(threads, prev) if n_threads else prev)
-    try:
-        for lo in range(0, size, sub):
-            n = min(sub, size - lo)
-            seg = np.zeros((n, port.n_seg)) if segments else np.zeros((1, 0))
-            n_chunks = int(min(n, 2 * numba.get_num_threads()))
-            while True:
-                occ = (
-                    np.zeros((n_chunks, cap), np.int64),
-                    np.zeros((n_chunks, cap), np.int8),
-                    np.zeros((n_chunks, cap), np.int32),
-                    np.zeros((n_chunks, cap)),
-                )
-                count = np.zeros(n_chunks, np.int64)
-                if port.occ_threshold == np.inf:
-                    occ = tuple(np.zeros((n_chunks, 0), a.dtype) for a in occ)
-                g_out = grid_out[lo : lo + n] if grid.shape[0] else np.zeros((1, 0, 2))
-                simulate_block(
-                    P, start + lo, n_chunks, ylt[lo : lo + n], ceded[lo : lo + n], seg, segments, *occ, count,
-                    grid, grid_k, g_out,
-                )
-                if count.max(initial=0) <= occ[0].shape[1]:
-                    break
-                cap = int(count.max()) * 2  # not enough room: run again, deterministic
-                if segments:
-                    seg[:] = 0.0
+    cap = 1024 if port.occ_threshold < np.inf else 0
+    for lo in range(0, size, sub):
+        n = min(sub, size - lo)
+        seg = np.zeros((n, port.n_seg)) if segments else np.zeros((1, 0))
+        n_chunks = int(min(n, 2 * threads))
+        bounds = [((c * n) // n_chunks, ((c + 1) * n) // n_chunks) for c in range(n_chunks)]
+        g_out = grid_out[lo : lo + n] if grid.shape[0] else np.zeros((1, 0, 2))
+        while True:
+            occ = (
+                np.zeros((n_chunks, cap), np.int64),
+                np.zeros((n_chunks, cap), np.int8),
+                np.zeros((n_chunks, cap), np.int32),
+                np.zeros((n_chunks, cap)),
+            )
+            y, c_ = ylt[lo : lo + n], ceded[lo : lo + n]
+
+            def chunk(c: int, y=y, c_=c_, seg=seg, occ=occ, g_out=g_out, bounds=bounds, s0=start + lo) -> int:
+                a, b = bounds[c]
+                return int(simulate_chunk(P, s0, a, b, y, c_, seg, segments, *occ, c, grid, grid_k, g_out))
+
+            if threads == 1 or n_chunks == 1:
+                count = [chunk(c) for c in range(n_chunks)]
+            else:
+                count = list(_pool(threads).map(chunk, range(n_chunks)))
+            if max(count, default=0) <= cap:
+                break
+            cap = max(count) * 2  # not enough room: run again (deterministic)
             if segments:
-                r, c = np.nonzero(seg)
-                seg_parts.append(((r + start + lo).astype(np.int64), c.astype(np.int32), seg[r, c]))
-            if port.occ_threshold < np.inf:
-                for ch in range(n_chunks):
-                    k = int(count[ch])
-                    occ_parts.append(tuple(a[ch, :k] for a in occ))
-    finally:
-        numba.set_num_threads(prev)
+                seg[:] = 0.0
+        if segments:
+            r, c = np.nonzero(seg)
+            seg_parts.append(((r + start + lo).astype(np.int64), c.astype(np.int32), seg[r, c]))
+        if port.occ_threshold < np.inf:
+            for ch in range(n_chunks):
+                occ_parts.append(tuple(a[ch, : count[ch]] for a in occ))
 
     def cat(parts: list, i: int, dtype: Any) -> np.ndarray:
         return np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype)
@@ -274,9 +291,12 @@ def simulate(
     -------
     Results
     """
+    from datetime import UTC, datetime
+
     from .results import Results
 
     t0 = time.perf_counter()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     book, scenario = _resolve(book, scenario)
     scenario = scenario.with_simulation(sims=sims, seed=seed, block_size=block_size)
     cp = compile_portfolio(book, scenario)
@@ -311,7 +331,7 @@ def simulate(
         progress(done_sims, sim.sims)
 
     executor_name = "in-process"
-    workers = numba.get_num_threads()
+    workers = default_threads()
     t_sim0 = time.perf_counter()
     if todo:
         if client is not None or scheduler is not None or os.environ.get("DASK_SCHEDULER_ADDRESS"):
@@ -341,6 +361,8 @@ def simulate(
             "compile_time_s": t_compile,
             "simulate_time_s": t_sim,
             "blocks": len(blocks),
+            "started_at": started_at,
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
     )
     res = Results.from_blocks(cp, scenario, [r for r in results if r is not None], meta)

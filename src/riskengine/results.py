@@ -6,7 +6,6 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +65,7 @@ class Results:
     _seg_val: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     _occ: tuple[np.ndarray, ...] | None = field(repr=False, default=None)
     grid: np.ndarray | None = field(repr=False, default=None)
+    _summary: dict[str, Any] | None = field(repr=False, default=None)
     _checkpoint: Any = field(repr=False, default=None)
 
     # -- construction ---------------------------------------------------------------------------
@@ -219,7 +219,12 @@ class Results:
 
     # -- summary ---------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """Run metadata, book totals, measures by perspective, capital and self-checks."""
+        """Run metadata, book totals, measures by perspective, capital and self-checks (computed once)."""
+        if self._summary is None:
+            self._summary = self._make_summary()
+        return self._summary
+
+    def _make_summary(self) -> dict[str, Any]:
         cp = self.compiled
         sc = self.scenario
         k = cp.kernel
@@ -243,7 +248,8 @@ class Results:
                 "workers": self.meta.get("workers"),
                 "wall_time_s": self.meta.get("wall_time_s"),
                 "simulate_time_s": self.meta.get("simulate_time_s"),
-                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "started_at": self.meta.get("started_at"),
+                "finished_at": self.meta.get("finished_at"),
             },
             "book": {
                 "buyers": cp.n_buyers,

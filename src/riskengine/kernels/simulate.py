@@ -1,7 +1,6 @@
 """The simulation kernel: one policy year per simulation id, over a block of ids.
 
-``simulate_block`` fills caller-allocated per-simulation outputs for simulations
-``[sim0, sim0 + n)``; ``simulate_detail`` replays one simulation and returns everything that
+``simulate_chunk`` fills caller-allocated per-simulation outputs for a range of simulations; ``simulate_detail`` replays one simulation and returns everything that
 happened in it (defaults, LGDs, events, exposure losses, claims). Both run the same per-simulation
 function, :func:`_one_sim`, so a replayed simulation equals its row in a run bit for bit, and since
 every draw is keyed by the simulation id (``rng``), results do not depend on the block size or on
@@ -28,7 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .rng import (
     STREAM_CHI2,
@@ -49,7 +48,7 @@ from .rng import (
 )
 from .special import norm_cdf
 
-__all__ = ["YLT_COLUMNS", "N_YLT", "simulate_block", "simulate_detail", "new_scratch"]
+__all__ = ["YLT_COLUMNS", "N_YLT", "simulate_chunk", "simulate_detail", "new_scratch"]
 
 #: Columns of the kernel's per-simulation output matrix, in order.
 YLT_COLUMNS = ("ground_up", "gross", "commercial", "political", "n_defaults", "n_political_events", "max_occurrence", "net")
@@ -468,47 +467,41 @@ def _stream_keys(seed):
     return keys
 
 
-@njit(cache=True, parallel=True)
-def simulate_block(
-    P, sim0, n_chunks, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, occ_count, grid, grid_k, grid_out
+@njit(cache=True, nogil=True)
+def simulate_chunk(
+    P, sim0, lo, hi, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, ch, grid, grid_k, grid_out
 ):
-    """Simulate years ``sim0 .. sim0 + ylt.shape[0] - 1`` into caller-allocated arrays.
+    """Simulate rows ``lo .. hi - 1`` of a block (years ``sim0 + lo`` …) into caller-allocated arrays.
+
+    Releases the GIL: the engine runs the chunks of a block on a pool of Python threads, each
+    chunk with its own scratch arrays (no ``parallel=True``, which tripled compile time).
 
     Parameters
     ----------
-    P : KernelPortfolio
+    P : PortfolioType
+        The compiled portfolio (structref).
     sim0 : int
-        First simulation id of the block.
-    n_chunks : int
-        Number of contiguous chunks the block is split into for threads (each chunk has its own
-        scratch arrays).
+        Simulation id of row 0 of the output arrays.
+    lo, hi : int
+        Rows of the output arrays this chunk fills.
     ylt : float64[n, N_YLT]
         Per-simulation results (columns ``YLT_COLUMNS``; amounts in the reporting currency).
     ceded : float64[n, n_treaties]
         Ceded loss per treaty.
-    seg : float64[n, n_seg] (or [n, 0] when ``use_seg`` is false)
+    seg : float64[n, n_seg] (or [1, 0] when ``use_seg`` is false)
         Gross claims by country, then sector, then policy (when asked).
     occ_sim, occ_kind, occ_id, occ_val : [n_chunks, cap]
         Gross occurrences above ``P.occ_threshold`` (kind 0: buyer commercial, 1: country
-        political), per chunk; ``occ_count[chunk]`` counts them (it may exceed ``cap``: the
-        caller then re-runs the block with more room).
+        political); this chunk writes row ``ch``.
     grid : float64[G, n_treaties, 4], grid_k : int, grid_out : float64[n, G, 2]
         Treaty sweep (see :func:`_one_sim`); G = 0 for none.
+
+    Returns
+    -------
+    int
+        Occurrences found (may exceed the buffers' capacity: the caller then re-runs with more).
     """
-    n = ylt.shape[0]
     keys = _stream_keys(P.seed)
-    for ch in prange(n_chunks):
-        lo = (ch * n) // n_chunks
-        hi = ((ch + 1) * n) // n_chunks
-        occ_count[ch] = _run_chunk(
-            P, np.int64(sim0), np.int64(lo), np.int64(hi), keys, ylt, ceded, seg, use_seg,
-            occ_sim, occ_kind, occ_id, occ_val, np.int64(ch), grid, np.int64(grid_k), grid_out,
-        )
-
-
-@njit(cache=True)
-def _run_chunk(P, sim0, lo, hi, keys, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, ch, grid, grid_k, grid_out):
-    """Simulate rows ``lo .. hi - 1`` of a block with one set of scratch arrays (one thread)."""
     S = new_scratch(P)
     occ = (occ_sim, occ_kind, occ_id, occ_val)
     cnt = np.int64(0)

@@ -432,10 +432,7 @@ def _type_text(annotation: Any) -> str:
 def _default_text(field: Any) -> str:
     if field.is_required():
         return "required"
-    if field.default_factory is not None:
-        value = field.default_factory()
-    else:
-        value = field.default
+    value = field.default_factory() if field.default_factory is not None else field.default
     if isinstance(value, BaseModel):
         return "(see below)"
     return "`" + json.dumps(value, default=str) + "`"

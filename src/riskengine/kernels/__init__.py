@@ -1,0 +1,49 @@
+"""Numba kernels: counter-based random numbers, special functions, the simulation kernel.
+
+Kernels import only numpy, numba and math. They are compiled with ``cache=True``; Numba's cache
+checks only the source file of each function, not the files of the functions it calls, so a
+change to ``rng.py`` would leave a stale ``simulate`` in the cache. :func:`_guard_cache` closes
+that gap: it keeps a hash of every kernel source next to the cache and clears the kernels' cache
+when any of them changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+__all__: list[str] = []
+
+
+def _cache_dirs(here: Path) -> list[Path]:
+    dirs = [here / "__pycache__"]
+    custom = os.environ.get("NUMBA_CACHE_DIR")
+    if custom:
+        # Numba mirrors the source path under NUMBA_CACHE_DIR
+        dirs.append(Path(custom) / str(here.resolve()).lstrip(os.sep))
+    return dirs
+
+
+def _guard_cache() -> None:
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for src in sorted(here.glob("*.py")):
+        h.update(src.name.encode())
+        h.update(src.read_bytes())
+    digest = h.hexdigest()
+    for cache in _cache_dirs(here):
+        stamp = cache / "riskengine-kernels.sha256"
+        try:
+            if stamp.exists() and stamp.read_text() == digest:
+                continue
+            if cache.exists():
+                for f in list(cache.glob("*.nbi")) + list(cache.glob("*.nbc")):
+                    f.unlink(missing_ok=True)
+            cache.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(digest)
+        except OSError:  # a read-only install: Numba then falls back to no caching by itself
+            pass
+
+
+_guard_cache()
