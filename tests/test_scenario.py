@@ -9,7 +9,12 @@ import pytest
 
 from riskengine.cli import main
 from riskengine.errors import ScenarioError
-from riskengine.scenario import baseline_scenario_path, load_scenario, parse_scenario, scenario_json_schema
+from riskengine.scenario import (
+    baseline_scenario_path,
+    load_scenario,
+    parse_scenario,
+    scenario_json_schema,
+)
 from riskengine.scenario.models import splice_scenario_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
