@@ -436,7 +436,7 @@ def treaty(
                     f"(gross capital {_money(res.gross_capital, ccy)}, premium loading {loading:.0%})", title_justify="left")
     for k in res.keys:
         t.add_column(k, justify="right")
-    for c in ("E[ceded]", "P(attach)", "premium", "ROL", "net capital", "relief", "relief/margin"):
+    for c in ("E\\[ceded]", "P(attach)", "premium", "ROL", "net capital", "relief", "relief/margin"):
         t.add_column(c, justify="right")
     for r in res.table.iter_rows(named=True):
         t.add_row(

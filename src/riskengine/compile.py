@@ -512,6 +512,10 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     b_region_names = region_names[country_region[b_country]] if n_b else np.zeros(0, dtype=object)
     sproblems: list[Problem] = []
     for i, t in enumerate(scenario.treaties):
+        if isinstance(t, StopLoss) and t.attachment_lr is not None and book_premium <= 0:
+            sproblems.append(
+                Problem("scenario", f"treaties.{i}", "a stop loss in loss ratios needs a book with premium (total is 0)", label="key")
+            )
         mask = np.ones(n_b, dtype=bool)
         if t.scope is not None:
             for key, labels, have in (

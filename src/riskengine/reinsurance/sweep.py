@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from pydantic import ValidationError
 
 from ..compile import compile_portfolio, treaty_params
 from ..errors import Problem, ScenarioError
@@ -151,13 +152,12 @@ def _grid_treaties(scenario: Scenario, sweeps: list[Sweep]) -> tuple[int, list[d
     for p in points:
         data = base.model_dump(by_alias=True)
         for k, v in p.items():
-            data[k] = int(v) if k == "reinstatements" else v
+            data[k] = int(v) if k == "reinstatements" and float(v).is_integer() else v
         try:
             variants.append(type(base).model_validate(data))
-        except Exception as exc:  # pydantic.ValidationError: report the grid point
-            raise ScenarioError(
-                [Problem("--sweep", f"{name} at {p}", str(exc).splitlines()[-1].strip(), label="option")], "--sweep"
-            ) from None
+        except ValidationError as exc:  # report the grid point and the rule it breaks
+            rule = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            raise ScenarioError([Problem("--sweep", f"{name} at {p}", rule, label="option")], "--sweep") from None
     return idx, points, variants
 
 

@@ -178,9 +178,9 @@ class PoliticalConfig(_Strict):
 class Scope(_Strict):
     """Which claims a treaty covers: those matching every list given (omitted lists match all)."""
 
-    countries: list[str] | None = Field(None, description="ISO 3166-1 alpha-2 codes.")
-    regions: list[str] | None = Field(None, description="Region names as in the book's countries table.")
-    sectors: list[str] | None = Field(None, description="Sector codes as in the book's buyers table.")
+    countries: list[str] | None = Field(None, min_length=1, description="ISO 3166-1 alpha-2 codes.")
+    regions: list[str] | None = Field(None, min_length=1, description="Region names as in the book's countries table.")
+    sectors: list[str] | None = Field(None, min_length=1, description="Sector codes as in the book's buyers table.")
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -318,16 +318,17 @@ class Scenario(_Strict):
                 raise ValueError(f"rating {k!r}: PD {p:g} is not in (0, 1)")
         return v
 
-    @model_validator(mode="after")
-    def _programme(self) -> Scenario:
-        names = [t.name for t in self.treaties]
+    @field_validator("treaties")
+    @classmethod
+    def _programme(cls, treaties: list) -> list:
+        names = [t.name for t in treaties]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"duplicate treaty names: {', '.join(dup)}")
-        for i, t in enumerate(self.treaties):
-            if t.type == "stop_loss" and i != len(self.treaties) - 1:
+        for i, t in enumerate(treaties):
+            if t.type == "stop_loss" and i != len(treaties) - 1:
                 raise ValueError(f"stop loss {t.name!r} must be the last treaty of the programme")
-        return self
+        return treaties
 
     # -- convenience -------------------------------------------------------------------------
     def content_hash(self) -> str:
