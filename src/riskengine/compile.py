@@ -31,7 +31,7 @@ from scipy.special import ndtri
 from .book.model import Book
 from .errors import BookError, Problem, ScenarioError
 from .kernels.portfolio import KernelPortfolio
-from .kernels.rng import fmix64_np, hash_strings
+from .kernels.rng import cheng_constants, fmix64_np, hash_strings
 from .scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss, Treaty
 
 __all__ = ["CompiledPortfolio", "KernelPortfolio", "compile_portfolio", "treaty_kind", "treaty_params", "PD_CAP", "TREATY_KINDS"]
@@ -465,6 +465,19 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     pdv, pd_cont, lgd_mu, lgd_a, lgd_b = pdv[perm], pd_cont[perm], lgd_mu[perm], lgd_a[perm], lgd_b[perm]
     buyer_key, buyer_occ_group = buyer_key[perm], buyer_occ_group[perm]
 
+    # LGD classes: distinct (mean, alpha, beta) with the sampler's set-up constants
+    lgd_keys = np.stack([lgd_mu, lgd_a, lgd_b], axis=1) if n_b else np.zeros((0, 3))
+    uniq_lgd, lgd_class = np.unique(lgd_keys, axis=0, return_inverse=True)
+    lgd_table = np.zeros((len(uniq_lgd), 8))
+    for i, (mu_i, a_i, b_i) in enumerate(uniq_lgd):
+        lgd_table[i, :3] = (mu_i, a_i, b_i)
+        if a_i > 1 and b_i > 1:
+            lgd_table[i, 3] = 1.0
+            lgd_table[i, 4:] = cheng_constants(a_i, b_i)
+        elif a_i > 0:
+            lgd_table[i, 3] = 2.0
+    lgd_class = lgd_class.reshape(-1).astype(np.int32)
+
     # -- exposures ---------------------------------------------------------------------------------
     pol_cur = policies.select("policy_id", pl.col("currency").alias("_pcur"))
     ex = exposures.join(pol_cur, on="policy_id", how="left", maintain_order="left")
@@ -582,9 +595,8 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         buyer_country=b_country.astype(np.int32),
         buyer_sector=b_sector.astype(np.int32),
         buyer_cell=buyer_cell,
-        buyer_lgd_mu=lgd_mu,
-        buyer_lgd_a=lgd_a.astype(np.float64),
-        buyer_lgd_b=lgd_b.astype(np.float64),
+        buyer_lgd_class=lgd_class,
+        lgd_table=lgd_table,
         buyer_exp_ptr=buyer_exp_ptr,
         buyer_occ_group=buyer_occ_group,
         exp_ead=exp_ead,

@@ -55,9 +55,8 @@ FIELDS = [
     ("buyer_country", types.Array(types.int32, 1, "C"), "int32"),
     ("buyer_sector", types.Array(types.int32, 1, "C"), "int32"),
     ("buyer_cell", types.Array(types.int32, 1, "C"), "int32"),
-    ("buyer_lgd_mu", types.Array(types.float64, 1, "C"), "float64"),
-    ("buyer_lgd_a", types.Array(types.float64, 1, "C"), "float64 (0: deterministic LGD)"),
-    ("buyer_lgd_b", types.Array(types.float64, 1, "C"), "float64"),
+    ("buyer_lgd_class", types.Array(types.int32, 1, "C"), "int32: row of lgd_table"),
+    ("lgd_table", types.Array(types.float64, 2, "C"), "[n_lgd, 8]: mean, alpha, beta, method (0 fixed, 1 Cheng BB, 2 gammas), Cheng's a, b, beta, gamma"),
     ("buyer_exp_ptr", types.Array(types.int64, 1, "C"), "int64[n_b + 1] into the (buyer-sorted) exposures"),
     ("buyer_occ_group", types.Array(types.int32, 1, "C"), "int32: occurrence unit for per-group XL (group code, or n_groups + buyer)"),
     ("exp_ead", types.Array(types.float64, 1, "C"), "float64, reporting currency"),
@@ -133,9 +132,8 @@ KernelPortfolio = NamedTuple(  # noqa: UP014 - built from FIELDS
     ("buyer_country", np.ndarray),
     ("buyer_sector", np.ndarray),
     ("buyer_cell", np.ndarray),
-    ("buyer_lgd_mu", np.ndarray),
-    ("buyer_lgd_a", np.ndarray),
-    ("buyer_lgd_b", np.ndarray),
+    ("buyer_lgd_class", np.ndarray),
+    ("lgd_table", np.ndarray),
     ("buyer_exp_ptr", np.ndarray),
     ("buyer_occ_group", np.ndarray),
     ("exp_ead", np.ndarray),
@@ -198,9 +196,8 @@ def _to_struct(nt):
     st.buyer_country = nt.buyer_country
     st.buyer_sector = nt.buyer_sector
     st.buyer_cell = nt.buyer_cell
-    st.buyer_lgd_mu = nt.buyer_lgd_mu
-    st.buyer_lgd_a = nt.buyer_lgd_a
-    st.buyer_lgd_b = nt.buyer_lgd_b
+    st.buyer_lgd_class = nt.buyer_lgd_class
+    st.lgd_table = nt.lgd_table
     st.buyer_exp_ptr = nt.buyer_exp_ptr
     st.buyer_occ_group = nt.buyer_occ_group
     st.exp_ead = nt.exp_ead

@@ -44,6 +44,8 @@ __all__ = [
     "draw_normal",
     "draw_gamma",
     "draw_beta",
+    "beta_cheng_bb",
+    "cheng_constants",
     "hash_bytes",
     "hash_strings",
 ]
@@ -156,18 +158,24 @@ def draw_gamma(shape, state, j0):
             return d * v * boost, j
 
 
-@njit(cache=True)
-def _beta_cheng_bb(a0, b0, state):
-    """Beta(a0, b0) for min(a0, b0) > 1 by Cheng's algorithm BB (Comm. ACM 21, 1978).
-
-    Rejection from a log-logistic envelope; acceptance is at least 0.9 and most candidates
-    pass the first, logarithm-free squeeze.
-    """
+def cheng_constants(a0: float, b0: float) -> tuple[float, float, float, float]:
+    """Set-up constants (a, b, beta, gamma) of Cheng's algorithm BB for Beta(a0, b0), min > 1."""
     a = min(a0, b0)
     b = max(a0, b0)
     alpha = a + b
     beta = math.sqrt((alpha - 2.0) / (2.0 * a * b - alpha))
-    gamma = a + 1.0 / beta
+    return a, b, beta, a + 1.0 / beta
+
+
+@njit(cache=True)
+def beta_cheng_bb(a, b, beta, gamma, flip, state):
+    """Beta(a0, b0), min(a0, b0) > 1, by Cheng's algorithm BB (Comm. ACM 21, 1978).
+
+    ``a, b, beta, gamma`` come from :func:`cheng_constants` (a = min, b = max of the shapes);
+    ``flip`` is true when a0 > b0. Rejection from a log-logistic envelope; acceptance is at
+    least 0.9 and most candidates pass the first, logarithm-free squeeze.
+    """
+    alpha = a + b
     j = 0
     while True:
         u1 = u01_open0(draw_u64(state, j)) - 0.5 * _TWO_M53  # in (0, 1)
@@ -185,9 +193,18 @@ def _beta_cheng_bb(a0, b0, state):
             break
         if r + alpha * math.log(alpha / (b + w)) >= t:
             break
-    if a == a0:
-        return w / (b + w)
-    return b / (b + w)
+    if flip:
+        return b / (b + w)
+    return w / (b + w)
+
+
+@njit(cache=True)
+def _beta_cheng_bb(a0, b0, state):
+    a = min(a0, b0)
+    b = max(a0, b0)
+    alpha = a + b
+    beta = math.sqrt((alpha - 2.0) / (2.0 * a * b - alpha))
+    return beta_cheng_bb(a, b, beta, a + 1.0 / beta, a0 > b0, state)
 
 
 @njit(cache=True)

@@ -37,6 +37,7 @@ from .rng import (
     STREAM_LGD,
     STREAM_POL_COUNTRY,
     STREAM_POL_REGION,
+    beta_cheng_bb,
     draw_beta,
     draw_gamma,
     draw_normal,
@@ -84,16 +85,16 @@ def new_scratch(P):
         np.zeros(n_p),  # 10 qual: qualifying loss per policy
         np.zeros(n_p),  # 11 ratio: claim / qualifying loss
         np.zeros(n_p, np.int32),  # 12 p_touch
-        np.zeros(n_b),  # 13 b_comm: buyer commercial claim (gross)
-        np.zeros(n_b),  # 14 b_pol: buyer political claim
-        np.zeros(n_b, np.int32),  # 15 b_touch
+        np.zeros(n_b),  # 13 b_comm: commercial claim of the buyer in slot k (gross)
+        np.zeros(n_b),  # 14 b_pol: political claim of the buyer in slot k
+        np.zeros(n_b, np.int32),  # 15 b_touch: buyer in slot k (slots in order of first claim)
         np.zeros(n_c),  # 16 c_pol: country political claim
         np.zeros(P.n_occ_units),  # 17 occ_x
         np.zeros(P.n_occ_units),  # 18 occ_ceded
         np.zeros(P.n_occ_units, np.int32),  # 19 occ_touch
-        np.zeros(max(n_b, 1), np.uint8),  # 20 b_flag: buyer touched
-        np.zeros(n_b),  # 21 net_c: buyer commercial claim net of treaties so far
-        np.zeros(n_b),  # 22 net_p: buyer political claim net of treaties so far
+        np.full(max(n_b, 1), -1, np.int32),  # 20 b_slot: slot of a buyer with a claim, else -1
+        np.zeros(n_b),  # 21 net_c: slot's commercial claim net of treaties so far
+        np.zeros(n_b),  # 22 net_p: slot's political claim net of treaties so far
         np.zeros(P.t_kind.shape[0]),  # 23 ceded per treaty at one sweep grid point
     )
 
@@ -122,7 +123,7 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
     """
     z, xi, v, ev, ev_list, dl_b, dl_lgd, ent_e, ent_l, ent_cause = S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[7], S[8], S[9]
     qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol = S[10], S[11], S[12], S[13], S[14], S[15], S[16]
-    occ_x, occ_ceded, occ_touch, b_flag, net_c, net_p = S[17], S[18], S[19], S[20], S[21], S[22]
+    occ_x, occ_ceded, occ_touch, b_slot, net_c, net_p = S[17], S[18], S[19], S[20], S[21], S[22]
     n_f = P.factor_key.shape[0]
     n_c = P.country_key.shape[0]
 
@@ -179,12 +180,12 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
                     dl_b[nd] = P.unit_members[k]
                     nd += 1
             continue
-        l1p = math.log1p(-p)
+        inv_l1p = 1.0 / math.log1p(-p)
         st = draw_state(kd, P.cell_key[cell])
         pos = -1
         j = 0
         while True:
-            gap = math.log(u01_open0(draw_u64(st, j))) / l1p
+            gap = math.log(u01_open0(draw_u64(st, j))) * inv_l1p
             j += 1
             if gap >= n_units - 1 - pos:
                 break
@@ -211,10 +212,14 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
     ground_up = 0.0
     for k in range(nd):
         b = dl_b[k]
-        if P.buyer_lgd_a[b] > 0.0:
-            lgd = draw_beta(P.buyer_lgd_a[b], P.buyer_lgd_b[b], draw_state(kl, P.buyer_key[b]))
+        row = P.lgd_table[P.buyer_lgd_class[b]]
+        method = row[3]
+        if method == 1.0:
+            lgd = beta_cheng_bb(row[4], row[5], row[6], row[7], row[1] > row[2], draw_state(kl, P.buyer_key[b]))
+        elif method == 2.0:
+            lgd = draw_beta(row[1], row[2], draw_state(kl, P.buyer_key[b]))
         else:
-            lgd = P.buyer_lgd_mu[b]
+            lgd = row[0]
         dl_lgd[k] = lgd
         cty_ev = ev[P.buyer_country[b]]
         for e in range(P.buyer_exp_ptr[b], P.buyer_exp_ptr[b + 1]):
@@ -274,16 +279,18 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
         if share <= 0.0:
             continue
         b = P.exp_buyer[e]
-        if b_flag[b] == 0:
-            b_flag[b] = 1
-            b_touch[n_bt] = b
+        k = b_slot[b]
+        if k < 0:
+            k = n_bt
+            b_slot[b] = k
+            b_touch[k] = b
             n_bt += 1
         c = P.buyer_country[b]
         if ent_cause[i] == 0:
-            b_comm[b] += share
+            b_comm[k] += share
             commercial += share
         else:
-            b_pol[b] += share
+            b_pol[k] += share
             c_pol[c] += share
             political += share
         if use_seg:
@@ -292,8 +299,8 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
 
     max_occ = 0.0
     for i in range(n_bt):
-        if b_comm[b_touch[i]] > max_occ:
-            max_occ = b_comm[b_touch[i]]
+        if b_comm[i] > max_occ:
+            max_occ = b_comm[i]
     for i in range(n_ev):
         if c_pol[ev_list[i]] > max_occ:
             max_occ = c_pol[ev_list[i]]
@@ -309,9 +316,8 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
         ceded_row[t] = 0.0
     if n_t > 0 and n_bt > 0:
         for i in range(n_bt):
-            b = b_touch[i]
-            net_c[b] = b_comm[b]
-            net_p[b] = b_pol[b]
+            net_c[i] = b_comm[i]
+            net_p[i] = b_pol[i]
         total_ceded = _apply_treaties(P, P.t_params, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row)
     g_ceded = S[23]
     for g in range(grid.shape[0]):
@@ -319,9 +325,8 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
         g_ceded[grid_k] = 0.0
         if n_bt > 0:
             for i in range(n_bt):
-                b = b_touch[i]
-                net_c[b] = b_comm[b]
-                net_p[b] = b_pol[b]
+                net_c[i] = b_comm[i]
+                net_p[i] = b_pol[i]
             tot = _apply_treaties(P, grid[g], net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, g_ceded)
         grid_row[g, 0] = g_ceded[grid_k]
         grid_row[g, 1] = gross - tot
@@ -340,7 +345,7 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
 @njit(cache=True)
 def _reset(S, nd, n_ev, n_pt, n_bt):
     ev, ev_list = S[3], S[4]
-    qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol, b_flag = S[10], S[11], S[12], S[13], S[14], S[15], S[16], S[20]
+    qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol, b_slot = S[10], S[11], S[12], S[13], S[14], S[15], S[16], S[20]
     net_c, net_p = S[21], S[22]
     for i in range(n_ev):
         c = ev_list[i]
@@ -351,17 +356,18 @@ def _reset(S, nd, n_ev, n_pt, n_bt):
         qual[p] = 0.0
         ratio[p] = 0.0
     for i in range(n_bt):
-        b = b_touch[i]
-        b_comm[b] = 0.0
-        b_pol[b] = 0.0
-        net_c[b] = 0.0
-        net_p[b] = 0.0
-        b_flag[b] = 0
+        b_slot[b_touch[i]] = -1
+        b_comm[i] = 0.0
+        b_pol[i] = 0.0
+        net_c[i] = 0.0
+        net_p[i] = 0.0
 
 
 @njit(cache=True)
 def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row):
     """Apply the programme in order to buyer-level net claims (modified in place).
+
+    ``net_c[i]``/``net_p[i]`` are the claims of buyer ``b_touch[i]`` (slot order).
 
     ``tp[t]`` holds treaty t's (share, retention, limit, annual cap); kinds and scopes come
     from ``P``.
@@ -384,32 +390,32 @@ def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_to
             for i in range(n_bt):
                 b = b_touch[i]
                 if scope[b]:
-                    cc = sh * net_c[b]
-                    cp = sh * net_p[b]
-                    net_c[b] -= cc
-                    net_p[b] -= cp
+                    cc = sh * net_c[i]
+                    cp = sh * net_p[i]
+                    net_c[i] -= cc
+                    net_p[i] -= cp
                     ceded += cc + cp
         elif kind == KIND_STOP_LOSS:
             x = 0.0
             for i in range(n_bt):
                 b = b_touch[i]
                 if scope[b]:
-                    x += net_c[b] + net_p[b]
+                    x += net_c[i] + net_p[i]
             ceded = min(max(x - tp[t, 1], 0.0), tp[t, 2])
             if ceded > 0.0:
                 f = ceded / x
                 for i in range(n_bt):
                     b = b_touch[i]
                     if scope[b]:
-                        net_c[b] -= f * net_c[b]
-                        net_p[b] -= f * net_p[b]
+                        net_c[i] -= f * net_c[i]
+                        net_p[i] -= f * net_p[i]
         else:
             political = kind == KIND_XL_POLITICAL
             net = net_p if political else net_c
             n_u = 0
             for i in range(n_bt):
                 b = b_touch[i]
-                if not scope[b] or net[b] <= 0.0:
+                if not scope[b] or net[i] <= 0.0:
                     continue
                 if political:
                     u = P.buyer_country[b]
@@ -420,7 +426,7 @@ def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_to
                 if occ_x[u] == 0.0:
                     occ_touch[n_u] = u
                     n_u += 1
-                occ_x[u] += net[b]
+                occ_x[u] += net[i]
             ret = tp[t, 1]
             lim = tp[t, 2]
             for i in range(n_u):
@@ -434,7 +440,7 @@ def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_to
                 ceded = tp[t, 3]
             for i in range(n_bt):
                 b = b_touch[i]
-                if not scope[b] or net[b] <= 0.0:
+                if not scope[b] or net[i] <= 0.0:
                     continue
                 if political:
                     u = P.buyer_country[b]
@@ -443,8 +449,8 @@ def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_to
                 else:
                     u = b
                 if occ_ceded[u] > 0.0:
-                    net[b] -= occ_ceded[u] * f * (net[b] / occ_x[u])
-            # reset occurrence accumulators (net[b]/occ_x[u] used above needs occ_x intact until here)
+                    net[i] -= occ_ceded[u] * f * (net[i] / occ_x[u])
+            # reset occurrence accumulators (net[i]/occ_x[u] used above needs occ_x intact until here)
             for i in range(n_u):
                 u = occ_touch[i]
                 occ_x[u] = 0.0
@@ -521,13 +527,12 @@ def _collect_occurrences(P, s, b_comm, b_touch, n_bt, c_pol, ev_list, n_ev, occ,
     cap = occ_sim.shape[1]
     thr = P.occ_threshold
     for i in range(n_bt):
-        b = b_touch[i]
-        if b_comm[b] > thr:
+        if b_comm[i] > thr:
             if cnt < cap:
                 occ_sim[ch, cnt] = s
                 occ_kind[ch, cnt] = 0
-                occ_id[ch, cnt] = b
-                occ_val[ch, cnt] = b_comm[b]
+                occ_id[ch, cnt] = b_touch[i]
+                occ_val[ch, cnt] = b_comm[i]
             cnt += 1
     for i in range(n_ev):
         c = ev_list[i]
@@ -573,11 +578,8 @@ def simulate_detail(P, s):
     for i in range(n_pt):
         claims[i] = ratio[pols[i]] * qual[pols[i]]
     buyers = S[15][:n_bt].copy()
-    b_comm = np.empty(n_bt)
-    b_pol = np.empty(n_bt)
-    for i in range(n_bt):
-        b_comm[i] = S[13][buyers[i]]
-        b_pol[i] = S[14][buyers[i]]
+    b_comm = S[13][:n_bt].copy()
+    b_pol = S[14][:n_bt].copy()
     return (
         row,
         ced,
