@@ -248,7 +248,8 @@ def _run_and_write(
 ) -> Any:
     from .engine import simulate
 
-    (out / "summary.json").unlink(missing_ok=True)
+    if not resume:  # a run in progress must not look complete (a refused --resume keeps a finished run intact)
+        (out / "summary.json").unlink(missing_ok=True)
     bar = _Progress(console, "simulating")
     try:
         results = simulate(

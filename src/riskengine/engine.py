@@ -374,8 +374,11 @@ def simulate(
 def _fingerprint(meta: dict[str, Any], scenario: Scenario) -> str:
     import hashlib
 
+    from . import __version__
+    from .kernels import KERNEL_DIGEST
+
     s = scenario.simulation
-    text = f"{meta['book_hash']}|{meta['scenario_hash']}|{s.sims}|{s.seed}|{s.block_size}"
+    text = f"{meta['book_hash']}|{meta['scenario_hash']}|{s.sims}|{s.seed}|{s.block_size}|{__version__}|{KERNEL_DIGEST}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -13,7 +13,7 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__: list[str] = []
+__all__ = ["KERNEL_DIGEST"]
 
 
 def _cache_dirs(here: Path) -> list[Path]:
@@ -25,13 +25,16 @@ def _cache_dirs(here: Path) -> list[Path]:
     return dirs
 
 
-def _guard_cache() -> None:
-    here = Path(__file__).resolve().parent
+def _digest(here: Path) -> str:
     h = hashlib.sha256()
     for src in sorted(here.glob("*.py")):
         h.update(src.name.encode())
         h.update(src.read_bytes())
-    digest = h.hexdigest()
+    return h.hexdigest()
+
+
+def _guard_cache(digest: str) -> None:
+    here = Path(__file__).resolve().parent
     for cache in _cache_dirs(here):
         stamp = cache / "riskengine-kernels.sha256"
         try:
@@ -46,4 +49,7 @@ def _guard_cache() -> None:
             pass
 
 
-_guard_cache()
+#: SHA-256 of the kernels' sources: part of a run's checkpoint fingerprint, so that ``--resume``
+#: never mixes blocks simulated by two versions of the kernels.
+KERNEL_DIGEST = _digest(Path(__file__).resolve().parent)
+_guard_cache(KERNEL_DIGEST)

@@ -1,0 +1,275 @@
+"""The Dask executor: blocks of simulations as tasks on a ``distributed`` cluster (DESIGN.md §5).
+
+All of riskengine's Dask code lives in this module, and nothing else in the package imports it
+(or Dask) at import time: :func:`riskengine.engine.simulate` imports it only when a run asks for
+Dask. Dask only orchestrates; the work is :func:`riskengine.engine.run_block`, the same function
+the in-process executor calls, so results are bit-identical whatever the executor, the number of
+workers or the order in which blocks finish (every random draw is keyed by the simulation id).
+
+How a run goes:
+
+1. **Client.** The ``client`` given; else ``scheduler="local"`` starts a
+   :class:`~distributed.LocalCluster` (one single-threaded worker process per CPU, on 127.0.0.1,
+   no dashboard), closed after the run; else a scheduler address (``scheduler="tcp://host:port"``
+   or the ``DASK_SCHEDULER_ADDRESS`` environment variable) is connected to, and disconnected from
+   after the run; else the active client (:func:`distributed.default_client`).
+2. **Scatter.** The kernel portfolio (a NamedTuple of NumPy arrays) is scattered once to every
+   worker.
+3. **Tasks.** One task per block, with a unique key and ``retries=2``. If a worker dies, the
+   scheduler recomputes only its blocks elsewhere (the nanny of a LocalCluster restarts it).
+   Within a worker, blocks run one at a time using all of the worker's threads as Numba threads,
+   so 2 workers × 1 thread use 2 cores, not 2 × all of them, and a worker with 8 threads runs
+   each block on 8 Numba threads. Kernels compile on each worker on first use (``cache=True``
+   makes that a cache load).
+4. **Streaming.** Results come back as blocks finish (:func:`distributed.as_completed`); each
+   future is released as soon as its result is handed over, so the cluster holds at most the
+   blocks in flight. The engine combines them in simulation order, checkpoints them and reports
+   progress. Closing the stream early (an error, Ctrl-C) cancels the outstanding tasks; the
+   workers of a LocalCluster started for the run ignore SIGINT (:func:`dask_setup`), so that
+   Ctrl-C in a terminal stops the run cleanly, through its own process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import distributed
+import numpy as np
+
+from .errors import Problem, RiskEngineError
+
+if TYPE_CHECKING:
+    from .engine import Block, BlockResult
+    from .kernels.portfolio import KernelPortfolio
+
+__all__ = ["run_blocks_dask", "BlockStream", "EXECUTOR"]
+
+log = logging.getLogger("riskengine")
+
+#: Executor name recorded in the results' metadata.
+EXECUTOR = "dask"
+#: Times a failed block task is retried (a lost worker does not count: the scheduler reschedules).
+RETRIES = 2
+
+# blocks run one at a time in a worker process, each on all the worker's threads (k tasks at once
+# on k threads each would run k² threads)
+_kernel_lock = threading.Lock()
+
+
+def _worker_threads() -> int:
+    """The thread count of the worker this task runs on (0 when not on a worker)."""
+    try:
+        worker = distributed.get_worker()
+    except ValueError:
+        return 0
+    state = getattr(worker, "state", None)
+    return int(getattr(state, "nthreads", 0) or getattr(worker, "nthreads", 0) or 1)
+
+
+def _run_block_task(
+    port: KernelPortfolio, start: int, size: int, segments: bool, grid: np.ndarray | None, grid_k: int
+) -> BlockResult:
+    """A block as a Dask task: :func:`~riskengine.engine.run_block` on the worker's threads."""
+    from .engine import run_block
+
+    nthreads = _worker_threads()
+    with _kernel_lock:
+        return run_block(port, start, size, segments=segments, n_threads=nthreads or None, grid=grid, grid_k=grid_k)
+
+
+def dask_setup(worker: Any) -> None:
+    """Preload of the workers of a LocalCluster started for a run: ignore SIGINT.
+
+    Ctrl-C in a terminal reaches the whole process group; the run's own process handles it
+    (cancels the tasks, closes the cluster) and the workers would only print tracebacks.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _connect(address: str, source: str) -> distributed.Client:
+    try:
+        return distributed.Client(address, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise RiskEngineError(
+            [Problem(source, None, f"cannot connect to the Dask scheduler at {address!r}: {exc}")], source
+        ) from None
+
+
+def _resolve_client(client: Any, scheduler: str | None) -> tuple[distributed.Client, list[Any]]:
+    """The client to use and what to close after the run (in order)."""
+    if client is not None:
+        return client, []
+    if scheduler == "local":
+        n = _cpu_count()
+        cluster = distributed.LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, silence_logs=logging.ERROR,
+            # no dashboard; the scheduler's HTTP endpoints (health, metrics) on a free port
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            preload=[__name__],  # dask_setup: Ctrl-C is for this process, which closes the cluster
+        )
+        try:
+            own = distributed.Client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close()
+            raise
+        log.info("started a local Dask cluster: %d workers × 1 thread", n)
+        return own, [own, cluster]
+    if scheduler:
+        own = _connect(scheduler, "--scheduler")
+        return own, [own]
+    address = os.environ.get("DASK_SCHEDULER_ADDRESS")
+    if address:
+        own = _connect(address, "DASK_SCHEDULER_ADDRESS")
+        return own, [own]
+    try:
+        return distributed.default_client(), []
+    except ValueError:
+        raise RiskEngineError(
+            "no Dask client: pass client=, scheduler='local' or an address, or set DASK_SCHEDULER_ADDRESS",
+            "dask",
+        ) from None
+
+
+class BlockStream(Iterator[tuple["Block", "BlockResult"]]):
+    """``(block, result)`` pairs in the order blocks finish on the cluster.
+
+    Exhausting the stream, or an error while waiting, closes it; a consumer that stops early must
+    call :meth:`close`, which cancels the outstanding tasks and closes what the run started.
+    """
+
+    def __init__(
+        self, client: distributed.Client, futures: dict[distributed.Future, Block],
+        port: distributed.Future | None, owned: list[Any],
+    ):
+        self._client = client
+        self._pending = futures
+        self._port = port
+        self._owned = owned
+        self._done = distributed.as_completed(list(futures), loop=client.loop, with_results=True)
+        self._closed = False
+
+    def __next__(self) -> tuple[Block, BlockResult]:
+        if self._closed:
+            raise StopIteration
+        try:
+            future, result = next(self._done)
+        except BaseException:  # StopIteration, a task's error, KeyboardInterrupt
+            self.close()
+            raise
+        block = self._pending.pop(future)
+        future.release()  # its result is ours now: the cluster can forget it
+        if not self._pending:
+            self.close()
+        return block, result
+
+    @property
+    def outstanding(self) -> int:
+        """Blocks not yet handed over."""
+        return len(self._pending)
+
+    def close(self) -> None:
+        """Cancel the outstanding tasks, release the portfolio and close what the run started."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            with contextlib.suppress(Exception):  # a broken connection must not hide the cause
+                if self._pending:
+                    log.info("cancelling %d outstanding blocks", len(self._pending))
+                    self._client.cancel(list(self._pending))
+                self._done.clear()
+                self._pending.clear()
+                if self._port is not None:
+                    self._port.release()
+        finally:
+            self._port = None
+            for thing in self._owned:
+                with contextlib.suppress(Exception):
+                    thing.close()
+            self._owned = []
+
+
+def run_blocks_dask(
+    port: KernelPortfolio,
+    blocks: list[Block],
+    segments: bool,
+    *,
+    client: Any = None,
+    scheduler: str | None = None,
+    grid: np.ndarray | None = None,
+    grid_k: int = 0,
+) -> tuple[BlockStream, str, int]:
+    """Run blocks as tasks on a Dask cluster.
+
+    Parameters
+    ----------
+    port : KernelPortfolio
+        The compiled portfolio's kernel arrays (scattered once to every worker).
+    blocks : list of Block
+        The blocks to simulate.
+    segments : bool
+        Whether blocks return segment claims.
+    client : distributed.Client, optional
+        The client to use (it is left open).
+    scheduler : str, optional
+        ``"local"`` to start a LocalCluster for this run, or a scheduler address
+        (``"tcp://host:port"``); the default is ``$DASK_SCHEDULER_ADDRESS``, then the active client.
+    grid, grid_k
+        Treaty sweep, as for :func:`~riskengine.engine.run_block`.
+
+    Returns
+    -------
+    stream : BlockStream
+        ``(block, result)`` pairs as blocks finish (any order).
+    executor : str
+        ``"dask"``.
+    workers : int
+        Total worker threads when the run was submitted.
+
+    Raises
+    ------
+    RiskEngineError
+        When no client can be found or the scheduler cannot be reached.
+    """
+    cl, owned = _resolve_client(client, scheduler)
+    futures: dict[distributed.Future, Block] = {}
+    try:
+        threads = int(sum(cl.nthreads().values()))
+        if threads == 0:
+            log.warning("the Dask cluster has no workers yet: blocks wait for some to join")
+        port_future = None
+        if blocks:
+            [port_future] = cl.scatter([port], broadcast=True, hash=False)
+            token = uuid.uuid4().hex[:12]
+            for b in blocks:
+                f = cl.submit(
+                    _run_block_task, port_future, b.start, b.size, segments, grid, grid_k,
+                    key=f"riskengine-block-{b.index:06d}-{token}", pure=False, retries=RETRIES,
+                )
+                futures[f] = b
+        log.info("dask: %d blocks on %d worker threads", len(blocks), threads)
+        return BlockStream(cl, futures, port_future, owned), EXECUTOR, threads
+    except BaseException:
+        with contextlib.suppress(Exception):
+            if futures:
+                cl.cancel(list(futures))
+        for thing in owned:
+            with contextlib.suppress(Exception):
+                thing.close()
+        raise
