@@ -30,7 +30,7 @@ from scipy.special import ndtri
 
 from .book.model import Book
 from .errors import BookError, Problem, ScenarioError
-from .kernels.portfolio import KernelPortfolio
+from .kernels.portfolio import BUYER_RECORD, EXPOSURE_RECORD, KernelPortfolio
 from .kernels.rng import cheng_constants, fmix64_np, hash_strings
 from .scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss, Treaty
 
@@ -511,6 +511,21 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     cpe_ptr = np.cumsum(cpe_ptr)
     cpe_exp = pe.astype(np.int32)
 
+    # packed records: what a default and a loss read, contiguous
+    buyer_rec = np.zeros(n_b, dtype=BUYER_RECORD)
+    buyer_rec["key"] = buyer_key
+    buyer_rec["exp_start"] = buyer_exp_ptr[:-1]
+    buyer_rec["exp_end"] = buyer_exp_ptr[1:]
+    buyer_rec["country"] = b_country
+    buyer_rec["sector"] = b_sector
+    buyer_rec["lgd_class"] = lgd_class
+    exp_rec = np.zeros(len(exp_ead), dtype=EXPOSURE_RECORD)
+    exp_rec["ead"] = exp_ead
+    exp_rec["policy"] = exp_policy
+    exp_rec["buyer"] = exp_buyer
+    exp_rec["comm"] = exp_comm
+    exp_rec["pol"] = exp_pol
+
     # -- policies -----------------------------------------------------------------------------------
     pol_ind = policies["indemnity"].fill_null(0.9).to_numpy().astype(np.float64)
     pol_ded = policies["deductible"].fill_null(0.0).to_numpy().astype(np.float64) * pol_fx
@@ -599,6 +614,8 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         lgd_table=lgd_table,
         buyer_exp_ptr=buyer_exp_ptr,
         buyer_occ_group=buyer_occ_group,
+        buyer_rec=buyer_rec,
+        exp_rec=exp_rec,
         exp_ead=exp_ead,
         exp_policy=exp_policy,
         exp_buyer=exp_buyer,

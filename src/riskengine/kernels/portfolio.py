@@ -16,10 +16,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, types
+from numba import from_dtype, njit, types
 from numba.experimental import structref
 
-__all__ = ["FIELDS", "KernelPortfolio", "PortfolioType", "to_kernel"]
+__all__ = ["FIELDS", "BUYER_RECORD", "EXPOSURE_RECORD", "KernelPortfolio", "PortfolioType", "to_kernel"]
+
+#: One record per buyer with what a default reads, in one cache line per two buyers.
+BUYER_RECORD = np.dtype(
+    [("key", "<u8"), ("exp_start", "<i4"), ("exp_end", "<i4"), ("country", "<i4"), ("sector", "<i4"),
+     ("lgd_class", "<i4"), ("pad", "<i4")]
+)
+#: One record per exposure with what a loss reads.
+EXPOSURE_RECORD = np.dtype(
+    [("ead", "<f8"), ("policy", "<i4"), ("buyer", "<i4"), ("comm", "u1"), ("pol", "u1"), ("pad", "u1", (6,))]
+)
 
 #: (name, Numba type, meaning) of every field, in order.
 FIELDS = [
@@ -59,6 +69,8 @@ FIELDS = [
     ("lgd_table", types.Array(types.float64, 2, "C"), "[n_lgd, 8]: mean, alpha, beta, method (0 fixed, 1 Cheng BB, 2 gammas), Cheng's a, b, beta, gamma"),
     ("buyer_exp_ptr", types.Array(types.int64, 1, "C"), "int64[n_b + 1] into the (buyer-sorted) exposures"),
     ("buyer_occ_group", types.Array(types.int32, 1, "C"), "int32: occurrence unit for per-group XL (group code, or n_groups + buyer)"),
+    ("buyer_rec", types.Array(from_dtype(BUYER_RECORD), 1, "C"), "BUYER_RECORD[n_b]: the buyer arrays a default reads, packed"),
+    ("exp_rec", types.Array(from_dtype(EXPOSURE_RECORD), 1, "C"), "EXPOSURE_RECORD[n_e]: the exposure arrays a loss reads, packed"),
     ("exp_ead", types.Array(types.float64, 1, "C"), "float64, reporting currency"),
     ("exp_policy", types.Array(types.int32, 1, "C"), "int32"),
     ("exp_buyer", types.Array(types.int32, 1, "C"), "int32"),
@@ -136,6 +148,8 @@ KernelPortfolio = NamedTuple(  # noqa: UP014 - built from FIELDS
     ("lgd_table", np.ndarray),
     ("buyer_exp_ptr", np.ndarray),
     ("buyer_occ_group", np.ndarray),
+    ("buyer_rec", np.ndarray),
+    ("exp_rec", np.ndarray),
     ("exp_ead", np.ndarray),
     ("exp_policy", np.ndarray),
     ("exp_buyer", np.ndarray),
@@ -200,6 +214,8 @@ def _to_struct(nt):
     st.lgd_table = nt.lgd_table
     st.buyer_exp_ptr = nt.buyer_exp_ptr
     st.buyer_occ_group = nt.buyer_occ_group
+    st.buyer_rec = nt.buyer_rec
+    st.exp_rec = nt.exp_rec
     st.exp_ead = nt.exp_ead
     st.exp_policy = nt.exp_policy
     st.exp_buyer = nt.exp_buyer

@@ -96,7 +96,24 @@ def new_scratch(P):
         np.zeros(n_b),  # 21 net_c: slot's commercial claim net of treaties so far
         np.zeros(n_b),  # 22 net_p: slot's political claim net of treaties so far
         np.zeros(P.t_kind.shape[0]),  # 23 ceded per treaty at one sweep grid point
+        _phi_grid(),  # 24 Φ at the grid points PHI_C0 + k / PHI_SCALE (upper bounds between them)
     )
+
+
+#: Grid of Φ used to rule out defaults in a cell without evaluating Φ (see ``_one_sim``).
+PHI_C0 = -38.5
+PHI_SCALE = 32.0
+PHI_N = 1505  # up to c = 8.5
+
+
+@njit(cache=True)
+def _phi_grid():
+    tab = np.empty(PHI_N)
+    for k in range(PHI_N):
+        tab[k] = norm_cdf(PHI_C0 + k / PHI_SCALE)
+    for k in range(1, PHI_N):  # monotone (erfc is not, by a hair, below 1e-308)
+        tab[k] = max(tab[k], tab[k - 1])
+    return tab
 
 
 @njit(cache=True)
@@ -163,37 +180,58 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
                 n_ev += 1
 
     # 3. commercial defaults: cells by geometric skips
+    #    (P's arrays are bound to locals so that LLVM loads their data pointers once)
     nd = 0
     kd = sim_key(keys[4], s)
     n_cells = P.cell_key.shape[0]
+    cell_unit_ptr, cell_key, unit_member_ptr, unit_members = P.cell_unit_ptr, P.cell_key, P.unit_member_ptr, P.unit_members
+    fac_ptr, fac_idx, fac_w = P.cell_fac_ptr, P.cell_fac_idx, P.cell_fac_w
+    thr0, thr1, inv_sig, cell_country = P.cell_thr0, P.cell_thr1, P.cell_inv_sigma, P.cell_country
+    phi_hi = S[24]
     for cell in range(n_cells):
-        u0 = P.cell_unit_ptr[cell]
-        n_units = P.cell_unit_ptr[cell + 1] - u0
+        u0 = cell_unit_ptr[cell]
+        n_units = cell_unit_ptr[cell + 1] - u0
         if n_units == 0:
             continue
-        p = norm_cdf(_cell_c(P, z, scale, ev, cell))
+        m = 0.0
+        for k in range(fac_ptr[cell], fac_ptr[cell + 1]):
+            m += fac_w[k] * z[fac_idx[k]]
+        thr = thr1[cell] if ev[cell_country[cell]] else thr0[cell]
+        c = (scale * thr - m) * inv_sig[cell]
+        st = draw_state(kd, cell_key[cell])
+        x0 = u01_open0(draw_u64(st, 0))
+        # Exact shortcut: with Φ(c) ≤ phi_hi[k] (the next grid point up), n·phi_hi < 1 − U0
+        # implies U0 < 1 − n·p ≤ (1 − p)^n, i.e. the first geometric gap already passes the cell:
+        # no default, decided without Φ, log1p or log.
+        t = (c - PHI_C0) * PHI_SCALE
+        if t < PHI_N - 2:
+            ki = int(t) + 1 if t > 0.0 else 0
+            if n_units * phi_hi[ki] * (1.0 + 1e-9) < 1.0 - x0:
+                continue
+        p = norm_cdf(c)
         if p <= 0.0:
             continue
         if p >= 1.0:
             for u in range(u0, u0 + n_units):
-                for k in range(P.unit_member_ptr[u], P.unit_member_ptr[u + 1]):
-                    dl_b[nd] = P.unit_members[k]
+                for k in range(unit_member_ptr[u], unit_member_ptr[u + 1]):
+                    dl_b[nd] = unit_members[k]
                     nd += 1
             continue
         inv_l1p = 1.0 / math.log1p(-p)
-        st = draw_state(kd, P.cell_key[cell])
         pos = -1
         j = 0
+        x = x0
         while True:
-            gap = math.log(u01_open0(draw_u64(st, j))) * inv_l1p
+            gap = math.log(x) * inv_l1p
             j += 1
             if gap >= n_units - 1 - pos:
                 break
             pos += 1 + int(gap)
             u = u0 + pos
-            for k in range(P.unit_member_ptr[u], P.unit_member_ptr[u + 1]):
-                dl_b[nd] = P.unit_members[k]
+            for k in range(unit_member_ptr[u], unit_member_ptr[u + 1]):
+                dl_b[nd] = unit_members[k]
                 nd += 1
+            x = u01_open0(draw_u64(st, j))
     # heterogeneous groups: one shared epsilon per group
     n_hg = P.hg_key.shape[0]
     if n_hg > 0:
@@ -210,21 +248,24 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
     kl = sim_key(keys[6], s)
     n_ent = 0
     ground_up = 0.0
+    lgd_table, buyer_rec, exp_rec = P.lgd_table, P.buyer_rec, P.exp_rec
     for k in range(nd):
         b = dl_b[k]
-        row = P.lgd_table[P.buyer_lgd_class[b]]
+        br = buyer_rec[b]
+        row = lgd_table[br.lgd_class]
         method = row[3]
         if method == 1.0:
-            lgd = beta_cheng_bb(row[4], row[5], row[6], row[7], row[1] > row[2], draw_state(kl, P.buyer_key[b]))
+            lgd = beta_cheng_bb(row[4], row[5], row[6], row[7], row[1] > row[2], draw_state(kl, br.key))
         elif method == 2.0:
-            lgd = draw_beta(row[1], row[2], draw_state(kl, P.buyer_key[b]))
+            lgd = draw_beta(row[1], row[2], draw_state(kl, br.key))
         else:
             lgd = row[0]
         dl_lgd[k] = lgd
-        cty_ev = ev[P.buyer_country[b]]
-        for e in range(P.buyer_exp_ptr[b], P.buyer_exp_ptr[b + 1]):
-            if P.exp_comm[e] and not (cty_ev and P.exp_pol[e]):
-                loss = P.exp_ead[e] * lgd
+        cty_ev = ev[br.country]
+        for e in range(br.exp_start, br.exp_end):
+            er = exp_rec[e]
+            if er.comm and not (cty_ev and er.pol):
+                loss = er.ead * lgd
                 if loss > 0.0:
                     ent_e[n_ent] = e
                     ent_l[n_ent] = loss
@@ -245,11 +286,11 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
                 ground_up += loss
 
     # 5. policy terms
+    pol_nql = P.pol_nql
     n_pt = 0
     for i in range(n_ent):
-        e = ent_e[i]
-        p = P.exp_policy[e]
-        if ent_l[i] >= P.pol_nql[p]:
+        p = exp_rec[ent_e[i]].policy
+        if ent_l[i] >= pol_nql[p]:
             if qual[p] == 0.0:
                 p_touch[n_pt] = p
                 n_pt += 1
@@ -271,21 +312,22 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
     political = 0.0
     n_bt = np.int64(0)
     for i in range(n_ent):
-        e = ent_e[i]
-        p = P.exp_policy[e]
-        if ent_l[i] < P.pol_nql[p]:
+        er = exp_rec[ent_e[i]]
+        p = er.policy
+        if ent_l[i] < pol_nql[p]:
             continue
         share = ent_l[i] * ratio[p]
         if share <= 0.0:
             continue
-        b = P.exp_buyer[e]
+        b = er.buyer
         k = b_slot[b]
         if k < 0:
             k = n_bt
             b_slot[b] = k
             b_touch[k] = b
             n_bt += 1
-        c = P.buyer_country[b]
+        br = buyer_rec[b]
+        c = br.country
         if ent_cause[i] == 0:
             b_comm[k] += share
             commercial += share
@@ -295,7 +337,7 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
             political += share
         if use_seg:
             seg_row[c] += share
-            seg_row[n_c + P.buyer_sector[b]] += share
+            seg_row[n_c + br.sector] += share
 
     max_occ = 0.0
     for i in range(n_bt):
