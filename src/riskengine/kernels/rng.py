@@ -26,6 +26,7 @@ from .special import ndtri
 
 __all__ = [
     "GOLDEN",
+    "TWO_M53",
     "STREAM_FACTOR",
     "STREAM_CHI2",
     "STREAM_POL_REGION",
@@ -63,7 +64,8 @@ STREAM_DEFAULT = 5
 STREAM_GROUP = 6
 STREAM_LGD = 7
 
-_TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
+TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
+_TWO_M53 = TWO_M53
 
 
 @njit(cache=True)

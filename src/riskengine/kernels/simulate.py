@@ -37,6 +37,7 @@ from .rng import (
     STREAM_LGD,
     STREAM_POL_COUNTRY,
     STREAM_POL_REGION,
+    TWO_M53,
     beta_cheng_bb,
     draw_beta,
     draw_gamma,
@@ -47,7 +48,7 @@ from .rng import (
     stream_key,
     u01_open0,
 )
-from .special import norm_cdf
+from .special import ndtri, norm_cdf
 
 __all__ = ["YLT_COLUMNS", "N_YLT", "simulate_chunk", "simulate_detail", "new_scratch"]
 
@@ -97,6 +98,7 @@ def new_scratch(P):
         np.zeros(n_b),  # 22 net_p: slot's political claim net of treaties so far
         np.zeros(P.t_kind.shape[0]),  # 23 ceded per treaty at one sweep grid point
         _phi_grid(),  # 24 Φ at the grid points PHI_C0 + k / PHI_SCALE (upper bounds between them)
+        np.zeros(P.cell_key.shape[0]),  # 25 cell_c: each cell's conditional threshold this year
     )
 
 
@@ -114,15 +116,6 @@ def _phi_grid():
     for k in range(1, PHI_N):  # monotone (erfc is not, by a hair, below 1e-308)
         tab[k] = max(tab[k], tab[k - 1])
     return tab
-
-
-@njit(cache=True)
-def _cell_c(P, z, scale, ev, cell):
-    m = 0.0
-    for k in range(P.cell_fac_ptr[cell], P.cell_fac_ptr[cell + 1]):
-        m += P.cell_fac_w[k] * z[P.cell_fac_idx[k]]
-    thr = P.cell_thr1[cell] if ev[P.cell_country[cell]] else P.cell_thr0[cell]
-    return (scale * thr - m) * P.cell_inv_sigma[cell]
 
 
 @njit(cache=True)
@@ -188,16 +181,18 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
     fac_ptr, fac_idx, fac_w = P.cell_fac_ptr, P.cell_fac_idx, P.cell_fac_w
     thr0, thr1, inv_sig, cell_country = P.cell_thr0, P.cell_thr1, P.cell_inv_sigma, P.cell_country
     phi_hi = S[24]
+    cell_c = S[25]
     for cell in range(n_cells):
-        u0 = cell_unit_ptr[cell]
-        n_units = cell_unit_ptr[cell + 1] - u0
-        if n_units == 0:
-            continue
         m = 0.0
         for k in range(fac_ptr[cell], fac_ptr[cell + 1]):
             m += fac_w[k] * z[fac_idx[k]]
         thr = thr1[cell] if ev[cell_country[cell]] else thr0[cell]
         c = (scale * thr - m) * inv_sig[cell]
+        cell_c[cell] = c
+        u0 = cell_unit_ptr[cell]
+        n_units = cell_unit_ptr[cell + 1] - u0
+        if n_units == 0:
+            continue
         st = draw_state(kd, cell_key[cell])
         x0 = u01_open0(draw_u64(st, 0))
         # Exact shortcut: with Φ(c) ≤ phi_hi[k] (the next grid point up), n·phi_hi < 1 − U0
@@ -232,15 +227,29 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
                 dl_b[nd] = unit_members[k]
                 nd += 1
             x = u01_open0(draw_u64(st, j))
-    # heterogeneous groups: one shared epsilon per group
+    # heterogeneous groups: one shared epsilon per group, compared with each member's cell
+    # threshold c; when U is above the tabulated bound of Φ(max c) no member can default, so
+    # the normal quantile is only computed for groups that may have a default.
     n_hg = P.hg_key.shape[0]
     if n_hg > 0:
         kg = sim_key(keys[5], s)
+        hg_ptr, hg_members, buyer_cell = P.hg_ptr, P.hg_members, P.buyer_cell
         for g in range(n_hg):
-            eps = draw_normal(draw_state(kg, P.hg_key[g]), 0)
-            for k in range(P.hg_ptr[g], P.hg_ptr[g + 1]):
-                b = P.hg_members[k]
-                if eps < _cell_c(P, z, scale, ev, P.buyer_cell[b]):
+            cmax = -math.inf
+            for k in range(hg_ptr[g], hg_ptr[g + 1]):
+                cm = cell_c[buyer_cell[hg_members[k]]]
+                if cm > cmax:
+                    cmax = cm
+            u = u01_open0(draw_u64(draw_state(kg, P.hg_key[g]), 0)) - 0.5 * TWO_M53
+            t = (cmax - PHI_C0) * PHI_SCALE
+            if t < PHI_N - 2:
+                ki = int(t) + 1 if t > 0.0 else 0
+                if u > phi_hi[ki] * (1.0 + 1e-9):
+                    continue
+            eps = ndtri(u)
+            for k in range(hg_ptr[g], hg_ptr[g + 1]):
+                b = hg_members[k]
+                if eps < cell_c[buyer_cell[b]]:
                     dl_b[nd] = b
                     nd += 1
 
