@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--scale", default="full", choices=sorted(suite.SCALES))
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--only", nargs="*", choices=sorted(BENCHES), default=None)
-    ap.add_argument("--notes", default=None, help="Markdown file whose text is appended as notes.")
+    ap.add_argument("--notes", default=str(HERE / "NOTES.md"), help="Markdown file appended as notes (profile, analysis).")
     args = ap.parse_args(argv)
     results: dict[str, Any] = {"machine": suite.machine()}
     for name, fn in BENCHES.items():
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"[bench] {name} …", flush=True)
         results[name] = fn(args.scale)
         print(f"[bench] {name} done in {time.perf_counter() - t0:.1f} s: {json.dumps(results[name], default=str)[:300]}", flush=True)
-    if args.notes:
+    if args.notes and Path(args.notes).exists():
         results["notes"] = Path(args.notes).read_text()
     out = Path(args.out)
     if "throughput" in results:

@@ -202,17 +202,21 @@ def bench_dask_overhead(scale: str = "full") -> dict[str, Any]:
     nb, sims, block = SCALES[scale]["dask"]
     book, sc = _book_and_scenario(nb, sims)
     simulate(book, sc, sims=min(sims, 50))
-    t0 = time.perf_counter()
-    a = simulate(book, sc, sims=sims, block_size=block)
-    t_local = time.perf_counter() - t0
+    reps = 2 if scale == "full" else 1  # this machine is shared and noisy: best of two each
+    t_local = t_dask = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        a = simulate(book, sc, sims=sims, block_size=block)
+        t_local = min(t_local, time.perf_counter() - t0)
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
         simulate(book, sc, sims=min(sims, 2 * block), block_size=block, client=client)  # warm workers
-        t0 = time.perf_counter()
-        b = simulate(book, sc, sims=sims, block_size=block, client=client)
-        t_dask = time.perf_counter() - t0
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            b = simulate(book, sc, sims=sims, block_size=block, client=client)
+            t_dask = min(t_dask, time.perf_counter() - t0)
     return {
         "buyers": nb,
         "sims": sims,

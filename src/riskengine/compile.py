@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import stats
-from scipy.special import ndtri
+from scipy.special import ndtri, stdtrit
 
 from .book.model import Book
 from .errors import BookError, Problem, ScenarioError
@@ -143,7 +142,7 @@ def _float_bits(x: np.ndarray) -> np.ndarray:
 
 
 def _thresholds(p: np.ndarray, student_t: bool, dof: float) -> np.ndarray:
-    return stats.t.ppf(p, dof) if student_t else ndtri(p)
+    return stdtrit(dof, p) if student_t else ndtri(p)
 
 
 def treaty_kind(t: Treaty) -> int:
