@@ -204,7 +204,7 @@ def print_results_summary(console: Console, results: Any) -> None:
     console.print(
         f"[dim]{results.compiled.n_buyers:,} buyers × {results.n_sims:,} years in {run['simulate_time_s']:.1f} s "
         f"({results.compiled.n_buyers * results.n_sims / max(run['simulate_time_s'], 1e-9) / 1e6:,.0f} M buyer-years/s, "
-        f"{run['executor']}, {run['workers']} workers)[/dim]"
+        f"{run['executor']}, {run['workers']} threads)[/dim]"
     )
 
 
