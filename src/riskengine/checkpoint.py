@@ -72,6 +72,15 @@ class CheckpointStore:
 
     def open(self, resume: bool) -> None:
         """Prepare the store: on resume check the manifest, otherwise start afresh."""
+        try:
+            self._open(resume)
+        except OSError as exc:
+            raise OutputError(
+                [Problem(str(self.folder), None, f"cannot write the run's checkpoints here: {exc.strerror or exc}")],
+                str(self.folder),
+            ) from None
+
+    def _open(self, resume: bool) -> None:
         manifest = self.root / "manifest.json"
         if resume:
             if not manifest.exists():

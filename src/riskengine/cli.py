@@ -506,6 +506,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         code = EXIT_INPUT
     except KeyboardInterrupt:
         code = EXIT_INTERRUPT
+    except OSError as exc:  # the file system refused (no space, not a folder, permissions): not a bug
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(Text("error: ", style="bold red") + Text(f"{where}{exc.strerror or exc}", style="red"))
+        code = EXIT_INPUT
     except typer.Abort:
         code = 1
     except typer.TyperException as exc:  # usage errors: typer's (vendored click) exceptions

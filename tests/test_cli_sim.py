@@ -1,0 +1,132 @@
+"""The simulation commands end to end: demo, simulate, replay, warmup, scenario-schema.
+
+Real files, real processes' worth of work (through ``riskengine.cli.main``), small sizes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from riskengine.book import generate_book
+from riskengine.cli import main
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as e:
+        main(args)
+    out = capsys.readouterr()
+    return int(e.value.code or 0), out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def book_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "book"
+    generate_book(800, seed=5, out=out)
+    return out
+
+
+def scenario_file(tmp_path: Path, **extra: object) -> Path:
+    data = {"name": "cli-test", "simulation": {"sims": 400, "seed": 11, "block_size": 150}}
+    data.update(extra)
+    f = tmp_path / "sc.yaml"
+    f.write_text(json.dumps(data))  # JSON is YAML
+    return f
+
+
+def test_simulate_writes_every_output(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = run(["simulate", str(scenario_file(tmp_path)), "--book", str(book_dir), "--out", str(out)], capsys)
+    assert code == 0, err
+    for name in ("ylt.parquet", "segments.parquet", "ept.parquet", "summary.json", "report.html"):
+        assert (out / name).is_file(), name
+    assert not (out / ".riskengine-run").exists()  # checkpoints discarded once complete
+    ylt = pl.read_parquet(out / "ylt.parquet")
+    assert ylt.columns == ["sim_id", "weight", "ground_up", "gross", "commercial", "political", "n_defaults",
+                           "n_political_events", "max_occurrence", "net"]
+    assert ylt.height == 400 and ylt["sim_id"].to_list() == list(range(400))
+    summary = json.loads((out / "summary.json").read_text())
+    g = summary["measures"]["gross"]
+    assert g["EL"]["value"] == pytest.approx(ylt["gross"].mean(), rel=1e-12)
+    assert set(g["VaR"]) == {"90", "95", "99", "99.5", "99.9"}
+    assert summary["capital"]["gross"] == pytest.approx(g["VaR"]["99.5"]["value"] - g["EL"]["value"])
+    assert "VaR 99.5 %" in stdout and "capital" in stdout
+    seg = pl.read_parquet(out / "segments.parquet")
+    assert set(seg["dimension"].unique()) == {"country", "sector"}
+    # each year's country and sector segments add up to its gross claims
+    per = seg.group_by("sim_id", "dimension").agg(pl.col("gross").sum()).join(ylt.select("sim_id", "gross"), on="sim_id")
+    assert ((per["gross"] - per["gross_right"]).abs() <= 1e-9 * (1 + per["gross_right"])).all()
+    assert (seg["gross"] != 0).all()
+
+
+def test_overrides_and_bit_identical_block_sizes(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = scenario_file(tmp_path)
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(["simulate", str(sc), "--book", str(book_dir), "--out", str(a), "--sims", "300", "--block-size", "7"], capsys)[0] == 0
+    assert run(["simulate", str(sc), "--book", str(book_dir), "--out", str(b), "--sims", "300", "--block-size", "300"], capsys)[0] == 0
+    assert pl.read_parquet(a / "ylt.parquet").equals(pl.read_parquet(b / "ylt.parquet"))
+    assert pl.read_parquet(a / "segments.parquet").equals(pl.read_parquet(b / "segments.parquet"))
+
+
+def test_replay_prints_the_row_of_the_run(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = scenario_file(tmp_path)
+    out = tmp_path / "out"
+    assert run(["simulate", str(sc), "--book", str(book_dir), "--out", str(out)], capsys)[0] == 0
+    ylt = pl.read_parquet(out / "ylt.parquet")
+    worst = int(ylt.sort("gross", descending=True)["sim_id"][0])
+    code, stdout, _ = run(["replay", str(sc), "--book", str(book_dir), "--sim", str(worst)], capsys)
+    assert code == 0
+    assert f"year {worst}" in stdout
+    assert f"defaulted buyers ({int(ylt['n_defaults'][worst]):,})" in stdout
+
+
+def test_bad_inputs_exit_2_without_traceback(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = scenario_file(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    for args, needle in (
+        (["simulate", str(sc), "--book", str(book_dir), "--out", str(blocker / "sub")], "Not a directory"),
+        (["simulate", str(sc), "--out", str(tmp_path / "o")], "no book"),
+        (["simulate", str(tmp_path / "missing.yaml"), "--out", str(tmp_path / "o")], "file not found"),
+        (["simulate", str(sc), "--book", str(tmp_path / "nobook"), "--out", str(tmp_path / "o")], "nobook"),
+        (["replay", str(sc), "--book", str(book_dir)], "--sim"),
+    ):
+        code, stdout, err = run(args, capsys)
+        assert code == 2, args
+        assert needle in err + stdout, (args, err)
+        assert "Traceback" not in err + stdout
+
+
+def test_rating_missing_from_scenario_is_refused(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc = scenario_file(tmp_path, ratings={"AAA": 0.0001})
+    book = tmp_path / "nopd"
+    b = generate_book(50, seed=1)
+    from riskengine.book.generate import write_book
+    from riskengine.book.load import from_frames
+
+    write_book(from_frames(b.buyers.with_columns(pl.lit(None, pl.Float64).alias("pd")), b.exposures, b.policies,
+                           b.countries, b.fx), book)
+    code, _, err = run(["simulate", str(sc), "--book", str(book), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "rating" in err and "not in the scenario's ratings table" in err
+
+
+def test_scenario_schema_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, _ = run(["scenario-schema"], capsys)
+    assert code == 0 and json.loads(stdout)["title"] == "riskengine scenario"
+
+
+@pytest.mark.slow
+def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, err = run(["demo", "--out", str(tmp_path / "demo"), "--buyers", "2000", "--sims", "500"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "demo" / "results" / "report.html").is_file()
+    assert "TVaR 99.5 %" in stdout and "capital" in stdout
+
+
+def test_warmup_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, stdout, _ = run(["warmup"], capsys)
+    assert code == 0 and "kernels ready" in stdout
