@@ -29,6 +29,7 @@ from scipy import special, stats
 
 from reference.laws import k_sigma_alpha
 from reference.model import make_book
+from reference.testing import chi_square_pvalue, family_k
 from riskengine.engine import simulate
 from riskengine.kernels.rng import (
     GOLDEN,
@@ -55,28 +56,6 @@ ALPHA = k_sigma_alpha(K)
 EPS = np.finfo(np.float64).eps
 U64 = np.uint64
 MASK64 = (1 << 64) - 1
-
-
-def family_k(m: int) -> float:
-    """k such that m two-sided k-sigma tests have a family-wise false-alarm rate of α = k_sigma_alpha(K)."""
-    return float(stats.norm.isf(ALPHA / (2 * m)))
-
-
-def chi_square_pvalue(counts: np.ndarray, pmf: np.ndarray) -> float:
-    """Pearson's test of counts against a pmf, adjacent bins pooled until each expects ≥ 5."""
-    n = counts.sum()
-    obs, exp = [], []
-    acc_o = acc_e = 0.0
-    for o, e in zip(counts, n * np.asarray(pmf), strict=True):
-        acc_o, acc_e = acc_o + o, acc_e + e
-        if acc_e >= 5:
-            obs.append(acc_o)
-            exp.append(acc_e)
-            acc_o = acc_e = 0.0
-    obs[-1] += acc_o
-    exp[-1] += acc_e
-    obs, exp = np.array(obs), np.array(exp)
-    return float(stats.chi2.sf(((obs - exp) ** 2 / exp).sum(), obs.size - 1))
 
 
 # -------------------------------------------------------------------------------------------------

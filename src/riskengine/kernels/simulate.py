@@ -415,6 +415,17 @@ def _reset(S, nd, n_ev, n_pt, n_bt):
 
 
 @njit(cache=True)
+def _occurrence_unit(P, kind, b):
+    """The occurrence buyer ``b``'s claims belong to under an XL of ``kind``: its country
+    (political event XL), its group (per-group XL) or itself (per-buyer XL)."""
+    if kind == KIND_XL_POLITICAL:
+        return np.int64(P.buyer_country[b])
+    if kind == KIND_XL_GROUP:
+        return np.int64(P.buyer_occ_group[b])
+    return np.int64(b)
+
+
+@njit(cache=True)
 def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row):
     """Apply the programme in order to buyer-level net claims (modified in place).
 
@@ -461,19 +472,13 @@ def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_to
                         net_c[i] -= f * net_c[i]
                         net_p[i] -= f * net_p[i]
         else:
-            political = kind == KIND_XL_POLITICAL
-            net = net_p if political else net_c
+            net = net_p if kind == KIND_XL_POLITICAL else net_c
             n_u = 0
             for i in range(n_bt):
                 b = b_touch[i]
                 if not scope[b] or net[i] <= 0.0:
                     continue
-                if political:
-                    u = P.buyer_country[b]
-                elif kind == KIND_XL_GROUP:
-                    u = P.buyer_occ_group[b]
-                else:
-                    u = b
+                u = _occurrence_unit(P, kind, b)
                 if occ_x[u] == 0.0:
                     occ_touch[n_u] = u
                     n_u += 1
@@ -493,12 +498,7 @@ def _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_to
                 b = b_touch[i]
                 if not scope[b] or net[i] <= 0.0:
                     continue
-                if political:
-                    u = P.buyer_country[b]
-                elif kind == KIND_XL_GROUP:
-                    u = P.buyer_occ_group[b]
-                else:
-                    u = b
+                u = _occurrence_unit(P, kind, b)
                 if occ_ceded[u] > 0.0:
                     net[i] -= occ_ceded[u] * f * (net[i] / occ_x[u])
             # reset occurrence accumulators (net[i]/occ_x[u] used above needs occ_x intact until here)
