@@ -65,7 +65,7 @@ class Results:
     _seg_val: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     _occ: tuple[np.ndarray, ...] | None = field(repr=False, default=None)
     grid: np.ndarray | None = field(repr=False, default=None)
-    _summary: dict[str, Any] | None = field(repr=False, default=None)
+    _summary: dict[str, Any] | None = field(init=False, repr=False, default=None, compare=False)
     _checkpoint: Any = field(repr=False, default=None)
 
     # -- construction ---------------------------------------------------------------------------
