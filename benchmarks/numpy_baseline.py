@@ -70,15 +70,16 @@ class NumpyModel:
             fac_idx[:, j] = np.where(has, k.cell_fac_idx[pos], 0)[cell]
             fac_w[:, j] = np.where(has, k.cell_fac_w[pos], 0.0)[cell]
         groups = k.buyer_occ_group
+        br, er = k.buyer_rec, k.exp_rec
         _, unit = np.unique(groups, return_inverse=True)
         return cls(
             thr0=k.cell_thr0[cell], thr1=k.cell_thr1[cell], inv_sigma=k.cell_inv_sigma[cell],
-            fac_idx=fac_idx, fac_w=fac_w, country=k.buyer_country.astype(np.int64), sector=k.buyer_sector.astype(np.int64),
+            fac_idx=fac_idx, fac_w=fac_w, country=br["country"].astype(np.int64), sector=br["sector"].astype(np.int64),
             group_unit=unit, n_units=int(unit.max() + 1) if n_b else 0,
-            lgd_mu=k.lgd_table[k.buyer_lgd_class, 0], lgd_a=k.lgd_table[k.buyer_lgd_class, 1],
-            lgd_b=k.lgd_table[k.buyer_lgd_class, 2],
-            exp_buyer=k.exp_buyer.astype(np.int64), exp_policy=k.exp_policy.astype(np.int64), exp_ead=k.exp_ead,
-            exp_comm=k.exp_comm.astype(bool), exp_pol=k.exp_pol.astype(bool),
+            lgd_mu=k.lgd_table[br["lgd_class"], 0], lgd_a=k.lgd_table[br["lgd_class"], 1],
+            lgd_b=k.lgd_table[br["lgd_class"], 2],
+            exp_buyer=er["buyer"].astype(np.int64), exp_policy=er["policy"].astype(np.int64), exp_ead=er["ead"],
+            exp_comm=er["comm"].astype(bool), exp_pol=er["pol"].astype(bool),
             pol_ind=k.pol_ind, pol_ded=k.pol_ded, pol_nql=k.pol_nql, pol_maxl=k.pol_maxl,
             country_region=k.country_region.astype(np.int64), country_polthr=k.country_polthr, country_plgd=k.country_plgd,
             pol_a=k.pol_a, pol_b=k.pol_b, n_factors=len(k.factor_key), n_sectors=k.n_sectors,

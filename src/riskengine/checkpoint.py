@@ -143,10 +143,6 @@ class CheckpointStore:
             p.unlink(missing_ok=True)
             return None
 
-    def completed(self) -> list[int]:
-        """Indices of the blocks saved so far."""
-        return sorted(int(p.stem.split("-")[1]) for p in self.blocks.glob("block-*.npz"))
-
     def discard(self) -> None:
         """Remove the checkpoints (after the final outputs are written)."""
         shutil.rmtree(self.root, ignore_errors=True)

@@ -243,7 +243,7 @@ class _Progress:
 
 
 def _run_and_write(
-    console: Console, scenario_path: Path | None, scenario: Any, book: Any, out: Path, *, sims: int | None,
+    console: Console, scenario: Any, book: Any, out: Path, *, sims: int | None,
     seed: int | None, block_size: int | None, scheduler: str | None, resume: bool,
 ) -> Any:
     from .engine import simulate
@@ -296,7 +296,7 @@ def simulate(
     """Simulate a book under a scenario; write ylt, segments, ept, summary and report into --out."""
     console = _out()
     sc, bk = _load_inputs(scenario, book)
-    _run_and_write(console, scenario, sc, bk, out, sims=sims, seed=seed, block_size=block_size,
+    _run_and_write(console, sc, bk, out, sims=sims, seed=seed, block_size=block_size,
                    scheduler=scheduler, resume=resume)
 
 
@@ -326,10 +326,9 @@ def demo(
     path = baseline_scenario_path()
     sc = load_scenario(path)
     console.print(Text("✓ scenario ", style="bold green") + Text(f"{path} ({sc.name})"))
-    res = _run_and_write(console, path, sc, bk, out / "results", sims=sims, seed=None, block_size=None,
+    _run_and_write(console, sc, bk, out / "results", sims=sims, seed=None, block_size=None,
                          scheduler=None, resume=False)
     console.print(Text("open ", style="bold") + Text(str((out / "results" / "report.html").resolve())) + Text(" in a browser"))
-    _ = res
 
 
 @app.command()
@@ -383,7 +382,9 @@ def replay(
         console.print("political events: " + ", ".join(f"{c} ({g})" for c, g in r.events.iter_rows()))
     if r.ceded:
         console.print("ceded: " + ", ".join(f"{k} {_money(v, ccy)}" for k, v in r.ceded.items()))
-    claims = r.buyer_claims.with_columns((pl_col("commercial") + pl_col("political")).alias("claim")).sort("claim", descending=True)
+    claims = r.buyer_claims.with_columns(claim=r.buyer_claims["commercial"] + r.buyer_claims["political"]).sort(
+        "claim", descending=True
+    )
     t = Table(title=f"largest buyer claims (of {claims.height:,} buyers with a claim)", title_justify="left")
     for c in ("buyer", "commercial", "political"):
         t.add_column(c, justify="left" if c == "buyer" else "right")
@@ -466,12 +467,6 @@ def scenario_schema(
         from .checkpoint import atomic_write_bytes
 
         atomic_write_bytes(out, (text + "\n").encode())
-
-
-def pl_col(name: str) -> Any:
-    import polars as pl
-
-    return pl.col(name)
 
 
 def _print_error(console: Console, error: RiskEngineError) -> None:

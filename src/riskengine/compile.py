@@ -31,6 +31,13 @@ from .book.model import Book
 from .errors import BookError, Problem, ScenarioError
 from .kernels.portfolio import BUYER_RECORD, EXPOSURE_RECORD, KernelPortfolio
 from .kernels.rng import cheng_constants, fmix64_np, hash_strings
+from .kernels.simulate import (
+    KIND_QS,
+    KIND_STOP_LOSS,
+    KIND_XL_BUYER,
+    KIND_XL_GROUP,
+    KIND_XL_POLITICAL,
+)
 from .scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss, Treaty
 
 __all__ = ["CompiledPortfolio", "KernelPortfolio", "compile_portfolio", "treaty_kind", "treaty_params", "PD_CAP", "TREATY_KINDS"]
@@ -41,7 +48,13 @@ log = logging.getLogger("riskengine")
 PD_CAP = 0.999999
 
 #: Treaty kinds as the kernels know them.
-TREATY_KINDS = {"quota_share": 0, "per_risk_xl_buyer": 1, "per_risk_xl_group": 2, "political_event_xl": 3, "stop_loss": 4}
+TREATY_KINDS = {
+    "quota_share": KIND_QS,
+    "per_risk_xl_buyer": KIND_XL_BUYER,
+    "per_risk_xl_group": KIND_XL_GROUP,
+    "political_event_xl": KIND_XL_POLITICAL,
+    "stop_loss": KIND_STOP_LOSS,
+}
 
 # Salts of entity keys (part of the random-number contract: never change).
 SALT_BUYER = 0x62
@@ -94,14 +107,6 @@ class CompiledPortfolio:
     @property
     def n_exposures(self) -> int:
         return len(self.exposure_ids)
-
-    @property
-    def segment_labels(self) -> list[tuple[str, np.ndarray]]:
-        """(dimension, labels) of the kernel's segment columns, in column order."""
-        out = [("country", self.country_codes), ("sector", self.sector_codes)]
-        if self.kernel.seg_policy:
-            out.append(("policy", self.policy_ids))
-        return out
 
     def nbytes(self) -> int:
         """Memory held by the kernel arrays (bytes)."""
@@ -216,21 +221,17 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         rates = dict(zip(book.fx["currency"].to_list(), book.fx["rate"].to_list(), strict=True))
     rates[scenario.reporting_currency] = 1.0
 
+    fx_table = pl.DataFrame({"c": list(rates), "r": list(rates.values())}, schema={"c": pl.String, "r": pl.Float64})
+
     def fx_of(cur: pl.Series, table: str, ids: pl.Series) -> np.ndarray:
-        vals = cur.to_list()
-        missing = np.array([c not in rates for c in vals], dtype=bool) if len(vals) < 2_000_000 else None
-        if missing is None:  # pragma: no cover - large books go through polars
-            known = pl.Series(list(rates))
-            missing = (~cur.is_in(known)).to_numpy()
+        rate = pl.DataFrame({"c": cur}).join(fx_table, on="c", how="left", maintain_order="left")["r"]
+        missing = rate.is_null().to_numpy()
         if missing.any():
             n, ex = _examples(ids, missing)
             problems.append(
                 Problem(_file(book, table), "currency", f"needs an fx rate into {scenario.reporting_currency}", n, ex)
             )
-        mapping = pl.DataFrame({"c": list(rates), "r": list(rates.values())})
-        return (
-            pl.DataFrame({"c": cur}).join(mapping, on="c", how="left", maintain_order="left")["r"].fill_null(1.0).to_numpy()
-        )
+        return rate.fill_null(1.0).to_numpy()
 
     # -- labels ----------------------------------------------------------------------------------
     buyer_ids = buyers["buyer_id"].to_numpy().astype(object)
@@ -605,21 +606,11 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         hg_key=np.ascontiguousarray(hg_key, dtype=np.uint64),
         hg_ptr=hg_ptr,
         hg_members=hg_members,
-        buyer_key=buyer_key,
-        buyer_country=b_country.astype(np.int32),
-        buyer_sector=b_sector.astype(np.int32),
         buyer_cell=buyer_cell,
-        buyer_lgd_class=lgd_class,
         lgd_table=lgd_table,
-        buyer_exp_ptr=buyer_exp_ptr,
         buyer_occ_group=buyer_occ_group,
         buyer_rec=buyer_rec,
         exp_rec=exp_rec,
-        exp_ead=exp_ead,
-        exp_policy=exp_policy,
-        exp_buyer=exp_buyer,
-        exp_comm=exp_comm,
-        exp_pol=exp_pol,
         cpe_ptr=cpe_ptr,
         cpe_exp=cpe_exp,
         pol_ind=pol_ind,

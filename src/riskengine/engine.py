@@ -1,12 +1,12 @@
 """Blocks, executors and combining (DESIGN.md §5).
 
 A run is a list of blocks of simulation ids. :func:`run_block` simulates one block with the
-kernels (using Numba's threads) and returns a compact :class:`BlockResult`; an executor produces
+kernels (its chunks on a pool of threads, the kernel releasing the GIL) and returns a compact :class:`BlockResult`; an executor produces
 block results in any order; :func:`simulate` combines them in simulation order into
 :class:`~riskengine.results.Results`. Because every random draw is keyed by the simulation id,
 the result is bit-identical for any block size, executor or worker count.
 
-The in-process executor runs blocks one after the other, each spread over Numba's threads. The
+The in-process executor runs blocks one after the other, each spread over all threads. The
 Dask executor (:mod:`riskengine.distributed`, imported only when asked for) runs blocks as tasks.
 Runs given an output folder checkpoint every finished block there, so that an interrupted run can
 be resumed (:mod:`riskengine.checkpoint`).
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
@@ -30,6 +30,9 @@ from .compile import CompiledPortfolio, compile_portfolio
 from .kernels.portfolio import KernelPortfolio, to_kernel
 from .kernels.simulate import N_YLT, simulate_chunk, simulate_detail
 from .scenario.models import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    from .results import Results
 
 __all__ = ["BlockResult", "Block", "plan_blocks", "run_block", "simulate", "replay", "ProgressCallback"]
 
@@ -80,32 +83,21 @@ class BlockResult:
     occ_val: np.ndarray
     grid: np.ndarray  # float64[n, G, 2]: treaty sweep (ceded by the swept treaty, net); G may be 0
 
-    @property
-    def size(self) -> int:
-        return int(self.ylt.shape[0])
-
-    @property
-    def nbytes(self) -> int:
-        return int(sum(getattr(self, f).nbytes for f in self.__dataclass_fields__ if f != "start"))
-
 
 def plan_blocks(sims: int, block_size: int) -> list[Block]:
     """Split ``sims`` simulations into consecutive blocks of at most ``block_size``."""
     return [Block(i, s, min(block_size, sims - s)) for i, s in enumerate(range(0, sims, block_size))]
 
 
-# kernels are compiled per process; the structref of the last portfolio is kept for reuse
-_KERNEL_CACHE: dict[int, Any] = {}
+# the structref of the last portfolio, reused while blocks of the same run arrive
+_LAST_KERNEL: tuple[KernelPortfolio, Any] | None = None
 
 
 def _kernel_of(port: KernelPortfolio) -> Any:
-    key = id(port)
-    hit = _KERNEL_CACHE.get(key)
-    if hit is None or hit[0] is not port:
-        _KERNEL_CACHE.clear()
-        hit = (port, to_kernel(port))
-        _KERNEL_CACHE[key] = hit
-    return hit[1]
+    global _LAST_KERNEL
+    if _LAST_KERNEL is None or _LAST_KERNEL[0] is not port:
+        _LAST_KERNEL = (port, to_kernel(port))
+    return _LAST_KERNEL[1]
 
 
 def default_threads() -> int:
@@ -213,8 +205,8 @@ def run_block(
     def cat(parts: list, i: int, dtype: Any) -> np.ndarray:
         return np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype)
 
-    occ_sim = cat(occ_parts, 0, np.int64)
-    order = np.lexsort((cat(occ_parts, 2, np.int32), cat(occ_parts, 1, np.int8), occ_sim)) if len(occ_sim) else np.zeros(0, np.int64)
+    occ_sim, occ_kind, occ_id, occ_val = (cat(occ_parts, i, t) for i, t in enumerate((np.int64, np.int8, np.int32, np.float64)))
+    order = np.lexsort((occ_id, occ_kind, occ_sim))  # chunks in simulation order; within a year by kind, id
     return BlockResult(
         start=start,
         ylt=ylt,
@@ -223,9 +215,9 @@ def run_block(
         seg_col=cat(seg_parts, 1, np.int32),
         seg_val=cat(seg_parts, 2, np.float64),
         occ_sim=occ_sim[order],
-        occ_kind=cat(occ_parts, 1, np.int8)[order],
-        occ_id=cat(occ_parts, 2, np.int32)[order],
-        occ_val=cat(occ_parts, 3, np.float64)[order],
+        occ_kind=occ_kind[order],
+        occ_id=occ_id[order],
+        occ_val=occ_val[order],
         grid=grid_out,
     )
 
@@ -261,6 +253,7 @@ def simulate(
     resume: bool = False,
     grid: np.ndarray | None = None,
     grid_k: int = 0,
+    compiled: CompiledPortfolio | None = None,
 ) -> Results:
     """Simulate a book under a scenario.
 
@@ -286,6 +279,9 @@ def simulate(
         Treaty sweep: alternative (share, retention, limit, cap) rows for every treaty, float64
         [G, n_treaties, 4], re-applied to every simulated year; ``Results.grid`` then holds, per
         year and grid point, treaty ``grid_k``'s ceded loss and the net loss.
+    compiled : CompiledPortfolio, optional
+        ``compile_portfolio(book, scenario)`` already done by the caller (reused when its seed is
+        the run's).
 
     Returns
     -------
@@ -299,7 +295,10 @@ def simulate(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     book, scenario = _resolve(book, scenario)
     scenario = scenario.with_simulation(sims=sims, seed=seed, block_size=block_size)
-    cp = compile_portfolio(book, scenario)
+    if compiled is not None and int(compiled.kernel.seed) == scenario.simulation.seed:
+        cp = compiled
+    else:
+        cp = compile_portfolio(book, scenario)
     t_compile = time.perf_counter() - t0
     sim = scenario.simulation
     blocks = plan_blocks(sim.sims, sim.block_size)
@@ -405,12 +404,11 @@ def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
 
     from .kernels.simulate import YLT_COLUMNS
 
-    port = cp.kernel
+    k = cp.kernel
     (row, ced, _seg, dl, lgd, ev, ent_e, ent_l, ent_c, pols, claims, buyers, b_comm, b_pol) = simulate_detail(
-        _kernel_of(port), int(sim_id)
+        _kernel_of(k), int(sim_id)
     )
-    k = port
-    exp_buyer = k.exp_buyer[ent_e]
+    exp_buyer = k.exp_rec["buyer"][ent_e]
     return Replay(
         sim_id=int(sim_id),
         row={c: float(v) for c, v in zip(YLT_COLUMNS, row, strict=True)},
@@ -418,8 +416,8 @@ def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
         defaults=pl.DataFrame(
             {
                 "buyer_id": cp.buyer_ids[dl].astype(str),
-                "country": cp.country_codes[k.buyer_country[dl]].astype(str),
-                "sector": cp.sector_codes[k.buyer_sector[dl]].astype(str),
+                "country": cp.country_codes[k.buyer_rec["country"][dl]].astype(str),
+                "sector": cp.sector_codes[k.buyer_rec["sector"][dl]].astype(str),
                 "lgd": lgd,
             },
             schema={"buyer_id": pl.String, "country": pl.String, "sector": pl.String, "lgd": pl.Float64},
@@ -432,7 +430,7 @@ def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
             {
                 "exposure_id": cp.exposure_ids[ent_e].astype(str),
                 "buyer_id": cp.buyer_ids[exp_buyer].astype(str),
-                "policy_id": cp.policy_ids[k.exp_policy[ent_e]].astype(str),
+                "policy_id": cp.policy_ids[k.exp_rec["policy"][ent_e]].astype(str),
                 "cause": np.where(ent_c == 1, "political", "commercial"),
                 "loss": ent_l,
             },
@@ -447,6 +445,3 @@ def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
             schema={"buyer_id": pl.String, "commercial": pl.Float64, "political": pl.Float64},
         ).sort("buyer_id"),
     )
-
-
-from .results import Results  # noqa: E402  (Results needs engine types; import at the end)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .engine import BlockResult
     from .scenario.models import Scenario
 
-__all__ = ["Results", "YLT_SCHEMA", "OUTPUT_FILES"]
+__all__ = ["Results", "YLT_SCHEMA"]
 
 #: The YLT's fixed columns (``ceded_<treaty>`` columns go between max_occurrence and net).
 YLT_SCHEMA: dict[str, Any] = {
@@ -37,8 +37,6 @@ YLT_SCHEMA: dict[str, Any] = {
     "max_occurrence": pl.Float64,
     "net": pl.Float64,
 }
-
-OUTPUT_FILES = ("ylt.parquet", "segments.parquet", "ept.parquet", "occurrences.parquet", "report.html", "summary.json")
 
 
 @dataclass
@@ -91,7 +89,7 @@ class Results:
         for j, name in enumerate(cp.treaty_names):
             cols[f"ceded_{name}"] = ceded[:, j]
         cols["net"] = ylt[:, 7]
-        df = pl.DataFrame(cols)
+        df = pl.DataFrame(cols, schema={name: YLT_SCHEMA.get(name, pl.Float64) for name in cols})
 
         def cat(name: str, dtype: Any) -> np.ndarray:
             return np.concatenate([getattr(b, name) for b in blocks]) if blocks else np.zeros(0, dtype)
@@ -158,37 +156,42 @@ class Results:
         cp = self.compiled
         n_c = len(cp.country_codes)
         n_s = len(cp.sector_codes)
-        parts = []
+        schema = {"sim_id": pl.Int64, "dimension": pl.String, "segment": pl.String, "gross": pl.Float64}
         sim, col, val = self._seg_sim, self._seg_col, self._seg_val
+
+        def part(d: str, s: np.ndarray, codes: np.ndarray, labels: np.ndarray, v: np.ndarray) -> pl.DataFrame:
+            # labels gathered by code in Polars: no Python strings per row
+            seg = pl.Series(labels.tolist(), dtype=pl.String).gather(codes)
+            return pl.DataFrame({"sim_id": s, "segment": seg, "gross": v}).select(
+                "sim_id", pl.lit(d).alias("dimension"), "segment", "gross"
+            )
+
+        frames = []
         for d in dims:
             if d == "country":
                 m = col < n_c
-                parts.append((sim[m], "country", cp.country_codes[col[m]], val[m]))
+                frames.append(part(d, sim[m], col[m], cp.country_codes, val[m]))
             elif d == "sector":
                 m = (col >= n_c) & (col < n_c + n_s)
-                parts.append((sim[m], "sector", cp.sector_codes[col[m] - n_c], val[m]))
+                frames.append(part(d, sim[m], col[m] - n_c, cp.sector_codes, val[m]))
             elif d == "policy":
                 if not cp.kernel.seg_policy:
                     raise ValueError("policy segments were not simulated (add 'policy' to outputs.segments)")
                 m = col >= n_c + n_s
-                parts.append((sim[m], "policy", cp.policy_ids[col[m] - n_c - n_s], val[m]))
+                frames.append(part(d, sim[m], col[m] - n_c - n_s, cp.policy_ids, val[m]))
             elif d == "region":
                 m = col < n_c
-                reg = cp.kernel.country_region[col[m]]
-                df = pl.DataFrame({"sim_id": sim[m], "r": reg, "gross": val[m]}).group_by(["sim_id", "r"]).agg(pl.col("gross").sum()).sort(["sim_id", "r"])
-                parts.append((df["sim_id"].to_numpy(), "region", cp.region_names[df["r"].to_numpy()], df["gross"].to_numpy()))
+                df = (
+                    pl.DataFrame({"sim_id": sim[m], "r": cp.kernel.country_region[col[m]], "gross": val[m]})
+                    .group_by(["sim_id", "r"])
+                    .agg(pl.col("gross").sum())
+                )
+                frames.append(part(d, df["sim_id"].to_numpy(), df["r"].to_numpy(), cp.region_names, df["gross"].to_numpy()))
             else:
                 raise ValueError(f"unknown segment dimension {d!r}")
-        frames = [
-            pl.DataFrame(
-                {"sim_id": s, "dimension": np.full(len(s), d, dtype=object).astype(str), "segment": lab.astype(str), "gross": v},
-                schema={"sim_id": pl.Int64, "dimension": pl.String, "segment": pl.String, "gross": pl.Float64},
-            )
-            for s, d, lab, v in parts
-        ]
         if not frames:
-            return pl.DataFrame(schema={"sim_id": pl.Int64, "dimension": pl.String, "segment": pl.String, "gross": pl.Float64})
-        return pl.concat(frames).sort(["sim_id", "dimension", "segment"])
+            return pl.DataFrame(schema=schema)
+        return pl.concat(frames).cast(schema).sort(["sim_id", "dimension", "segment"])
 
     def segment_el(self, dimension: str) -> pl.DataFrame:
         """Expected gross claim by segment (sum over simulations / n), sorted descending."""
@@ -257,7 +260,7 @@ class Results:
                 "policies": len(cp.policy_ids),
                 "countries": len(cp.country_codes),
                 "cells": cp.n_cells,
-                "total_ead": float(k.exp_ead.sum()),
+                "total_ead": float(k.exp_rec["ead"].sum()),
                 "premium": cp.book_premium,
             },
             "levels": [100 * q for q in LEVELS],

@@ -61,21 +61,11 @@ FIELDS = [
     ("hg_key", types.Array(types.uint64, 1, "C"), "uint64[n_hg]"),
     ("hg_ptr", types.Array(types.int64, 1, "C"), "int64[n_hg + 1]"),
     ("hg_members", types.Array(types.int32, 1, "C"), "int32 buyer codes"),
-    ("buyer_key", types.Array(types.uint64, 1, "C"), "uint64[n_b]"),
-    ("buyer_country", types.Array(types.int32, 1, "C"), "int32"),
-    ("buyer_sector", types.Array(types.int32, 1, "C"), "int32"),
     ("buyer_cell", types.Array(types.int32, 1, "C"), "int32"),
-    ("buyer_lgd_class", types.Array(types.int32, 1, "C"), "int32: row of lgd_table"),
     ("lgd_table", types.Array(types.float64, 2, "C"), "[n_lgd, 8]: mean, alpha, beta, method (0 fixed, 1 Cheng BB, 2 gammas), Cheng's a, b, beta, gamma"),
-    ("buyer_exp_ptr", types.Array(types.int64, 1, "C"), "int64[n_b + 1] into the (buyer-sorted) exposures"),
     ("buyer_occ_group", types.Array(types.int32, 1, "C"), "int32: occurrence unit for per-group XL (group code, or n_groups + buyer)"),
     ("buyer_rec", types.Array(from_dtype(BUYER_RECORD), 1, "C"), "BUYER_RECORD[n_b]: the buyer arrays a default reads, packed"),
     ("exp_rec", types.Array(from_dtype(EXPOSURE_RECORD), 1, "C"), "EXPOSURE_RECORD[n_e]: the exposure arrays a loss reads, packed"),
-    ("exp_ead", types.Array(types.float64, 1, "C"), "float64, reporting currency"),
-    ("exp_policy", types.Array(types.int32, 1, "C"), "int32"),
-    ("exp_buyer", types.Array(types.int32, 1, "C"), "int32"),
-    ("exp_comm", types.Array(types.uint8, 1, "C"), "uint8"),
-    ("exp_pol", types.Array(types.uint8, 1, "C"), "uint8"),
     ("cpe_ptr", types.Array(types.int64, 1, "C"), "int64[n_c + 1]: politically covered exposures by country"),
     ("cpe_exp", types.Array(types.int32, 1, "C"), "int32"),
     ("pol_ind", types.Array(types.float64, 1, "C"), ""),
@@ -140,21 +130,11 @@ KernelPortfolio = NamedTuple(  # noqa: UP014 - built from FIELDS
     ("hg_key", np.ndarray),
     ("hg_ptr", np.ndarray),
     ("hg_members", np.ndarray),
-    ("buyer_key", np.ndarray),
-    ("buyer_country", np.ndarray),
-    ("buyer_sector", np.ndarray),
     ("buyer_cell", np.ndarray),
-    ("buyer_lgd_class", np.ndarray),
     ("lgd_table", np.ndarray),
-    ("buyer_exp_ptr", np.ndarray),
     ("buyer_occ_group", np.ndarray),
     ("buyer_rec", np.ndarray),
     ("exp_rec", np.ndarray),
-    ("exp_ead", np.ndarray),
-    ("exp_policy", np.ndarray),
-    ("exp_buyer", np.ndarray),
-    ("exp_comm", np.ndarray),
-    ("exp_pol", np.ndarray),
     ("cpe_ptr", np.ndarray),
     ("cpe_exp", np.ndarray),
     ("pol_ind", np.ndarray),
@@ -206,21 +186,11 @@ def _to_struct(nt):
     st.hg_key = nt.hg_key
     st.hg_ptr = nt.hg_ptr
     st.hg_members = nt.hg_members
-    st.buyer_key = nt.buyer_key
-    st.buyer_country = nt.buyer_country
-    st.buyer_sector = nt.buyer_sector
     st.buyer_cell = nt.buyer_cell
-    st.buyer_lgd_class = nt.buyer_lgd_class
     st.lgd_table = nt.lgd_table
-    st.buyer_exp_ptr = nt.buyer_exp_ptr
     st.buyer_occ_group = nt.buyer_occ_group
     st.buyer_rec = nt.buyer_rec
     st.exp_rec = nt.exp_rec
-    st.exp_ead = nt.exp_ead
-    st.exp_policy = nt.exp_policy
-    st.exp_buyer = nt.exp_buyer
-    st.exp_comm = nt.exp_comm
-    st.exp_pol = nt.exp_pol
     st.cpe_ptr = nt.cpe_ptr
     st.cpe_exp = nt.cpe_exp
     st.pol_ind = nt.pol_ind

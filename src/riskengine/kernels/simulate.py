@@ -1,7 +1,7 @@
 """The simulation kernel: one policy year per simulation id, over a block of ids.
 
-``simulate_chunk`` fills caller-allocated per-simulation outputs for a range of simulations; ``simulate_detail`` replays one simulation and returns everything that
-happened in it (defaults, LGDs, events, exposure losses, claims). Both run the same per-simulation
+``simulate_chunk`` fills caller-allocated per-simulation outputs for a range of simulations;
+``simulate_detail`` replays one simulation and returns everything that happened in it (defaults, LGDs, events, exposure losses, claims). Both run the same per-simulation
 function, :func:`_one_sim`, so a replayed simulation equals its row in a run bit for bit, and since
 every draw is keyed by the simulation id (``rng``), results do not depend on the block size or on
 how blocks are spread over threads or Dask workers.
@@ -56,6 +56,7 @@ __all__ = ["YLT_COLUMNS", "N_YLT", "simulate_chunk", "simulate_detail", "new_scr
 YLT_COLUMNS = ("ground_up", "gross", "commercial", "political", "n_defaults", "n_political_events", "max_occurrence", "net")
 N_YLT = len(YLT_COLUMNS)
 
+#: Treaty kinds as the kernel knows them (compile.TREATY_KINDS maps the scenario's types onto them).
 KIND_QS = 0
 KIND_XL_BUYER = 1
 KIND_XL_GROUP = 2
@@ -65,9 +66,9 @@ KIND_STOP_LOSS = 4
 
 @njit(cache=True)
 def new_scratch(P):
-    """Per-thread working arrays (:func:`_reset` returns them to zero after each simulation)."""
-    n_b = P.buyer_key.shape[0]
-    n_e = P.exp_ead.shape[0]
+    """Per-thread working arrays (:func:`_reset` zeroes what a simulation touched)."""
+    n_b = P.buyer_rec.shape[0]
+    n_e = P.exp_rec.shape[0]
     n_p = P.pol_ind.shape[0]
     n_c = P.country_key.shape[0]
     n_r = P.region_key.shape[0]
@@ -94,8 +95,8 @@ def new_scratch(P):
         np.zeros(P.n_occ_units),  # 18 occ_ceded
         np.zeros(P.n_occ_units, np.int32),  # 19 occ_touch
         np.full(max(n_b, 1), -1, np.int32),  # 20 b_slot: slot of a buyer with a claim, else -1
-        np.zeros(n_b),  # 21 net_c: slot's commercial claim net of treaties so far
-        np.zeros(n_b),  # 22 net_p: slot's political claim net of treaties so far
+        np.zeros(n_b),  # 21 net_c: slot's commercial claim net of treaties so far (set before use)
+        np.zeros(n_b),  # 22 net_p: slot's political claim net of treaties so far (set before use)
         np.zeros(P.t_kind.shape[0]),  # 23 ceded per treaty at one sweep grid point
         _phi_grid(),  # 24 Φ at the grid points PHI_C0 + k / PHI_SCALE (upper bounds between them)
         np.zeros(P.cell_key.shape[0]),  # 25 cell_c: each cell's conditional threshold this year
@@ -116,6 +117,24 @@ def _phi_grid():
     for k in range(1, PHI_N):  # monotone (erfc is not, by a hair, below 1e-308)
         tab[k] = max(tab[k], tab[k - 1])
     return tab
+
+
+@njit(cache=True)
+def _phi_bound(phi_hi, c):
+    """An upper bound of Φ(c): Φ at the next grid point up (1 beyond the grid)."""
+    t = (c - PHI_C0) * PHI_SCALE
+    if t >= PHI_N - 2:
+        return 1.0
+    return phi_hi[int(t) + 1 if t > 0.0 else 0]
+
+
+@njit(cache=True)
+def _push_loss(ent_e, ent_l, ent_cause, n, e, loss, cause):
+    """Append exposure ``e``'s loss to the year's loss entries; returns the new count."""
+    ent_e[n] = e
+    ent_l[n] = loss
+    ent_cause[n] = cause
+    return n + 1
 
 
 @njit(cache=True)
@@ -198,11 +217,8 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
         # Exact shortcut: with Φ(c) ≤ phi_hi[k] (the next grid point up), n·phi_hi < 1 − U0
         # implies U0 < 1 − n·p ≤ (1 − p)^n, i.e. the first geometric gap already passes the cell:
         # no default, decided without Φ, log1p or log.
-        t = (c - PHI_C0) * PHI_SCALE
-        if t < PHI_N - 2:
-            ki = int(t) + 1 if t > 0.0 else 0
-            if n_units * phi_hi[ki] * (1.0 + 1e-9) < 1.0 - x0:
-                continue
+        if n_units * _phi_bound(phi_hi, c) * (1.0 + 1e-9) < 1.0 - x0:
+            continue
         p = norm_cdf(c)
         if p <= 0.0:
             continue
@@ -241,11 +257,8 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
                 if cm > cmax:
                     cmax = cm
             u = u01_open0(draw_u64(draw_state(kg, P.hg_key[g]), 0)) - 0.5 * TWO_M53
-            t = (cmax - PHI_C0) * PHI_SCALE
-            if t < PHI_N - 2:
-                ki = int(t) + 1 if t > 0.0 else 0
-                if u > phi_hi[ki] * (1.0 + 1e-9):
-                    continue
+            if u > _phi_bound(phi_hi, cmax) * (1.0 + 1e-9):
+                continue
             eps = ndtri(u)
             for k in range(hg_ptr[g], hg_ptr[g + 1]):
                 b = hg_members[k]
@@ -276,22 +289,16 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
             if er.comm and not (cty_ev and er.pol):
                 loss = er.ead * lgd
                 if loss > 0.0:
-                    ent_e[n_ent] = e
-                    ent_l[n_ent] = loss
-                    ent_cause[n_ent] = 0
-                    n_ent += 1
+                    n_ent = _push_loss(ent_e, ent_l, ent_cause, n_ent, e, loss, 0)
                     ground_up += loss
     for i in range(n_ev):
         c = ev_list[i]
         plgd = P.country_plgd[c]
         for k in range(P.cpe_ptr[c], P.cpe_ptr[c + 1]):
             e = P.cpe_exp[k]
-            loss = P.exp_ead[e] * plgd
+            loss = exp_rec[e].ead * plgd
             if loss > 0.0:
-                ent_e[n_ent] = e
-                ent_l[n_ent] = loss
-                ent_cause[n_ent] = 1
-                n_ent += 1
+                n_ent = _push_loss(ent_e, ent_l, ent_cause, n_ent, e, loss, 1)
                 ground_up += loss
 
     # 5. policy terms
@@ -361,26 +368,12 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
         cnt = _collect_occurrences(P, s, b_comm, b_touch, n_bt, c_pol, ev_list, n_ev, occ, ch, cnt)
 
     # 6. reinsurance on the year's claims, treaty by treaty, each on what is net of those before
-    total_ceded = 0.0
-    n_t = P.t_kind.shape[0]
-    for t in range(n_t):
-        ceded_row[t] = 0.0
-    if n_t > 0 and n_bt > 0:
-        for i in range(n_bt):
-            net_c[i] = b_comm[i]
-            net_p[i] = b_pol[i]
-        total_ceded = _apply_treaties(P, P.t_params, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row)
+    work = (b_comm, b_pol, b_touch, n_bt, net_c, net_p, occ_x, occ_ceded, occ_touch)
+    total_ceded = _programme(P, P.t_params, work, ceded_row)
     g_ceded = S[23]
     for g in range(grid.shape[0]):
-        tot = 0.0
-        g_ceded[grid_k] = 0.0
-        if n_bt > 0:
-            for i in range(n_bt):
-                net_c[i] = b_comm[i]
-                net_p[i] = b_pol[i]
-            tot = _apply_treaties(P, grid[g], net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, g_ceded)
+        grid_row[g, 1] = gross - _programme(P, grid[g], work, g_ceded)
         grid_row[g, 0] = g_ceded[grid_k]
-        grid_row[g, 1] = gross - tot
 
     out_row[0] = ground_up
     out_row[1] = gross
@@ -394,24 +387,34 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
 
 
 @njit(cache=True)
-def _reset(S, nd, n_ev, n_pt, n_bt):
+def _reset(S, n_ev, n_pt, n_bt):
+    """Zero the accumulators the year touched (arrays written before use are left as they are)."""
     ev, ev_list = S[3], S[4]
-    qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol, b_slot = S[10], S[11], S[12], S[13], S[14], S[15], S[16], S[20]
-    net_c, net_p = S[21], S[22]
+    qual, p_touch, b_comm, b_pol, b_touch, c_pol, b_slot = S[10], S[12], S[13], S[14], S[15], S[16], S[20]
     for i in range(n_ev):
         c = ev_list[i]
         ev[c] = 0
         c_pol[c] = 0.0
     for i in range(n_pt):
-        p = p_touch[i]
-        qual[p] = 0.0
-        ratio[p] = 0.0
+        qual[p_touch[i]] = 0.0
     for i in range(n_bt):
         b_slot[b_touch[i]] = -1
         b_comm[i] = 0.0
         b_pol[i] = 0.0
-        net_c[i] = 0.0
-        net_p[i] = 0.0
+
+
+@njit(cache=True)
+def _programme(P, tp, work, ceded_row):
+    """Apply the programme with parameters ``tp`` to the year's gross buyer claims in ``work``
+    (copied into its net arrays first); fill ``ceded_row`` and return the total ceded."""
+    b_comm, b_pol, b_touch, n_bt, net_c, net_p, occ_x, occ_ceded, occ_touch = work
+    if n_bt == 0 or ceded_row.shape[0] == 0:
+        ceded_row[:] = 0.0
+        return 0.0
+    for i in range(n_bt):
+        net_c[i] = b_comm[i]
+        net_p[i] = b_pol[i]
+    return _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row)
 
 
 @njit(cache=True)
@@ -419,7 +422,7 @@ def _occurrence_unit(P, kind, b):
     """The occurrence buyer ``b``'s claims belong to under an XL of ``kind``: its country
     (political event XL), its group (per-group XL) or itself (per-buyer XL)."""
     if kind == KIND_XL_POLITICAL:
-        return np.int64(P.buyer_country[b])
+        return np.int64(P.buyer_rec[b].country)
     if kind == KIND_XL_GROUP:
         return np.int64(P.buyer_occ_group[b])
     return np.int64(b)
@@ -565,10 +568,10 @@ def simulate_chunk(
     for i in range(lo, hi):
         seg_row = seg[i] if use_seg else seg[0]
         grid_row = grid_out[i] if grid.shape[0] > 0 else grid_out[0]
-        nd, n_ev, _, n_pt, n_bt, cnt = _one_sim(
+        _, n_ev, _, n_pt, n_bt, cnt = _one_sim(
             P, sim0 + i, S, keys, ylt[i], ceded[i], seg_row, use_seg, occ, ch, cnt, grid, grid_k, grid_row
         )
-        _reset(S, nd, n_ev, n_pt, n_bt)
+        _reset(S, n_ev, n_pt, n_bt)
     return cnt
 
 

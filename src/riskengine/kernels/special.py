@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-__all__ = ["ndtri", "norm_cdf", "norm_sf_log"]
+__all__ = ["ndtri", "norm_cdf"]
 
 _SQRT1_2 = 0.7071067811865475244
 
@@ -122,9 +122,3 @@ def ndtri(p: float) -> float:
 def norm_cdf(x: float) -> float:
     """Standard normal CDF Φ(x) with full relative accuracy in the lower tail."""
     return 0.5 * math.erfc(-x * _SQRT1_2)
-
-
-@njit(cache=True)
-def norm_sf_log(x: float) -> float:
-    """log(1 − Φ(x)) computed as log Φ(−x) (used for log(1 − p) of a conditional PD)."""
-    return math.log(0.5 * math.erfc(x * _SQRT1_2))

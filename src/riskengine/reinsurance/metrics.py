@@ -19,12 +19,14 @@ currency, one value per simulated year):
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..compile import treaty_params
 from ..measures import mean_se
-from ..scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, StopLoss
+from ..scenario.models import PerRiskXL, PoliticalEventXL, StopLoss
 
 if TYPE_CHECKING:
     from ..results import Results
@@ -54,27 +56,20 @@ def treaty_metrics(results: Results) -> dict[str, dict[str, Any]]:
         c = ylt[f"ceded_{t.name}"].to_numpy()
         est = mean_se(c)
         sd = float(np.std(c, ddof=1)) if len(c) > 1 else 0.0
-        limit: float | None = None
-        capacity: float | None = None
+        _, _, limit, cap = treaty_params(t, book_premium)
+        capacity = limit if isinstance(t, StopLoss) else cap  # inf: unlimited
         rip = np.zeros_like(c)
         if isinstance(t, PerRiskXL | PoliticalEventXL):
-            limit = t.limit
-            capacity = None if t.reinstatements is None else t.limit * (1 + t.reinstatements)
             rip = reinstatement_premium(
                 c, limit=t.limit, reinstatements=t.reinstatements, rate=t.reinstatement_rate, premium=t.premium
             )
-        elif isinstance(t, StopLoss):
-            limit = t.limit if t.limit is not None else t.limit_lr * book_premium
-            capacity = limit
-        elif isinstance(t, QuotaShare):
-            limit = None
         d: dict[str, Any] = {
             "type": t.type,
             "expected_ceded": est.value,
             "expected_ceded_se": est.se,
             "sd": sd,
             "prob_attach": float(np.mean(c > 0)) if len(c) else 0.0,
-            "prob_exhaust": None if capacity is None else float(np.mean(c >= capacity * (1 - 1e-12))),
+            "prob_exhaust": None if math.isinf(capacity) else float(np.mean(c >= capacity * (1 - 1e-12))),
             "expected_reinstatement_premium": float(rip.mean()) if len(c) else 0.0,
             "share_of_gross_el": est.value / gross_el if gross_el > 0 else 0.0,
             "premium": t.premium,
@@ -82,6 +77,6 @@ def treaty_metrics(results: Results) -> dict[str, dict[str, Any]]:
         }
         d["expected_margin"] = t.premium + d["expected_reinstatement_premium"] - d["ceding_commission"] - est.value
         d["loss_ratio"] = est.value / t.premium if t.premium > 0 else None
-        d["rate_on_line"] = t.premium / limit if (limit and t.premium > 0) else None
+        d["rate_on_line"] = t.premium / limit if (math.isfinite(limit) and t.premium > 0) else None
         out[t.name] = d
     return out

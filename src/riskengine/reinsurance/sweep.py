@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from ..compile import compile_portfolio, treaty_params
 from ..errors import Problem, ScenarioError
 from ..measures import mean_se, measures
-from ..scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss
+from ..scenario.models import Scenario
 
 __all__ = ["Sweep", "parse_sweep", "sweep_treaty", "SweepResult", "SWEEPABLE"]
 
@@ -197,7 +197,7 @@ def sweep_treaty(
     grid = np.repeat(base_params[None, :, :], len(points), axis=0)
     for g, t in enumerate(variants):
         grid[g, k] = treaty_params(t, cp.book_premium)
-    res = simulate(book, scenario, client=client, scheduler=scheduler, progress=progress, grid=grid, grid_k=k)
+    res = simulate(book, scenario, client=client, scheduler=scheduler, progress=progress, grid=grid, grid_k=k, compiled=cp)
     assert res.grid is not None
     gross = res.ylt["gross"].to_numpy()
     g_meas = measures(gross)
@@ -210,7 +210,7 @@ def sweep_treaty(
         nm = measures(net)
         premium = (1 + loading) * est.value
         margin = premium - est.value
-        limit = _limit(t, cp.book_premium)
+        limit = treaty_params(t, cp.book_premium)[2]  # inf for a quota share
         relief = gross_capital - nm["capital"]
         row: dict[str, Any] = dict(p)
         row.update(
@@ -220,7 +220,7 @@ def sweep_treaty(
                 "sd_ceded": float(np.std(ceded, ddof=1)) if len(ceded) > 1 else 0.0,
                 "prob_attach": float(np.mean(ceded > 0)),
                 "premium": premium,
-                "rol": premium / limit if limit and math.isfinite(limit) else None,
+                "rol": premium / limit if math.isfinite(limit) else None,
                 "net_el": nm["EL"]["value"],
                 "net_var_99_5": nm["VaR"]["99.5"]["value"],
                 "net_tvar_99_5": nm["TVaR"]["99.5"]["value"],
@@ -240,13 +240,3 @@ def sweep_treaty(
         reporting_currency=cp.reporting_currency,
         sims=res.n_sims,
     )
-
-
-def _limit(t: Any, book_premium: float) -> float | None:
-    if isinstance(t, PerRiskXL | PoliticalEventXL):
-        return t.limit
-    if isinstance(t, StopLoss):
-        return t.limit if t.limit is not None else t.limit_lr * book_premium
-    if isinstance(t, QuotaShare):
-        return None
-    return None

@@ -255,9 +255,6 @@ class StopLoss(_TreatyBase):
 
 Treaty = Annotated[QuotaShare | PerRiskXL | PoliticalEventXL | StopLoss, Field(discriminator="type")]
 
-SEGMENT_DIMENSIONS = ("country", "region", "sector", "policy")
-
-
 class OutputsConfig(_Strict):
     """What a run writes besides the year loss table and the summary."""
 
