@@ -101,6 +101,13 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
+def _close_all(things: list[Any]) -> None:
+    """Close each of ``things`` (clients, clusters), whatever the others do."""
+    for thing in things:
+        with contextlib.suppress(Exception):
+            thing.close()
+
+
 def _connect(address: str, source: str) -> distributed.Client:
     try:
         return distributed.Client(address, set_as_default=False)
@@ -199,9 +206,7 @@ class BlockStream(Iterator[tuple["Block", "BlockResult"]]):
                     self._port.release()
         finally:
             self._port = None
-            for thing in self._owned:
-                with contextlib.suppress(Exception):
-                    thing.close()
+            _close_all(self._owned)
             self._owned = []
 
 
@@ -269,7 +274,5 @@ def run_blocks_dask(
         with contextlib.suppress(Exception):
             if futures:
                 cl.cancel(list(futures))
-        for thing in owned:
-            with contextlib.suppress(Exception):
-                thing.close()
+        _close_all(owned)
         raise

@@ -245,8 +245,9 @@ def _fx_rate(codes: pl.Series) -> pl.Series:
 
 def _exposures(
     rng: np.random.Generator, pairs: pl.DataFrame, policy_ccy: pl.Series, buyer_local_ccy: pl.Series,
-) -> pl.DataFrame:
-    """The exposures table; limits in the exposure's currency, rounded to 1,000 units."""
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The exposures table (limits in the exposure's currency, rounded to 1,000 units) and each
+    exposure's EUR rate (of its own currency, else its policy's)."""
     m = pairs.height
     b = pairs.get_column("buyer")
     p = pairs.get_column("policy")
@@ -258,7 +259,7 @@ def _exposures(
     rate = _fx_rate(effective).to_numpy()
     limit = _round(pairs.get_column("limit_eur").to_numpy() / rate, 1_000.0, 1_000.0)
     cover = rng.random((2, m))
-    return pl.DataFrame({
+    df = pl.DataFrame({
         "exposure_id": _ids("E", m, 8),
         "policy_id": _ids("P", int(p.max()) + 1, 6).gather(p),
         "buyer_id": _ids("B", int(b.max()) + 1, 7).gather(b),
@@ -268,16 +269,17 @@ def _exposures(
         "commercial_cover": cover[0] >= 0.005,
         "political_cover": cover[1] >= 0.04,
     })
+    return df, rate
 
 
 def _policies(
-    rng: np.random.Generator, exposures: pl.DataFrame, pairs: pl.DataFrame, policy_ccy: pl.Series, grade: np.ndarray,
+    rng: np.random.Generator, exposures: pl.DataFrame, rate: np.ndarray, pairs: pl.DataFrame,
+    policy_ccy: pl.Series, grade: np.ndarray,
 ) -> pl.DataFrame:
     """The policies table: terms, turnover, premium from the policy's limit-weighted risk grade."""
     n = len(policy_ccy)
     p = pairs.get_column("policy").to_numpy()
-    eff = exposures.select(pl.coalesce("currency", policy_ccy.gather(pl.Series(p)))).to_series()
-    limit_eur = exposures.get_column("limit").to_numpy() * _fx_rate(eff).to_numpy()
+    limit_eur = exposures.get_column("limit").to_numpy() * rate
     used = limit_eur * exposures.get_column("utilization").to_numpy()
     total = np.bincount(p, limit_eur, minlength=n)
     g = np.bincount(p, limit_eur * grade, minlength=n) / total
@@ -355,9 +357,9 @@ def generate_book(
     n_policies = int(pairs.get_column("policy").max()) + 1
     policy_ccy = pl.Series(list(_POLICY_CURRENCIES)).gather(_choice(rng, _POLICY_CURRENCIES, n_policies))
     local = countries.get_column("currency").gather(country)
-    exposures = _exposures(rng, pairs, policy_ccy, local)
+    exposures, rate = _exposures(rng, pairs, policy_ccy, local)
     grade_of_exposure = countries.get_column("risk_grade").to_numpy()[country][pairs.get_column("buyer").to_numpy()]
-    policies = _policies(rng, exposures, pairs, policy_ccy, grade_of_exposure)
+    policies = _policies(rng, exposures, rate, pairs, policy_ccy, grade_of_exposure)
     used = countries.filter(pl.col("country").is_in(buyers.get_column("country").unique().implode()))
     country_table = used.select(
         "country", "region", "risk_grade",

@@ -26,7 +26,7 @@ from polars.datatypes import DataType
 from ..errors import BookError, Problem
 from .model import Book
 from .schema import TABLES, Column, Table
-from .validate import N_EXAMPLES, LoadedTable, find_problems, row_ids
+from .validate import N_EXAMPLES, LoadedTable, find_problems, quote_values, row_ids
 
 __all__ = ["FORMATS", "load_book", "from_frames", "conform"]
 
@@ -35,7 +35,6 @@ FORMATS: tuple[str, ...] = ("parquet", "csv")
 
 _TRUE = ["true", "t", "yes", "y", "1"]
 _FALSE = ["false", "f", "no", "n", "0"]
-_N_VALUES = 3
 
 #: Errors that mean a file cannot be read (Polars panics on some corrupt inputs).
 _READ_ERRORS: tuple[type[BaseException], ...] = (
@@ -94,9 +93,8 @@ def _fill(expr: pl.Expr, col: Column) -> pl.Expr:
     return expr if col.default is None else expr.fill_null(pl.lit(col.default, dtype=col.dtype))
 
 
-def _plan(lf: pl.LazyFrame, table: Table) -> tuple[pl.LazyFrame, frozenset[str], list[str]]:
-    """The conforming query: declared columns cast and filled, flags of bad values, extras kept."""
-    src = lf.collect_schema()
+def _plan(lf: pl.LazyFrame, src: pl.Schema, table: Table) -> tuple[pl.LazyFrame, frozenset[str], list[str]]:
+    """The conforming query of ``lf`` (schema ``src``): declared columns cast and filled, bad-value flags, extras kept."""
     read: list[pl.Expr] = []
     added: list[pl.Expr] = []  # absent columns: constants, broadcast to the table's height
     flags: list[str] = []
@@ -120,19 +118,16 @@ def _plan(lf: pl.LazyFrame, table: Table) -> tuple[pl.LazyFrame, frozenset[str],
 
 def _type_problems(lf: pl.LazyFrame, loaded: LoadedTable, src: pl.Schema) -> list[Problem]:
     """One problem per column with values that did not convert (second read, on the error path only)."""
+    ids = loaded.frame.select(row_ids(loaded)).to_series()
+    text = [name for name in loaded.type_bad if not src[name].is_nested()]
+    raw = lf.select([pl.col(name).cast(pl.String, strict=False) for name in text]).collect() if text else None
     problems = []
     for name, mask in loaded.type_bad.items():
         col = loaded.table.column(name)
-        ids = loaded.frame.select(row_ids(loaded).alias("x")).get_column("x").filter(mask)
-        if src[name].is_nested():  # no text form: the message names the type instead
-            values = [None]
-        else:
-            raw = lf.select(pl.col(name).cast(pl.String, strict=False).alias("v")).collect().get_column("v")
-            values = raw.filter(mask).unique(maintain_order=True).head(_N_VALUES + 1).to_list()
-        shown = ", ".join(repr(v) if v is not None else f"<{src[name]}>" for v in values[:_N_VALUES])
-        more = ", …" if len(values) > _N_VALUES else ""
-        rule = f"type: must be {_TYPE_TEXT.get(col.dtype, str(col.dtype))} (found: {shown}{more})"
-        problems.append(Problem(loaded.file, name, rule, int(mask.sum()), tuple(ids.head(N_EXAMPLES))))
+        none = f"<{src[name]}>"  # a value with no text form: the message names its type instead
+        shown = none if raw is None or name not in text else quote_values(raw.get_column(name).filter(mask), none=none)
+        rule = f"type: must be {_TYPE_TEXT.get(col.dtype, str(col.dtype))} (found: {shown})"
+        problems.append(Problem(loaded.file, name, rule, int(mask.sum()), tuple(ids.filter(mask).head(N_EXAMPLES))))
     return problems
 
 
@@ -163,7 +158,7 @@ def conform(lf: pl.LazyFrame, table: Table, file: str) -> tuple[LoadedTable | No
     """
     try:
         src = lf.collect_schema()
-        plan, missing, flags = _plan(lf, table)
+        plan, missing, flags = _plan(lf, src, table)
         df = plan.collect()
     except _READ_ERRORS as exc:
         return None, [Problem(file, None, f"unreadable: {_reason(exc)}")]
@@ -190,7 +185,7 @@ def _scan(path: Path) -> pl.LazyFrame:
 
 def _find(folder: Path, table: Table) -> tuple[Path | None, Problem | None]:
     """The file holding ``table`` in ``folder``, or the problem with finding it."""
-    found = [folder / f"{table.name}.{ext}" for ext in FORMATS if (folder / f"{table.name}.{ext}").exists()]
+    found = [p for p in (folder / f"{table.name}.{ext}" for ext in FORMATS) if p.exists()]
     if len(found) > 1:
         names = " and ".join(p.name for p in found)
         return None, Problem(table.name, None, f"both {names} exist: keep one")

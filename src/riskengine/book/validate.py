@@ -27,6 +27,7 @@ __all__ = [
     "N_EXAMPLES",
     "book_problems",
     "find_problems",
+    "quote_values",
     "row_ids",
     "valid_codes",
     "validate_book",
@@ -107,12 +108,22 @@ def row_ids(t: LoadedTable) -> pl.Expr:
     return pl.coalesce(ids, row)
 
 
-def _quote(values: Iterable[object]) -> str:
-    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
+def _quote(values: Iterable[object], none: str = "None") -> str:
+    return ", ".join(none if v is None else repr(v) if isinstance(v, str) else str(v) for v in values)
+
+
+def quote_values(values: pl.Series, *, none: str = "None") -> str:
+    """The first few distinct ``values``, quoted for a rule's text (``, …`` when there are more).
+
+    ``none`` stands for a null value.
+    """
+    shown = values.unique(maintain_order=True).head(_N_VALUES + 1).to_list()
+    more = ", …" if len(shown) > _N_VALUES else ""
+    return _quote(shown[:_N_VALUES], none) + more
 
 
 def _evaluate(t: LoadedTable, checks: list[_Check]) -> list[Problem]:
-    """Count every check's offending rows in one pass, then fetch examples for the failing ones."""
+    """Flag every check's offending rows in one pass, then fetch the failing ones' rows (count, examples)."""
     if not checks or t.frame.height == 0:
         return []
     df = t.frame
@@ -120,11 +131,9 @@ def _evaluate(t: LoadedTable, checks: list[_Check]) -> list[Problem]:
     found = df.select([f.alias(f"c{i}") for i, f in enumerate(flags)]).row(0)
     ids = row_ids(t)
     problems = []
-    for check, n in zip(checks, found, strict=True):
+    for check, n in zip(checks, found, strict=True):  # n: count, or a flag for checks with one
         if not n:
             continue
-        if check.flag is not None:
-            n = df.select(check.mask.fill_null(False).sum()).item()
         # ids and values are computed on the whole frame (row numbers), then filtered
         cols = [
             (check.examples if check.examples is not None else ids).cast(pl.String).alias("x"),
@@ -139,10 +148,8 @@ def _evaluate(t: LoadedTable, checks: list[_Check]) -> list[Problem]:
         examples = tuple(str(v) for v in ex.head(N_EXAMPLES))
         rule = check.rule
         if check.values is not None:
-            shown = bad.get_column("v").unique(maintain_order=True).head(_N_VALUES + 1).to_list()
-            more = ", …" if len(shown) > _N_VALUES else ""
-            rule += f" ({check.label}: {_quote(shown[:_N_VALUES])}{more})"
-        problems.append(Problem(t.file, check.column, rule, int(n), examples))
+            rule += f" ({check.label}: {quote_values(bad.get_column('v'))})"
+        problems.append(Problem(t.file, check.column, rule, bad.height, examples))
     return problems
 
 

@@ -108,4 +108,4 @@ def fmt_number(x: Any) -> str:
     x = float(x)
     if x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-4):
         return f"{x:.4g}"
-    return _fixed(x, 4) if x != 0 else "0"
+    return _fixed(x, 4)

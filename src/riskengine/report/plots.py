@@ -235,8 +235,9 @@ def histogram_plot(
     ax.grid(False, axis="x")
     ax.set_yscale("log", nonpositive="clip")
     floor = 0.7
-    ax.stairs(np.maximum(counts, floor), edges, fill=True, color="#8fb3d9", baseline=floor, lw=0)
-    ax.stairs(np.maximum(counts, floor), edges, fill=False, color=GROSS, baseline=floor, lw=0.8)
+    shown = np.maximum(counts, floor)
+    ax.stairs(shown, edges, fill=True, color="#8fb3d9", baseline=floor, lw=0)
+    ax.stairs(shown, edges, fill=False, color=GROSS, baseline=floor, lw=0.8)
     top = max(float(counts.max()) if len(counts) else 1.0, 1.0) * 3
     ax.set_ylim(floor, top)
     for label, v, color, style in lines:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import __version__
-from ..measures import mean_se
 from .format import DASH, esc, fmt_amount, fmt_count, fmt_number, fmt_pct, fmt_se
 from .plots import (
     CEDED,
@@ -141,14 +140,16 @@ def _z(z: Any) -> str:
 
 
 def _country_name(code: str) -> str:
-    try:
-        import pycountry
+    import pycountry
 
+    from ..book.schema import ISO_COUNTRY_ALLOW_LIST
+
+    try:
         c = pycountry.countries.get(alpha_2=code)
-    except (ImportError, KeyError, LookupError):
+    except (KeyError, LookupError):
         c = None
     if c is None:
-        return {"XK": "Kosovo"}.get(code, "")
+        return ISO_COUNTRY_ALLOW_LIST.get(code, "")
     return str(getattr(c, "common_name", None) or c.name)
 
 
@@ -158,7 +159,6 @@ def _country_name(code: str) -> str:
 def _header(run: _Run) -> str:
     r = run.results
     sc, meta = r.scenario, r.meta
-    info = run.summary.get("run", {})
     copula = sc.model.copula + (f" (ν = {sc.model.dof:g})" if sc.model.copula == "student_t" else "")
     when = meta.get("finished_at") or meta.get("started_at")
     when_label = "Run date"
@@ -176,7 +176,7 @@ def _header(run: _Run) -> str:
         (when_label, esc(str(when).replace("T", " ").replace("+00:00", " UTC"))),
         ("Wall time", _wall(meta.get("wall_time_s"))),
         ("Executor", esc(executor or DASH)),
-        ("riskengine", esc(info.get("riskengine_version") or run.summary.get("riskengine_version") or __version__)),
+        ("riskengine", esc(run.summary.get("riskengine_version") or __version__)),
         ("Scenario hash", f'<code title="{esc(meta.get("scenario_hash"))}">{esc(str(meta.get("scenario_hash") or DASH)[:12])}</code>'),
         ("Book hash", f'<code title="{esc(meta.get("book_hash"))}">{esc(str(meta.get("book_hash") or DASH)[:12])}</code>'),
     ]
@@ -304,31 +304,32 @@ def _segment_table(run: _Run, dim: str, df: Any, total: float) -> str:
     k = min(TOP_N, df.height)
     top = df.head(k)
     rows, row_cls = [], []
+    country = dim == "country"
     regions: dict[str, str] = {}
-    if dim == "country":
+    if country:
         cp = run.results.compiled
         regions = dict(zip(cp.country_codes.astype(str), cp.region_names[cp.kernel.country_region].astype(str), strict=True))
+
+    def share(x: float) -> str:
+        return fmt_pct(x / total if total > 0 else math.nan)
+
     for i, (seg, el) in enumerate(zip(top["segment"].to_list(), top["el"].to_list(), strict=True), start=1):
-        share = el / total if total > 0 else math.nan
-        label = esc(seg)
-        if dim == "country":
+        if country:
             name = _country_name(seg)
             label = f"<b>{esc(seg)}</b> {esc(name)}" if name else f"<b>{esc(seg)}</b>"
-            rows.append([str(i), label, esc(regions.get(seg, "")), run.money(el), fmt_pct(share)])
+            rows.append([str(i), label, esc(regions.get(seg, "")), run.money(el), share(el)])
         else:
-            rows.append([str(i), label, run.money(el), fmt_pct(share)])
+            rows.append([str(i), esc(seg), run.money(el), share(el)])
         row_cls.append("")
-    rest = df.tail(df.height - k) if df.height > k else None
-    if rest is not None and rest.height:
-        rel = float(rest["el"].sum())
-        other = [f"Other ({fmt_count(rest.height)})", run.money(rel), fmt_pct(rel / total if total > 0 else math.nan)]
-        rows.append(["", *(other[:1] + ([""] if dim == "country" else []) + other[1:])])
+    pad = [""] if country else []  # the region column
+    if df.height > k:
+        rel = float(df.tail(df.height - k)["el"].sum())
+        rows.append(["", f"Other ({fmt_count(df.height - k)})", *pad, run.money(rel), share(rel)])
         row_cls.append("muted")
-    tot = ["Total", run.money(total), fmt_pct(1.0 if total > 0 else math.nan)]
-    rows.append(["", *(tot[:1] + ([""] if dim == "country" else []) + tot[1:])])
+    rows.append(["", "Total", *pad, run.money(total), share(total)])
     row_cls.append("total")
-    head = ["#", "Country", "Region", "Expected loss", "Share"] if dim == "country" else ["#", "Sector", "Expected loss", "Share"]
-    return _table(head, rows, cls="segments", numeric_from=3 if dim == "country" else 2, row_cls=row_cls)
+    head = ["#", "Country", "Region", "Expected loss", "Share"] if country else ["#", "Sector", "Expected loss", "Share"]
+    return _table(head, rows, cls="segments", numeric_from=3 if country else 2, row_cls=row_cls)
 
 
 def _segments(run: _Run) -> str:
@@ -343,7 +344,8 @@ def _segments(run: _Run) -> str:
             '<section id="segments"><h2>Top countries and sectors</h2><p class="note">Losses by segment were not '
             "recorded in this run (set <code>outputs.segments</code> or <code>outputs.report</code> in the scenario).</p></section>"
         )
-    top = c.head(TOP_N).filter(c.head(TOP_N)["el"] > 0)
+    top = c.head(TOP_N)
+    top = top.filter(top["el"] > 0)
     chart = ""
     if top.height:
         labels = []
@@ -372,42 +374,34 @@ def _segments(run: _Run) -> str:
 
 
 def _book(run: _Run) -> str:
-    b = run.summary.get("book", {})
-    cp = run.results.compiled
+    # book totals and the self-check as Results.summary() computes them (the numbers of summary.json)
+    b = run.summary["book"]
     rows = [
-        ["Buyers", fmt_count(b.get("buyers", cp.n_buyers))],
-        ["Exposures", fmt_count(b.get("exposures", cp.n_exposures))],
-        ["Policies", fmt_count(b.get("policies", len(cp.policy_ids)))],
-        ["Countries", fmt_count(b.get("countries", len(cp.country_codes)))],
-        ["Sectors", fmt_count(len(cp.sector_codes))],
-        ["Total exposure at default (EAD)", run.money(b.get("total_ead", float(cp.kernel.exp_ead.sum())))],
-        ["Annual premium", run.money(b.get("premium", cp.book_premium))],
+        ["Buyers", fmt_count(b["buyers"])],
+        ["Exposures", fmt_count(b["exposures"])],
+        ["Policies", fmt_count(b["policies"])],
+        ["Countries", fmt_count(b["countries"])],
+        ["Sectors", fmt_count(len(run.results.compiled.sector_codes))],
+        ["Total exposure at default (EAD)", run.money(b["total_ead"])],
+        ["Annual premium", run.money(b["premium"])],
     ]
     el = run.measures["gross"]["EL"]["value"]
-    ead = b.get("total_ead") or 0.0
+    ead = b["total_ead"] or 0.0
     if ead > 0:
         rows.append(["Expected gross loss / EAD", fmt_pct(el / ead)])
-    checks = run.summary.get("checks") or {}
-    check_html = ""
-    gu = checks.get("expected_ground_up")
-    if gu is None:  # summary without checks: compute the same check here
-        est = mean_se(run.results.ylt["ground_up"].to_numpy())
-        z = (est.value - cp.expected_ground_up) / est.se if est.se and est.se > 0 else 0.0
-        gu = {"exact": cp.expected_ground_up, "simulated": est.value, "se": est.se, "z": z, "ok": abs(z) < 4}
-    if gu:
-        ok = bool(gu.get("ok"))
-        badge = '<span class="badge ok">OK</span>' if ok else '<span class="badge bad">CHECK</span>'
-        check_rows = [
-            ["Expected ground-up loss (exact, from the book)", run.money(gu.get("exact"))],
-            ["Simulated ground-up loss (mean)", _value_se(gu.get("simulated"), gu.get("se"), run.currency)],
-            ["Difference in standard errors (z)", f"{_z(gu.get('z'))} {badge}"],
-        ]
-        check_html = (
-            "<h3>Self-check</h3>"
-            + _table(["", ""], check_rows, cls="kv")
-            + '<p class="note">The simulated mean ground-up loss (before policy terms) should lie within about 4 standard errors '
-            "of the closed-form expectation Σ EAD × PD × LGD (with political events); a larger gap points at the model or the inputs.</p>"
-        )
+    gu = run.summary["checks"]["expected_ground_up"]
+    badge = '<span class="badge ok">OK</span>' if gu["ok"] else '<span class="badge bad">CHECK</span>'
+    check_rows = [
+        ["Expected ground-up loss (exact, from the book)", run.money(gu["exact"])],
+        ["Simulated ground-up loss (mean)", _value_se(gu["simulated"], gu["se"], run.currency)],
+        ["Difference in standard errors (z)", f"{_z(gu['z'])} {badge}"],
+    ]
+    check_html = (
+        "<h3>Self-check</h3>"
+        + _table(["", ""], check_rows, cls="kv")
+        + '<p class="note">The simulated mean ground-up loss (before policy terms) should lie within about 4 standard errors '
+        "of the closed-form expectation Σ EAD × PD × LGD (with political events); a larger gap points at the model or the inputs.</p>"
+    )
     return f'<section id="book"><h2>Book</h2>{_table(["", ""], rows, cls="kv")}{check_html}</section>'
 
 
@@ -454,8 +448,10 @@ def _metric_cell(value: Any, kind: str, currency: str) -> str:
         return esc(value)
     if isinstance(value, np.generic):
         value = value.item()
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return esc(value) if not isinstance(value, bool) else fmt_number(value)
+    if isinstance(value, bool):
+        return fmt_number(value)
+    if not isinstance(value, int | float):
+        return esc(value)
     if kind == "pct":
         return fmt_pct(value)
     if kind == "amount":
