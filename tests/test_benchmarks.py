@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from reference.testing import K
+
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
@@ -20,15 +22,17 @@ import suite  # noqa: E402
 
 def test_rng_ceiling_smoke() -> None:
     r = suite.bench_rng_ceiling("tiny")
-    assert r["uniforms_per_s"] > 0
-    # the uniforms average 1/2 within 6 standard errors (sd of U(0,1) = 1/sqrt(12))
-    assert abs(r["mean"] - 0.5) < 6 * (12**-0.5) / r["uniforms"] ** 0.5
+    assert r["uniforms"] == suite.SCALES["tiny"]["rng_n"] and r["uniforms_per_s"] > 0
+    # the uniforms average 1/2 within K standard errors (sd of U(0,1) = 1/sqrt(12))
+    assert abs(r["mean"] - 0.5) <= K * (12**-0.5) / r["uniforms"] ** 0.5
 
 
 def test_throughput_smoke() -> None:
     r = suite.bench_throughput("tiny")
-    assert len(r["by_buyers"]) == len(suite.SCALES["tiny"]["buyers_grid"])
-    assert all(x["buyer_sims_per_s"] > 0 for x in r["by_buyers"] + r["by_sims"])
+    # one figure per point of each grid, measured on that many buyers and years
+    for key, grid in (("by_buyers", "buyers_grid"), ("by_sims", "sims_grid")):
+        assert [(x["buyers"], x["sims"]) for x in r[key]] == [tuple(g) for g in suite.SCALES["tiny"][grid]], key
+    assert all(x["buyer_sims_per_s"] > 0 and x["mean_defaults"] > 0 for x in r["by_buyers"] + r["by_sims"])
 
 
 @pytest.mark.slow
@@ -49,7 +53,8 @@ def test_dask_overhead_smoke() -> None:
 @pytest.mark.slow
 def test_memory_smoke() -> None:
     r = suite.bench_memory("tiny")
-    assert r["peak_rss_bytes"] > 0 and r["kernel_bytes"] > 0
+    assert [r["buyers"], r["sims"]] == list(suite.SCALES["tiny"]["memory"])
+    assert r["peak_rss_bytes"] > r["kernel_bytes"] > 0  # the process holds at least the kernel's arrays
 
 
 @pytest.mark.slow

@@ -86,9 +86,11 @@ def test_refuses_to_overwrite_other_folders_and_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "mine"]
 
 
-@pytest.mark.parametrize(("n", "fmt"), [(0, "parquet"), (10, "xlsx")])
-def test_bad_arguments(n: int, fmt: str) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    ("n", "fmt", "message"), [(0, "parquet", "n_buyers must be at least 1"), (10, "xlsx", "fmt must be 'parquet' or 'csv'")]
+)
+def test_bad_arguments(n: int, fmt: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         generate_book(n, fmt=fmt)  # type: ignore[arg-type]
 
 

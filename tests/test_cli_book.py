@@ -16,19 +16,11 @@ import polars as pl
 import pytest
 
 import riskengine.book
+from reference.testing import run_cli
 from riskengine.book import load_book
 from riskengine.book.summary import summarize
-from riskengine.cli import main
 
 Frames = dict[str, pl.DataFrame]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run ``riskengine ARGV`` in-process; returns (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def _with(frames: Frames, table: str, row_id: str, column: str, value: Any) -> Frames:
@@ -66,7 +58,7 @@ def test_bad_book_exits_2_naming_column_and_ids(
     folder = book_dir(mutate(frames), "parquet")
     if mutate is _corrupt_policies:
         (folder / "policies.parquet").write_bytes((folder / "policies.parquet").read_bytes()[:40])
-    code, out, err = run(["validate", str(folder)], capsys)
+    code, out, err = run_cli(["validate", str(folder)], capsys)
     assert code == 2
     assert out == ""
     assert err.startswith("error: ")
@@ -88,7 +80,7 @@ def test_console_script_exit_code_and_no_traceback(frames: Frames, book_dir: Cal
 
 
 def test_validate_good_book_prints_summary(tiny_book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["validate", str(tiny_book_dir)], capsys)
+    code, out, err = run_cli(["validate", str(tiny_book_dir)], capsys)
     assert (code, err) == (0, "")
     assert "valid book" in out
     assert "5 buyers, 6 exposures, 3 policies, 4 countries, 3 fx rates" in out
@@ -100,36 +92,41 @@ def test_validate_good_book_prints_summary(tiny_book_dir: Path, capsys: pytest.C
 
 
 def test_validate_reporting_currency_option(tiny_book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["validate", str(tiny_book_dir), "--reporting-currency", "USD"], capsys)
+    code, _, err = run_cli(["validate", str(tiny_book_dir), "--reporting-currency", "USD"], capsys)
     assert code == 2
     assert "fx.csv: column 'rate'" in err and "(first: USD)" in err
 
 
 def test_summary_figures(tiny_book_dir: Path) -> None:
     s = summarize(load_book(tiny_book_dir))
-    assert s.total_limit == pytest.approx(448_300.0)
+    assert s.total_limit == pytest.approx(448_300.0, rel=1e-12)
     by_ccy = dict(zip(s.by_currency.get_column("currency"), s.by_currency.get_column("limit"), strict=True))
-    assert by_ccy == pytest.approx({"EUR": 150_000.0, "USD": 240_800.0, "GBP": 57_500.0})
+    assert by_ccy == pytest.approx({"EUR": 150_000.0, "USD": 240_800.0, "GBP": 57_500.0}, rel=1e-12)
     by_region = dict(zip(s.by_region.get_column("region"), s.by_region.get_column("limit"), strict=True))
-    assert by_region == pytest.approx({"Western Europe": 150_000.0 + 23_000.0, "North America": 172_000.0, "East Asia & Pacific": 68_800.0 + 34_500.0})
-    assert s.by_risk_grade.get_column("share").sum() == pytest.approx(1.0)
+    assert by_region == pytest.approx(
+        {"Western Europe": 150_000.0 + 23_000.0, "North America": 172_000.0, "East Asia & Pacific": 68_800.0 + 34_500.0},
+        rel=1e-12,
+    )
+    # grade 0: DE, FR and US (173,000 + 172,000); grade 2: CN (103,300)
+    by_grade = dict(zip(s.by_risk_grade.get_column("risk_grade"), s.by_risk_grade.get_column("share"), strict=True))
+    assert by_grade == pytest.approx({0: 345_000.0 / 448_300.0, 2: 103_300.0 / 448_300.0}, rel=1e-12)
     rating = s.by_rating.filter(pl.col("rating").is_null())
     assert rating.get_column("buyers").to_list() == [1] and rating.get_column("pd_mean").to_list() == [0.01]
 
 
 def test_generate_book_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "sample"
-    code, out, err = run(["generate-book", "--buyers", "300", "--out", str(out_dir), "--seed", "4", "--format", "csv"], capsys)
+    code, out, err = run_cli(["generate-book", "--buyers", "300", "--out", str(out_dir), "--seed", "4", "--format", "csv"], capsys)
     assert (code, err) == (0, "")
     assert "wrote sample book" in out and "buyers.csv" in out and "300" in out
     assert load_book(out_dir).buyers.height == 300
-    code, out, _ = run(["validate", str(out_dir)], capsys)
+    code, out, _ = run_cli(["validate", str(out_dir)], capsys)
     assert code == 0 and "300 buyers" in out
 
 
 def test_generate_book_refuses_a_foreign_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "notes.txt").write_text("mine")
-    code, _, err = run(["generate-book", "--buyers", "10", "--out", str(tmp_path)], capsys)
+    code, _, err = run_cli(["generate-book", "--buyers", "10", "--out", str(tmp_path)], capsys)
     assert code == 2
     assert "refusing to overwrite" in err and "Traceback" not in err
 
@@ -139,13 +136,13 @@ def test_generate_book_refuses_a_foreign_folder(tmp_path: Path, capsys: pytest.C
     [["generate-book", "--buyers", "10"], ["generate-book", "--buyers", "0", "--out", "x"], ["validate"], ["nonsense"]],
 )
 def test_usage_errors_exit_2_without_traceback(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(argv, capsys)
+    code, out, err = run_cli(argv, capsys)
     assert code == 2
     assert "Usage" in err and "Traceback" not in out + err
 
 
 def test_help(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["--help"], capsys)
+    code, out, _ = run_cli(["--help"], capsys)
     assert code == 0
     assert "validate" in out and "generate-book" in out
 
@@ -155,6 +152,6 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, tiny_book_dir: Pat
         raise KeyboardInterrupt
 
     monkeypatch.setattr(riskengine.book, "load_book", interrupted)
-    code, _, err = run(["validate", str(tiny_book_dir)], capsys)
+    code, _, err = run_cli(["validate", str(tiny_book_dir)], capsys)
     assert code == 130
     assert err.strip() == "interrupted"

@@ -11,15 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from reference.testing import run_cli
 from riskengine.book import generate_book
-from riskengine.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(args)
-    out = capsys.readouterr()
-    return int(e.value.code or 0), out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +32,7 @@ def scenario_file(tmp_path: Path, **extra: object) -> Path:
 
 def test_simulate_writes_every_output(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    code, stdout, err = run(["simulate", str(scenario_file(tmp_path)), "--book", str(book_dir), "--out", str(out)], capsys)
+    code, stdout, err = run_cli(["simulate", str(scenario_file(tmp_path)), "--book", str(book_dir), "--out", str(out)], capsys)
     assert code == 0, err
     for name in ("ylt.parquet", "segments.parquet", "ept.parquet", "summary.json", "report.html"):
         assert (out / name).is_file(), name
@@ -52,7 +45,7 @@ def test_simulate_writes_every_output(tmp_path: Path, book_dir: Path, capsys: py
     g = summary["measures"]["gross"]
     assert g["EL"]["value"] == pytest.approx(ylt["gross"].mean(), rel=1e-12)
     assert set(g["VaR"]) == {"90", "95", "99", "99.5", "99.9"}
-    assert summary["capital"]["gross"] == pytest.approx(g["VaR"]["99.5"]["value"] - g["EL"]["value"])
+    assert summary["capital"]["gross"] == pytest.approx(g["VaR"]["99.5"]["value"] - g["EL"]["value"], rel=1e-12)
     assert "VaR 99.5 %" in stdout and "capital" in stdout
     seg = pl.read_parquet(out / "segments.parquet")
     assert set(seg["dimension"].unique()) == {"country", "sector"}
@@ -65,19 +58,25 @@ def test_simulate_writes_every_output(tmp_path: Path, book_dir: Path, capsys: py
 def test_overrides_and_bit_identical_block_sizes(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sc = scenario_file(tmp_path)
     a, b = tmp_path / "a", tmp_path / "b"
-    assert run(["simulate", str(sc), "--book", str(book_dir), "--out", str(a), "--sims", "300", "--block-size", "7"], capsys)[0] == 0
-    assert run(["simulate", str(sc), "--book", str(book_dir), "--out", str(b), "--sims", "300", "--block-size", "300"], capsys)[0] == 0
-    assert pl.read_parquet(a / "ylt.parquet").equals(pl.read_parquet(b / "ylt.parquet"))
+    assert run_cli(["simulate", str(sc), "--book", str(book_dir), "--out", str(a), "--sims", "300", "--block-size", "7"], capsys)[0] == 0
+    assert run_cli(["simulate", str(sc), "--book", str(book_dir), "--out", str(b), "--sims", "300", "--block-size", "300"], capsys)[0] == 0
+    # the overrides were applied (the scenario says 400 sims in blocks of 150)
+    for folder, block in ((a, 7), (b, 300)):
+        run_info = json.loads((folder / "summary.json").read_text())["run"]
+        assert (run_info["sims"], run_info["block_size"]) == (300, block)
+    ylt = pl.read_parquet(a / "ylt.parquet")
+    assert ylt.height == 300
+    assert ylt.equals(pl.read_parquet(b / "ylt.parquet"))
     assert pl.read_parquet(a / "segments.parquet").equals(pl.read_parquet(b / "segments.parquet"))
 
 
 def test_replay_prints_the_row_of_the_run(tmp_path: Path, book_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sc = scenario_file(tmp_path)
     out = tmp_path / "out"
-    assert run(["simulate", str(sc), "--book", str(book_dir), "--out", str(out)], capsys)[0] == 0
+    assert run_cli(["simulate", str(sc), "--book", str(book_dir), "--out", str(out)], capsys)[0] == 0
     ylt = pl.read_parquet(out / "ylt.parquet")
     worst = int(ylt.sort("gross", descending=True)["sim_id"][0])
-    code, stdout, _ = run(["replay", str(sc), "--book", str(book_dir), "--sim", str(worst)], capsys)
+    code, stdout, _ = run_cli(["replay", str(sc), "--book", str(book_dir), "--sim", str(worst)], capsys)
     assert code == 0
     assert f"year {worst}" in stdout
     assert f"defaulted buyers ({int(ylt['n_defaults'][worst]):,})" in stdout
@@ -94,7 +93,7 @@ def test_bad_inputs_exit_2_without_traceback(tmp_path: Path, book_dir: Path, cap
         (["simulate", str(sc), "--book", str(tmp_path / "nobook"), "--out", str(tmp_path / "o")], "nobook"),
         (["replay", str(sc), "--book", str(book_dir)], "--sim"),
     ):
-        code, stdout, err = run(args, capsys)
+        code, stdout, err = run_cli(args, capsys)
         assert code == 2, args
         assert needle in err + stdout, (args, err)
         assert "Traceback" not in err + stdout
@@ -109,24 +108,24 @@ def test_rating_missing_from_scenario_is_refused(tmp_path: Path, book_dir: Path,
 
     write_book(from_frames(b.buyers.with_columns(pl.lit(None, pl.Float64).alias("pd")), b.exposures, b.policies,
                            b.countries, b.fx), book)
-    code, _, err = run(["simulate", str(sc), "--book", str(book), "--out", str(tmp_path / "o")], capsys)
+    code, _, err = run_cli(["simulate", str(sc), "--book", str(book), "--out", str(tmp_path / "o")], capsys)
     assert code == 2
     assert "rating" in err and "not in the scenario's ratings table" in err
 
 
 def test_scenario_schema_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, stdout, _ = run(["scenario-schema"], capsys)
+    code, stdout, _ = run_cli(["scenario-schema"], capsys)
     assert code == 0 and json.loads(stdout)["title"] == "riskengine scenario"
 
 
 @pytest.mark.slow
 def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, stdout, err = run(["demo", "--out", str(tmp_path / "demo"), "--buyers", "2000", "--sims", "500"], capsys)
+    code, stdout, err = run_cli(["demo", "--out", str(tmp_path / "demo"), "--buyers", "2000", "--sims", "500"], capsys)
     assert code == 0, err
     assert (tmp_path / "demo" / "results" / "report.html").is_file()
     assert "TVaR 99.5 %" in stdout and "capital" in stdout
 
 
 def test_warmup_command(capsys: pytest.CaptureFixture[str]) -> None:
-    code, stdout, _ = run(["warmup"], capsys)
+    code, stdout, _ = run_cli(["warmup"], capsys)
     assert code == 0 and "kernels ready" in stdout

@@ -164,7 +164,7 @@ def test_scheduler_local(book, scenario, reference) -> None:
     assert_identical(res, reference)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert res.meta["executor"] == "dask" and res.meta["workers"] == cpus
-    with pytest.raises(ValueError):  # the run's own client was never made the default
+    with pytest.raises(ValueError, match="No clients found"):  # the run's own client was never made the default
         distributed.default_client()
 
 

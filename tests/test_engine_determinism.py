@@ -105,8 +105,10 @@ def test_segment_sub_blocks_and_occurrence_retries_change_nothing(book, monkeypa
     )
     ref = simulate(book, sc, sims=3000, seed=1, block_size=3000)
     assert ref.occurrences().height > 4 * 1024  # more than the first buffer of a 4-chunk block holds
-    monkeypatch.setattr(engine, "_segment_budget_rows", lambda n_seg, budget_bytes=0: 7)
+    calls = []
+    monkeypatch.setattr(engine, "_segment_budget_rows", lambda n_seg, budget_bytes=0: calls.append(n_seg) or 7)
     other = simulate(book, sc, sims=3000, seed=1, block_size=1000)
+    assert calls  # the blocks really were split into sub-blocks of 7 simulations
     assert other.ylt.equals(ref.ylt)
     assert other.segments().equals(ref.segments())
     assert other.occurrences().equals(ref.occurrences())

@@ -24,73 +24,38 @@ from reference.laws import (
     check_quantiles,
     expected_ground_up,
     finite_portfolio_pmf,
-    k_sigma_alpha,
     vasicek_ppf,
 )
 from reference.model import PD_CAP, homogeneous_book, make_book, reference_portfolio
 from reference.testing import (
+    ALPHA,
+    K,
+    binom_se,
     bvn_owen,
     chi_square_pvalue,
     discrete_cdf,
+    explicit_case,
     family_k,
+    indicator_book,
     mixed_book,
+    pairwise_default_failures,
+    segment_matrix,
+    structured_case,
     within,
+    within_rate,
 )
 from reference.testing import mixed_scenario as _mixed_scenario
 from riskengine.compile import compile_portfolio
 from riskengine.engine import simulate
 from riskengine.scenario import Scenario, parse_scenario
 
-K = 4.0
-ALPHA = k_sigma_alpha(K)
-
 
 def mixed_scenario(copula: str = "gaussian", explicit: bool = False, multiplier: float = 3.0) -> Scenario:
     return _mixed_scenario(copula, explicit, multiplier, outputs={"segments": []})
 
+
 def scenario(**sections) -> Scenario:
     return parse_scenario(sections)
-
-
-def binom_se(p: float, n: int) -> float:
-    return math.sqrt(p * (1 - p) / n)
-
-
-def segment_matrix(res, dimension: str, labels: list[str]) -> np.ndarray:
-    """Gross claims [sims, len(labels)] of one segment dimension of a run."""
-    seg = res.segments([dimension])
-    col = {v: i for i, v in enumerate(labels)}
-    out = np.zeros((res.n_sims, len(labels)))
-    out[seg["sim_id"].to_numpy(), np.array([col[v] for v in seg["segment"].to_list()], dtype=np.int64)] = seg[
-        "gross"
-    ].to_numpy()
-    return out
-
-
-def indicator_book(buyers: dict, countries: dict, *, covers: tuple[bool, bool] = (True, False), **kw):
-    """One policy per buyer (policy id = buyer id), unit limit, LGD 1 (sd 0), indemnity 1.
-
-    ``covers`` = (commercial, political) cover of each buyer's exposure: the default (True, False)
-    makes the policy's claim 1 exactly when the buyer defaults, whatever its country's events.
-    """
-    ids = buyers["buyer_id"]
-    n = len(ids)
-    buyers = {"lgd": [1.0] * n, "lgd_sd": [0.0] * n, **buyers}
-    return make_book(
-        buyers,
-        {
-            "exposure_id": [f"E_{b}" for b in ids],
-            "policy_id": list(ids),
-            "buyer_id": list(ids),
-            "limit": [1.0] * n,
-            "utilization": [1.0] * n,
-            "commercial_cover": [covers[0]] * n,
-            "political_cover": [covers[1]] * n,
-        },
-        {"policy_id": list(ids), "currency": ["EUR"] * n, "indemnity": [1.0] * n},
-        countries,
-        **kw,
-    )
 
 
 def buyer_defaults(res, ids: list[str]) -> np.ndarray:
@@ -240,22 +205,11 @@ def test_country_only_weights_make_countries_independent():
 @pytest.mark.slow
 @pytest.mark.parametrize("copula", ["gaussian", "student_t"])
 def test_structured_factor_model_pairwise_default_correlation(copula):
-    sims = 200_000
-    w = {"global": 0.35, "region": 0.2, "country": 0.3, "sector": 0.15}
-    buyers = {
-        "buyer_id": ["b1", "b2", "b3", "b4", "b5", "b6"],
-        "country": ["DE", "DE", "FR", "BR", "FR", "BR"],
-        "sector": ["C", "C", "C", "G", "G", "C"],
-        "pd": [0.1, 0.15, 0.08, 0.12, 0.1, 0.1],
-        "asset_correlation": [0.3, 0.2, 0.25, 0.4, 0.3, 0.3],
-    }
-    countries = {"country": ["BR", "DE", "FR"], "region": ["LATAM", "EU", "EU"], "political_pd": [0.0] * 3}
-    book = indicator_book(buyers, countries)
-    nu = 5.0
-    sc = scenario(model={"factor_weights": w, "copula": copula, "dof": nu}, outputs={"segments": ["policy"]})
-    d = buyer_defaults(simulate(book, sc, sims=sims, seed=17), buyers["buyer_id"])
-    region = {"DE": "EU", "FR": "EU", "BR": "LATAM"}
-    n = len(buyers["buyer_id"])
+    sims, nu = 200_000, 5.0
+    case = structured_case()
+    sc = scenario(model={**case.model, "copula": copula, "dof": nu}, outputs={"segments": ["policy"]})
+    d = buyer_defaults(simulate(case.book, sc, sims=sims, seed=17), case.ids)
+    n = len(case.ids)
     kf = family_k(n + n * (n - 1) // 2)
 
     def joint(pi: float, pj: float, rho: float) -> float:
@@ -279,56 +233,24 @@ def test_structured_factor_model_pairwise_default_correlation(copula):
     exact2 = finite_portfolio_pmf(2, 0.1, 0.2, copula, nu)[2]
     assert joint(0.1, 0.1, 0.2) == pytest.approx(exact2, rel=1e-8)
 
-    power = 0.0
-    for i in range(n):
-        pi = buyers["pd"][i]
-        assert within(d[:, i].mean(), pi, binom_se(pi, sims), kf), i  # marginal PD in both copulas
-        for j in range(i + 1, n):
-            ci, cj = buyers["country"][i], buyers["country"][j]
-            share = (
-                w["global"]
-                + w["region"] * (region[ci] == region[cj])
-                + w["country"] * (ci == cj)
-                + w["sector"] * (buyers["sector"][i] == buyers["sector"][j])
-            )
-            r2i, r2j = buyers["asset_correlation"][i], buyers["asset_correlation"][j]
-            rho = math.sqrt(r2i * r2j) * share
-            pj = buyers["pd"][j]
-            p12 = joint(pi, pj, rho)
-            se = binom_se(p12, sims)
-            assert within((d[:, i] & d[:, j]).mean(), p12, se, kf), (i, j, (d[:, i] & d[:, j]).mean(), p12)
-            wrong = joint(pi, pj, math.sqrt(r2i * r2j))  # weights ignored: every pair fully correlated
-            power = max(power, abs(wrong - p12) / se)
+    # marginal PDs (in both copulas) and joint defaults; power: weights ignored (every pair fully
+    # correlated) would be rejected
+    failures, power = pairwise_default_failures(d, case, kf, joint)
+    assert failures == []
     assert power > 2 * kf
 
 
 @pytest.mark.slow
 def test_explicit_factor_model_pairwise_default_correlation():
     sims = 200_000
-    corr = [[1.0, 0.4], [0.4, 1.0]]
-    loadings = {"b1": (0.5, 0.0), "b2": (0.0, 0.6), "b3": (0.3, 0.4)}  # b4: no loadings
-    ids = ["b1", "b2", "b3", "b4"]
-    pds = [0.1, 0.12, 0.08, 0.1]
-    rows = [(b, f, a) for b, la in loadings.items() for f, a in zip(("F1", "F2"), la, strict=True) if a != 0]
-    book = indicator_book(
-        {"buyer_id": ids, "country": ["DE"] * 4, "sector": ["C"] * 4, "pd": pds},
-        {"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
-        factor_loadings={"buyer_id": [r[0] for r in rows], "factor": [r[1] for r in rows], "loading": [r[2] for r in rows]},
-    )
-    sc = scenario(model={"factor_correlation": {"factors": ["F1", "F2"], "matrix": corr}}, outputs={"segments": ["policy"]})
-    d = buyer_defaults(simulate(book, sc, sims=sims, seed=23), ids)
-    a = np.array([loadings.get(b, (0.0, 0.0)) for b in ids])
-    cov = a @ np.array(corr) @ a.T
-    kf = family_k(10)
-    power = 0.0
-    for i in range(4):
-        assert within(d[:, i].mean(), pds[i], binom_se(pds[i], sims), kf), i
-        for j in range(i + 1, 4):
-            p12 = bivariate_event_prob(pds[i], pds[j], cov[i, j])
-            assert within((d[:, i] & d[:, j]).mean(), p12, binom_se(p12, sims), kf), (i, j)
-            # power: ignoring the factor correlation (Σ_F = I) would be rejected
-            wrong = bivariate_event_prob(pds[i], pds[j], float(a[i] @ a[j]))
-            power = max(power, abs(wrong - p12) / binom_se(p12, sims))
+    case = explicit_case()
+    sc = scenario(model=case.model, outputs={"segments": ["policy"]})
+    d = buyer_defaults(simulate(case.book, sc, sims=sims, seed=23), case.ids)
+    n = len(case.ids)
+    kf = family_k(n + n * (n - 1) // 2)
+    failures, power = pairwise_default_failures(d, case, kf)
+    assert failures == []
+    # power: ignoring the factor correlation (Σ_F = I) would be rejected
     assert power > 2 * kf
 
 
@@ -364,12 +286,12 @@ def test_political_event_frequencies_and_joint_events():
     assert res.ylt["commercial"].sum() == 0  # no commercial cover
     kf = family_k(6 + 5)
     for c in range(6):
-        assert within(ev[:, c].mean(), q[c], binom_se(q[c], sims), kf), c
+        assert within_rate(ev[:, c], q[c], kf), c
     assert not ev[:, [1, 5]].any()  # q = 0: never
     pairs = {(3, 4): rho_p, (0, 2): rho_p, (0, 3): 0.0, (2, 4): 0.0, (3, 2): 0.0}  # same region: ρ_p
     for (i, j), rho in pairs.items():
         p12 = bivariate_event_prob(q[i], q[j], rho)
-        assert within((ev[:, i] & ev[:, j]).mean(), p12, binom_se(p12, sims), kf), (i, j)
+        assert within_rate(ev[:, i] & ev[:, j], p12, kf), (i, j)
     # power: independence within a region would be rejected
     p_same = bivariate_event_prob(q[3], q[4], rho_p)
     assert abs(p_same - q[3] * q[4]) > 2 * kf * binom_se(p_same, sims)
@@ -411,18 +333,16 @@ def test_contagion_raises_pd_only_in_event_years(copula):
     event, x, y = mat.T
     np.testing.assert_array_equal(event, res.ylt["n_political_events"].to_numpy() == 1)
 
-    def check(sample: np.ndarray, p: float) -> bool:
-        return within(sample.mean(), p, binom_se(p, sample.size), family_k(5))
-
-    assert check(event, q)
-    assert check(x[event], m * pd)  # pd' in event years
-    assert check(x[~event], pd)  # pd otherwise
-    assert check(y, pd)  # a country without events: never raised
+    kf = family_k(5)
+    assert within_rate(event, q, kf)
+    assert within_rate(x[event], m * pd, kf)  # pd' in event years
+    assert within_rate(x[~event], pd, kf)  # pd otherwise
+    assert within_rate(y, pd, kf)  # a country without events: never raised
     # power: contagion in every year, or in none, would be rejected
-    assert abs(m * pd - pd) > 2 * family_k(5) * binom_se(m * pd, int(event.sum()))
+    assert abs(m * pd - pd) > 2 * kf * binom_se(m * pd, int(event.sum()))
     off = simulate(book, scenario(model=model, political={"enabled": False}, outputs={"segments": ["policy"]}), sims=sims, seed=5)
     x_off = segment_matrix(off, "policy", ["PE", "PX", "PY"])[:, 1] > 0
-    assert check(x_off, pd)  # disabled: no contagion
+    assert within_rate(x_off, pd, kf)  # disabled: no contagion
 
 
 # =================================================================================================
@@ -458,12 +378,12 @@ def test_group_members_default_together(copula):
     assert (h1 != s1).any() and (g1 != s1).any()  # a buyer outside the group does not follow it
     kf = family_k(5)
     for b, p in ((g1, 0.1), (g3, 0.05), (h1, 0.1), (s1, 0.1)):
-        assert within(b.mean(), p, binom_se(p, sims), kf)  # members keep their marginal PD
+        assert within_rate(b, p, kf)  # members keep their marginal PD
     # members of different units still share the factor: P(both) = the copula's joint law
     if copula == "gaussian":
         p12 = bivariate_event_prob(0.1, 0.1, r2)
-        assert within((g1 & s1).mean(), p12, binom_se(p12, sims), kf)
-        assert within((h1 & s1).mean(), p12, binom_se(p12, sims), kf)
+        assert within_rate(g1 & s1, p12, kf)
+        assert within_rate(h1 & s1, p12, kf)
         # power: a group treated as independent of the rest would be rejected
         assert abs(p12 - 0.01) > 2 * kf * binom_se(p12, sims)
 

@@ -23,14 +23,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from reference.laws import k_sigma_alpha, quantile_band
+from reference.laws import quantile_band
 from reference.model import reference_simulate
+from reference.testing import ALPHA, K
 from riskengine.book import generate_book
 from riskengine.engine import simulate
 from riskengine.scenario import Scenario, baseline_scenario_path, load_scenario, parse_scenario
 
-K = 4.0
-ALPHA = k_sigma_alpha(K)
 COLUMNS = ("gross", "ground_up", "n_defaults", "political", "max_occurrence")
 QS = (0.9, 0.99)
 SIMS = 40_000

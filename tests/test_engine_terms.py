@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 
 from reference.model import PER_SIM_KEYS, make_book, reference_losses, reference_portfolio
+from reference.testing import segment_matrix
 from riskengine.engine import replay, simulate
 from riskengine.kernels.simulate import YLT_COLUMNS
 from riskengine.scenario import Scenario, parse_scenario
@@ -137,22 +138,12 @@ def check_run_against_reference(book, sc: Scenario, sims: int, seed: int) -> dic
         ("sector", port.sector_ids, "sector_gross"),
         ("policy", port.policy_ids, "policy_claims"),
     ):
-        seg = res.segments([dim])
-        m = np.zeros((sims, len(labels)))
-        pos = {v: i for i, v in enumerate(labels)}
-        for s, _, v, g in seg.iter_rows():
-            m[s, pos[v]] = g
-        close(m, out[key], f"{dim} segments")
+        close(segment_matrix(res, dim, labels), out[key], f"{dim} segments")
         el = dict(res.segment_el(dim).iter_rows())
         close([el.get(v, 0.0) for v in labels], out[key].sum(0) / sims, f"{dim} segment EL")
-    seg = res.segments(["region"])
-    m = np.zeros((sims, len(port.region_ids)))
-    rpos = {v: i for i, v in enumerate(port.region_ids)}
-    for s, _, v, g in seg.iter_rows():
-        m[s, rpos[v]] = g
-    want_r = np.zeros_like(m)
+    want_r = np.zeros((sims, len(port.region_ids)))
     np.add.at(want_r.T, port.country_region, out["country_gross"].T)
-    close(m, want_r, "region segments")
+    close(segment_matrix(res, "region", port.region_ids), want_r, "region segments")
 
     return {
         "below_nql": below_nql,  # exposure losses the nql excluded
@@ -320,14 +311,18 @@ def test_nql_boundary_and_zero_lgd_exactly():
     act = check_run_against_reference(book, sc, sims=200, seed=8)
     assert act["claims"] > 0.5
     res = simulate(book, sc, sims=200, seed=8)
+    years_b = years_c = 0  # years in which B (at the nql) and C (below it) lost
     for s in range(200):
         rp = replay(res.compiled, s)
         assert "D" not in rp.losses["buyer_id"].to_list()  # a zero loss is no loss entry
         b_loss = rp.losses.filter(pl.col("buyer_id") == "B")["loss"].to_list()
         if b_loss:
+            years_b += 1
             assert b_loss == [50.0]
             assert rp.buyer_claims.filter(pl.col("buyer_id") == "B")["commercial"].item() > 0  # qualifies
+        years_c += rp.losses.filter(pl.col("buyer_id") == "C").height
         assert "C" not in rp.buyer_claims["buyer_id"].to_list()  # never qualifies
+    assert years_b > 50 and years_c > 50  # pd 0.5: both boundaries were met many times
 
 
 # -------------------------------------------------------------------------------------------------

@@ -27,9 +27,8 @@ import pytest
 from numba import njit
 from scipy import special, stats
 
-from reference.laws import k_sigma_alpha
-from reference.model import make_book
-from reference.testing import chi_square_pvalue, family_k
+from reference.model import homogeneous_book
+from reference.testing import ALPHA, K, binom_se, chi_square_pvalue, family_k, segment_matrix
 from riskengine.engine import simulate
 from riskengine.kernels.rng import (
     GOLDEN,
@@ -51,8 +50,6 @@ from riskengine.kernels.rng import (
 from riskengine.kernels.special import ndtri, norm_cdf
 from riskengine.scenario import parse_scenario
 
-K = 4.0
-ALPHA = k_sigma_alpha(K)
 EPS = np.finfo(np.float64).eps
 U64 = np.uint64
 MASK64 = (1 << 64) - 1
@@ -61,12 +58,22 @@ MASK64 = (1 << 64) - 1
 # -------------------------------------------------------------------------------------------------
 # jitted drivers (plain loops over the kernels' scalar functions)
 # -------------------------------------------------------------------------------------------------
-@njit
-def _fmix_all(z):
-    out = np.empty_like(z)
-    for i in range(z.size):
-        out[i] = fmix64(z[i])
-    return out
+def _elementwise(f):
+    """A jitted loop applying the scalar kernel function ``f`` to each element of a 1-D array."""
+
+    @njit
+    def apply(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            out[i] = f(x[i])
+        return out
+
+    return apply
+
+
+_fmix_all = _elementwise(fmix64)
+_ndtri_all = _elementwise(ndtri)
+_cdf_all = _elementwise(norm_cdf)
 
 
 @njit
@@ -89,22 +96,6 @@ def _map_u01(x):
     for i in range(x.size):
         out[i, 0] = u01(x[i])
         out[i, 1] = u01_open0(x[i])
-    return out
-
-
-@njit
-def _ndtri_all(p):
-    out = np.empty_like(p)
-    for i in range(p.size):
-        out[i] = ndtri(p[i])
-    return out
-
-
-@njit
-def _cdf_all(x):
-    out = np.empty_like(x)
-    for i in range(x.size):
-        out[i] = norm_cdf(x[i])
     return out
 
 
@@ -365,35 +356,11 @@ def test_draw_normal_gamma_and_beta_follow_scipy_laws():
 # =================================================================================================
 # the geometric-skip default draw of one cell
 # =================================================================================================
-def _independent_cell_book(n: int, pd: float):
-    """n buyers in one cell (same country, sector, PD, R² = 0), each under its own policy, LGD 1."""
-    ids = [f"B{i:03d}" for i in range(n)]
-    return make_book(
-        buyers={
-            "buyer_id": ids,
-            "country": ["DE"] * n,
-            "sector": ["C"] * n,
-            "pd": [pd] * n,
-            "lgd": [1.0] * n,
-            "lgd_sd": [0.0] * n,
-            "asset_correlation": [0.0] * n,
-        },
-        exposures={
-            "exposure_id": [f"E{i:03d}" for i in range(n)],
-            "policy_id": [f"P{i:03d}" for i in range(n)],
-            "buyer_id": ids,
-            "limit": [1.0] * n,
-            "utilization": [1.0] * n,
-        },
-        policies={"policy_id": [f"P{i:03d}" for i in range(n)], "currency": ["EUR"] * n, "indemnity": [1.0] * n},
-        countries={"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
-    )
-
-
 @pytest.mark.slow
 def test_geometric_skips_in_a_cell_without_factor_give_binomial_defaults():
     n, pd, sims = 30, 0.1, 100_000
-    book = _independent_cell_book(n, pd)
+    # n buyers in one cell (same country, sector, PD, R² = 0), each under its own policy, LGD 1
+    book = homogeneous_book(n, pd, 0.0, own_policies=True)
     sc = parse_scenario({"outputs": {"segments": ["policy"]}})
     res = simulate(book, sc, sims=sims, seed=424242, block_size=25_000)
     assert res.compiled.n_cells == 1 and res.compiled.n_units == n  # one cell: the skip path is used
@@ -405,36 +372,31 @@ def test_geometric_skips_in_a_cell_without_factor_give_binomial_defaults():
     assert chi_square_pvalue(counts, stats.binom.pmf(np.arange(n + 1), n - 1, pd)) < ALPHA
 
     # which units default: every buyer with probability pd, independently of the others
-    seg = res.segments(["policy"])
-    x = np.zeros((sims, n), dtype=bool)
-    col = {p: i for i, p in enumerate(res.compiled.policy_ids.tolist())}
-    x[seg["sim_id"].to_numpy(), np.array([col[p] for p in seg["segment"].to_list()])] = True
+    x = segment_matrix(res, "policy", res.compiled.buyer_ids.tolist()) > 0  # [sims, buyer code]
     np.testing.assert_array_equal(x.sum(1), d)
     kf = family_k(n)
-    se = math.sqrt(pd * (1 - pd) / sims)
-    assert np.all(np.abs(x.mean(0) - pd) <= kf * se), x.mean(0)
+    assert np.all(np.abs(x.mean(0) - pd) <= kf * binom_se(pd, sims)), x.mean(0)
     # pairs, in particular neighbours in the kernel's unit order (where a skip bug would show)
     m = x.astype(np.float64)
     joint = (m.T @ m) / sims
     iu = np.triu_indices(n, 1)
     p2 = pd * pd
     kf = family_k(iu[0].size)
-    assert np.all(np.abs(joint[iu] - p2) <= kf * math.sqrt(p2 * (1 - p2) / sims))
+    assert np.all(np.abs(joint[iu] - p2) <= kf * binom_se(p2, sims))
     order = res.compiled.kernel.unit_members  # buyer codes in unit order (one buyer per unit)
-    nb = np.array([col[f"P{b[1:]}"] for b in res.compiled.buyer_ids[order].tolist()])  # B017 → P017
-    adj = (x[:, nb[:-1]] & x[:, nb[1:]]).mean(0)
+    adj = (x[:, order[:-1]] & x[:, order[1:]]).mean(0)
     kf = family_k(n - 1)
-    assert np.all(np.abs(adj - p2) <= kf * math.sqrt(p2 * (1 - p2) / sims)), adj
+    assert np.all(np.abs(adj - p2) <= kf * binom_se(p2, sims)), adj
     # the bound is tight enough: a neighbour correlation of 0.1 (joint p² + 0.1·p(1 − p)) would fail
-    assert 0.1 * pd * (1 - pd) > kf * math.sqrt(p2 * (1 - p2) / sims)
+    assert 0.1 * pd * (1 - pd) > kf * binom_se(p2, sims)
 
 
 def test_cells_with_pd_near_one_or_tiny():
     # the forced defaults of the hand-computed years (test_engine_terms) rely on this
     n, sims = 50, 2000
     sc = parse_scenario({"outputs": {"segments": []}})
-    d = simulate(_independent_cell_book(n, 0.999999), sc, sims=sims, seed=1).ylt["n_defaults"].to_numpy()
+    d = simulate(homogeneous_book(n, 0.999999, 0.0), sc, sims=sims, seed=1).ylt["n_defaults"].to_numpy()
     # buyer-years without default ~ Poisson(n·sims·1e-6 = 0.1): at most its (1 − α)-quantile
     assert (n - d).sum() <= stats.poisson.isf(ALPHA, n * sims * 1e-6)
-    low = simulate(_independent_cell_book(n, 1e-9), sc, sims=sims, seed=1).ylt["n_defaults"].to_numpy()
+    low = simulate(homogeneous_book(n, 1e-9, 0.0), sc, sims=sims, seed=1).ylt["n_defaults"].to_numpy()
     assert low.sum() <= stats.poisson.isf(ALPHA, n * sims * 1e-9)  # i.e. 0

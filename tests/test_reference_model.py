@@ -19,7 +19,6 @@ from reference.laws import (
     check_quantiles,
     expected_ground_up,
     finite_portfolio_pmf,
-    k_sigma_alpha,
     quantile_band,
     vasicek_cdf,
     vasicek_ppf,
@@ -34,16 +33,21 @@ from reference.model import (
     reference_simulate,
 )
 from reference.testing import (
+    ALPHA,
+    K,
+    binom_se,
     bvn_owen,
     chi_square_pvalue,
     discrete_cdf,
+    explicit_case,
     mixed_book,
     mixed_scenario,
+    pairwise_default_failures,
+    structured_case,
     within,
+    within_rate,
 )
 from riskengine.scenario import Scenario
-
-K = 4.0  # standard errors
 
 
 def scenario(**sections) -> Scenario:
@@ -404,11 +408,11 @@ def test_homogeneous_book_reproduces_finite_portfolio_law(copula, other):
     np.testing.assert_array_equal(out["gross"], d)  # LGD 1, unit limits, no terms
     pmf = finite_portfolio_pmf(n, p, rho, copula, nu)
     counts = np.bincount(d, minlength=n + 1)
-    assert chi_square_pvalue(counts, pmf) > k_sigma_alpha(K)
+    assert chi_square_pvalue(counts, pmf) > ALPHA
     qs = [0.5, 0.9, 0.99, 0.999]
     assert check_quantiles(d, discrete_cdf(pmf), qs, K, kind="cdf") == []
     # power: the other copula's law (same p and ρ) is rejected
-    assert chi_square_pvalue(counts, finite_portfolio_pmf(n, p, rho, other, nu)) < k_sigma_alpha(K)
+    assert chi_square_pvalue(counts, finite_portfolio_pmf(n, p, rho, other, nu)) < ALPHA
 
 
 @pytest.mark.slow
@@ -449,17 +453,16 @@ def test_political_event_frequencies_and_joint_events():
     q = np.array([0.15, 0.0, 0.1, 0.08, 0.0])
     np.testing.assert_array_equal(reference_portfolio(book, sc).q, q)
     ev = reference_draws(book, sc, sims, seed=3).events
-    freq = ev.mean(axis=0)
     for c in range(5):
-        assert within(freq[c], q[c], math.sqrt(q[c] * (1 - q[c]) / sims)), c
+        assert within_rate(ev[:, c], q[c]), c
     assert not ev[:, [1, 4]].any()  # q = 0: never
     pairs = {(2, 3): rho_p, (0, 2): 0.0, (0, 3): 0.0}  # same region: ρ_p; else independent
     for (i, j), rho in pairs.items():
         p12 = bivariate_event_prob(q[i], q[j], rho)
-        assert within((ev[:, i] & ev[:, j]).mean(), p12, math.sqrt(p12 * (1 - p12) / sims)), (i, j)
+        assert within_rate(ev[:, i] & ev[:, j], p12), (i, j)
     # power: independence within a region would be rejected
     p_same = bivariate_event_prob(q[2], q[3], rho_p)
-    assert abs(p_same - q[2] * q[3]) > 2 * K * math.sqrt(p_same * (1 - p_same) / sims)
+    assert abs(p_same - q[2] * q[3]) > 2 * K * binom_se(p_same, sims)
     off = reference_draws(book, scenario(political={"enabled": False}), 1000, seed=3).events
     assert not off.any()
 
@@ -479,83 +482,25 @@ def test_contagion_raises_pd_only_in_event_years(copula):
     event = d.events[:, 0]
     x, y = d.defaults[:, 0], d.defaults[:, 1]
 
-    def check(sample: np.ndarray, p: float) -> bool:
-        return within(sample.mean(), p, math.sqrt(p * (1 - p) / sample.size))
-
-    assert check(event, q)
-    assert check(x[event], m * pd)  # pd' in event years
-    assert check(x[~event], pd)  # pd otherwise
-    assert check(y, pd)  # a country without events: never raised
+    assert within_rate(event, q)
+    assert within_rate(x[event], m * pd)  # pd' in event years
+    assert within_rate(x[~event], pd)  # pd otherwise
+    assert within_rate(y, pd)  # a country without events: never raised
     off = reference_draws(book, scenario(model={"copula": copula, "dof": 4.0}, political={"enabled": False}), sims, 5)
-    assert check(off.defaults[:, 0], pd)  # disabled: no contagion
+    assert within_rate(off.defaults[:, 0], pd)  # disabled: no contagion
 
 
 @pytest.mark.slow
-def test_structured_factor_model_pairwise_default_correlation():
-    sims = 200_000
-    w = {"global": 0.35, "region": 0.2, "country": 0.3, "sector": 0.15}
-    buyers = {
-        "buyer_id": ["b1", "b2", "b3", "b4", "b5"],
-        "country": ["DE", "DE", "FR", "BR", "FR"],
-        "sector": ["C", "C", "C", "G", "G"],
-        "pd": [0.1, 0.15, 0.08, 0.12, 0.1],
-        "asset_correlation": [0.3, 0.2, 0.25, 0.4, 0.3],
-    }
-    countries = {"country": ["BR", "DE", "FR"], "region": ["LATAM", "EU", "EU"], "political_pd": [0.0] * 3}
-    book = make_book(
-        buyers,
-        {"exposure_id": ["E"], "policy_id": ["P"], "buyer_id": ["b1"], "limit": [1.0]},
-        {"policy_id": ["P"], "currency": ["EUR"]},
-        countries,
-    )
-    d = reference_draws(book, scenario(model={"factor_weights": w}), sims, seed=17).defaults
-    region = {"DE": "EU", "FR": "EU", "BR": "LATAM"}
-    n = len(buyers["buyer_id"])
-    power = 0.0
-    for i in range(n):
-        for j in range(i + 1, n):
-            ci, cj = buyers["country"][i], buyers["country"][j]
-            share = (
-                w["global"]
-                + w["region"] * (region[ci] == region[cj])
-                + w["country"] * (ci == cj)
-                + w["sector"] * (buyers["sector"][i] == buyers["sector"][j])
-            )
-            r2i, r2j = buyers["asset_correlation"][i], buyers["asset_correlation"][j]
-            rho = math.sqrt(r2i * r2j) * share
-            pi, pj = buyers["pd"][i], buyers["pd"][j]
-            p12 = bivariate_event_prob(pi, pj, rho)
-            se = math.sqrt(p12 * (1 - p12) / sims)
-            assert within((d[:, i] & d[:, j]).mean(), p12, se), (i, j)
-            wrong = bivariate_event_prob(pi, pj, math.sqrt(r2i * r2j))  # weights ignored
-            power = max(power, abs(wrong - p12) / se)
+@pytest.mark.parametrize(("make_case", "seed"), [(structured_case, 17), (explicit_case, 23)], ids=["structured", "explicit"])
+def test_factor_model_pairwise_default_correlation(make_case, seed):
+    # marginal PDs and joint defaults (Gaussian copula); power: the structured model's weights
+    # ignored, or the explicit model's factor correlation ignored, would be rejected
+    case = make_case()
+    d = reference_draws(case.book, scenario(model=case.model), 200_000, seed=seed).defaults
+    assert reference_portfolio(case.book, scenario()).buyer_ids == case.ids  # the columns of d
+    failures, power = pairwise_default_failures(d, case)
+    assert failures == []
     assert power > 2 * K
-
-
-@pytest.mark.slow
-def test_explicit_factor_model_pairwise_default_correlation():
-    sims = 200_000
-    corr = [[1.0, 0.4], [0.4, 1.0]]
-    loadings = {"b1": (0.5, 0.0), "b2": (0.0, 0.6), "b3": (0.3, 0.4)}  # b4: no loadings
-    ids = ["b1", "b2", "b3", "b4"]
-    pds = [0.1, 0.12, 0.08, 0.1]
-    rows = [(b, f, a) for b, la in loadings.items() for f, a in zip(("F1", "F2"), la, strict=True) if a != 0]
-    book = make_book(
-        {"buyer_id": ids, "country": ["DE"] * 4, "sector": ["C"] * 4, "pd": pds},
-        {"exposure_id": ["E"], "policy_id": ["P"], "buyer_id": ["b1"], "limit": [1.0]},
-        {"policy_id": ["P"], "currency": ["EUR"]},
-        {"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
-        factor_loadings={"buyer_id": [r[0] for r in rows], "factor": [r[1] for r in rows], "loading": [r[2] for r in rows]},
-    )
-    sc = scenario(model={"factor_correlation": {"factors": ["F1", "F2"], "matrix": corr}})
-    d = reference_draws(book, sc, sims, seed=23).defaults
-    a = np.array([loadings.get(b, (0.0, 0.0)) for b in ids])
-    cov = a @ np.array(corr) @ a.T
-    for i in range(4):
-        assert within(d[:, i].mean(), pds[i], math.sqrt(pds[i] * (1 - pds[i]) / sims)), i
-        for j in range(i + 1, 4):
-            p12 = bivariate_event_prob(pds[i], pds[j], cov[i, j])
-            assert within((d[:, i] & d[:, j]).mean(), p12, math.sqrt(p12 * (1 - p12) / sims)), (i, j)
 
 
 @pytest.mark.slow

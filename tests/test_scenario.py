@@ -104,9 +104,11 @@ def test_cli_refuses_bad_scenario_without_traceback(tmp_path: Path, capsys: pyte
 
 
 def test_shipped_scenarios_parse() -> None:
+    files = sorted((ROOT / "scenarios").glob("*.yaml"))
     assert baseline_scenario_path().exists()
-    for f in (ROOT / "scenarios").glob("*.yaml"):
-        load_scenario(f)
+    assert {"baseline.yaml", "reinsurance.yaml"} <= {f.name for f in files}
+    for f in files:
+        load_scenario(f)  # raises ScenarioError on any problem
 
 
 def test_json_schema_file_is_current() -> None:

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from reference.model import make_book
+from reference.testing import run_cli
 from riskengine.book import Book
-from riskengine.cli import main
 from riskengine.engine import simulate
 from riskengine.errors import ScenarioError
 from riskengine.reinsurance.sweep import SWEEPABLE, Sweep, parse_sweep, sweep_treaty
@@ -245,13 +245,6 @@ def scenario_file(tmp_path: Path, book: Book) -> Path:
         "treaties": PROGRAMME, "outputs": {"segments": [], "report": False},
     }))
     return path
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_treaty_command_prints_the_table_and_writes_csv_parquet_png(scenario_file, tmp_path, capsys, plain, monkeypatch):

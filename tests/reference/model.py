@@ -511,7 +511,9 @@ def make_book(
     return from_frames(**frames, reporting_currency=reporting_currency)
 
 
-def homogeneous_book(n: int, pd: float, rho: float, *, lgd: float = 1.0, lgd_sd: float = 0.0) -> Book:
+def homogeneous_book(
+    n: int, pd: float, rho: float, *, lgd: float = 1.0, lgd_sd: float = 0.0, own_policies: bool = False
+) -> Book:
     """n identical buyers in one country and sector, one unit exposure each, one policy with no terms.
 
     With ``factor_weights`` putting all weight on one factor (or any weights: all buyers share
@@ -519,8 +521,12 @@ def homogeneous_book(n: int, pd: float, rho: float, *, lgd: float = 1.0, lgd_sd:
     with asset correlation ``rho``. The policy has indemnity 1 and no deductible, nql or cap, and
     utilisation is 1, so gross = ground_up = Σ LGD over defaulted buyers. The country has no
     political risk.
+
+    ``own_policies``: each buyer under its own such policy instead (policy id = buyer id), so
+    that a buyer's claims can be read from the policy segments of a run.
     """
     ids = [f"B{i:05d}" for i in range(n)]
+    policy_ids = ids if own_policies else ["P1"]
     return make_book(
         buyers={
             "buyer_id": ids,
@@ -533,11 +539,11 @@ def homogeneous_book(n: int, pd: float, rho: float, *, lgd: float = 1.0, lgd_sd:
         },
         exposures={
             "exposure_id": [f"E{i:05d}" for i in range(n)],
-            "policy_id": ["P1"] * n,
+            "policy_id": ids if own_policies else ["P1"] * n,
             "buyer_id": ids,
             "limit": [1.0] * n,
             "utilization": [1.0] * n,
         },
-        policies={"policy_id": ["P1"], "currency": ["EUR"], "indemnity": [1.0]},
+        policies={"policy_id": policy_ids, "currency": ["EUR"] * len(policy_ids), "indemnity": [1.0] * len(policy_ids)},
         countries={"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
     )

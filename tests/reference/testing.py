@@ -1,17 +1,23 @@
-"""Helpers shared by the statistical tests: bounds in K standard errors, exact bivariate normal
-probabilities, Pearson's test on pooled bins, and the small "mixed" book that exercises every
-feature of the model at once."""
+"""Helpers shared by the tests: bounds in K standard errors, exact bivariate normal probabilities,
+Pearson's test on pooled bins, small books whose outcomes can be read per buyer (one policy per
+buyer; the "mixed" book that exercises every feature of the model at once; two factor-model books
+with known pairwise asset correlations and a check of simulated defaults against them), reading
+a run's segments as a matrix, and running the command line in-process."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
 
+from riskengine.book import Book
 from riskengine.scenario import Scenario, parse_scenario
 
-from .laws import k_sigma_alpha
+from .laws import bivariate_event_prob, k_sigma_alpha
 from .model import make_book
 
 __all__ = [
@@ -19,11 +25,20 @@ __all__ = [
     "ALPHA",
     "family_k",
     "within",
+    "binom_se",
+    "within_rate",
     "bvn_owen",
     "discrete_cdf",
     "chi_square_pvalue",
     "mixed_book",
     "mixed_scenario",
+    "indicator_book",
+    "PairwiseCase",
+    "structured_case",
+    "explicit_case",
+    "pairwise_default_failures",
+    "segment_matrix",
+    "run_cli",
 ]
 
 #: Standard errors of every statistical bound.
@@ -39,6 +54,17 @@ def family_k(m: int) -> float:
 
 def within(x: float, expected: float, se: float, k: float = K) -> bool:
     return abs(x - expected) <= k * se
+
+
+def binom_se(p: float, n: int) -> float:
+    """Standard error of the share of successes in n Bernoulli(p) trials, √(p(1 − p)/n)."""
+    return math.sqrt(p * (1 - p) / n)
+
+
+def within_rate(hits: np.ndarray, p: float, k: float = K) -> bool:
+    """The share of True in ``hits`` is within k binomial standard errors of p."""
+    hits = np.asarray(hits)
+    return within(float(hits.mean()), p, binom_se(p, hits.size), k)
 
 
 def bvn_owen(h: float, k: float, rho: float) -> float:
@@ -150,3 +176,168 @@ def mixed_scenario(copula: str = "gaussian", explicit: bool = False, multiplier:
         "commercial_pd_multiplier": multiplier,
     }
     return parse_scenario({"model": model, "political": political, **sections})
+
+
+# -- books whose outcomes are read per buyer ------------------------------------------------------
+def indicator_book(buyers: dict, countries: dict, *, covers: tuple[bool, bool] = (True, False), **kw: Any) -> Book:
+    """One policy per buyer (policy id = buyer id), unit limit, LGD 1 (sd 0), indemnity 1.
+
+    ``covers`` = (commercial, political) cover of each buyer's exposure: the default (True, False)
+    makes the policy's claim 1 exactly when the buyer defaults, whatever its country's events.
+    ``kw`` goes to :func:`make_book` (``fx``, ``factor_loadings``).
+    """
+    ids = buyers["buyer_id"]
+    n = len(ids)
+    buyers = {"lgd": [1.0] * n, "lgd_sd": [0.0] * n, **buyers}
+    return make_book(
+        buyers,
+        {
+            "exposure_id": [f"E_{b}" for b in ids],
+            "policy_id": list(ids),
+            "buyer_id": list(ids),
+            "limit": [1.0] * n,
+            "utilization": [1.0] * n,
+            "commercial_cover": [covers[0]] * n,
+            "political_cover": [covers[1]] * n,
+        },
+        {"policy_id": list(ids), "currency": ["EUR"] * n, "indemnity": [1.0] * n},
+        countries,
+        **kw,
+    )
+
+
+@dataclass(frozen=True)
+class PairwiseCase:
+    """An :func:`indicator_book` whose buyers' pairwise asset correlations are known.
+
+    ``ids`` are sorted (the column order of ``reference_draws``); ``model`` is the scenario's
+    ``model`` section; ``rho[i, j]`` is the correlation of buyers i and j, ``rho_wrong[i, j]``
+    what a plausible mistake would make it.
+    """
+
+    book: Book
+    ids: list[str]
+    model: dict[str, Any]
+    pd: np.ndarray
+    rho: np.ndarray
+    rho_wrong: np.ndarray
+
+
+def structured_case() -> PairwiseCase:
+    """Six buyers in three countries of two regions and two sectors, structured factor model.
+
+    Weights 0.35 global, 0.2 region, 0.3 country, 0.15 sector: buyers i, j have asset correlation
+    ρ_ij = √(R²_i·R²_j)·(w_global + w_region·[same region] + w_country·[same country]
+    + w_sector·[same sector]). The mistake: the weights ignored, ρ_ij = √(R²_i·R²_j).
+    """
+    w = {"global": 0.35, "region": 0.2, "country": 0.3, "sector": 0.15}
+    buyers = {
+        "buyer_id": ["b1", "b2", "b3", "b4", "b5", "b6"],
+        "country": ["DE", "DE", "FR", "BR", "FR", "BR"],
+        "sector": ["C", "C", "C", "G", "G", "C"],
+        "pd": [0.1, 0.15, 0.08, 0.12, 0.1, 0.1],
+        "asset_correlation": [0.3, 0.2, 0.25, 0.4, 0.3, 0.3],
+    }
+    countries = {"country": ["BR", "DE", "FR"], "region": ["LATAM", "EU", "EU"], "political_pd": [0.0] * 3}
+    region_of = dict(zip(countries["country"], countries["region"], strict=True))
+    country = np.array(buyers["country"])
+    region = np.array([region_of[c] for c in buyers["country"]])
+    sector = np.array(buyers["sector"])
+
+    def same(x: np.ndarray) -> np.ndarray:
+        return (x[:, None] == x[None, :]).astype(float)
+
+    share = w["global"] + w["region"] * same(region) + w["country"] * same(country) + w["sector"] * same(sector)
+    full = np.sqrt(np.outer(buyers["asset_correlation"], buyers["asset_correlation"]))
+    return PairwiseCase(
+        book=indicator_book(buyers, countries),
+        ids=buyers["buyer_id"],
+        model={"factor_weights": w},
+        pd=np.array(buyers["pd"]),
+        rho=full * share,
+        rho_wrong=full,
+    )
+
+
+def explicit_case() -> PairwiseCase:
+    """Four buyers of one country loaded on two factors with correlation 0.4 (b4 on none).
+
+    Buyers i, j have asset correlation ρ_ij = a_iᵀ·Σ_F·a_j. The mistake: the factor correlation
+    ignored (Σ_F = I), ρ_ij = a_iᵀ·a_j.
+    """
+    corr = [[1.0, 0.4], [0.4, 1.0]]
+    loadings = {"b1": (0.5, 0.0), "b2": (0.0, 0.6), "b3": (0.3, 0.4)}
+    ids = ["b1", "b2", "b3", "b4"]
+    pds = [0.1, 0.12, 0.08, 0.1]
+    rows = [(b, f, a) for b, la in loadings.items() for f, a in zip(("F1", "F2"), la, strict=True) if a != 0]
+    book = indicator_book(
+        {"buyer_id": ids, "country": ["DE"] * 4, "sector": ["C"] * 4, "pd": pds},
+        {"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
+        factor_loadings={"buyer_id": [r[0] for r in rows], "factor": [r[1] for r in rows], "loading": [r[2] for r in rows]},
+    )
+    a = np.array([loadings.get(b, (0.0, 0.0)) for b in ids])
+    return PairwiseCase(
+        book=book,
+        ids=ids,
+        model={"factor_correlation": {"factors": ["F1", "F2"], "matrix": corr}},
+        pd=np.array(pds),
+        rho=a @ np.array(corr) @ a.T,
+        rho_wrong=a @ a.T,
+    )
+
+
+def pairwise_default_failures(
+    d: np.ndarray,
+    case: PairwiseCase,
+    k: float = K,
+    joint: Callable[[float, float, float], float] = bivariate_event_prob,
+) -> tuple[list[str], float]:
+    """Default indicators ``d`` [sims, buyers in ``case.ids`` order] against the case's law.
+
+    Each buyer's default rate against its PD, and each pair's joint default rate against
+    ``joint(pd_i, pd_j, ρ_ij)`` (default: the Gaussian copula's Φ₂), within k binomial standard
+    errors. Returns the failures (empty: agreement) and the power: the largest deviation, in the
+    pair's standard errors, that the mistaken correlations ``rho_wrong`` would make.
+    """
+    sims, n = d.shape
+    failures: list[str] = []
+    power = 0.0
+    for i in range(n):
+        pi = float(case.pd[i])
+        if not within_rate(d[:, i], pi, k):
+            failures.append(f"{case.ids[i]}: default rate {d[:, i].mean():.6g}, pd {pi:.6g}")
+        for j in range(i + 1, n):
+            pj = float(case.pd[j])
+            p12 = joint(pi, pj, float(case.rho[i, j]))
+            both = d[:, i] & d[:, j]
+            if not within_rate(both, p12, k):
+                failures.append(f"{case.ids[i]} & {case.ids[j]}: joint default rate {both.mean():.6g}, law {p12:.6g}")
+            wrong = joint(pi, pj, float(case.rho_wrong[i, j]))
+            power = max(power, abs(wrong - p12) / binom_se(p12, sims))
+    return failures, power
+
+
+# -- reading runs ---------------------------------------------------------------------------------
+def segment_matrix(res: Any, dimension: str, labels: list[str]) -> np.ndarray:
+    """Gross claims [sims, len(labels)] of one segment dimension of a run (``Results``)."""
+    seg = res.segments([dimension])
+    col = {v: i for i, v in enumerate(labels)}
+    out = np.zeros((res.n_sims, len(labels)))
+    rows = np.array([col[v] for v in seg["segment"].to_list()], dtype=np.int64)
+    out[seg["sim_id"].to_numpy(), rows] = seg["gross"].to_numpy()
+    return out
+
+
+def run_cli(argv: list[str], capsys: Any) -> tuple[int, str, str]:
+    """Run ``riskengine ARGV`` in-process, as the console script does: (exit code, stdout, stderr).
+
+    ``capsys`` is pytest's fixture of the calling test.
+    """
+    import pytest
+
+    from riskengine.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
