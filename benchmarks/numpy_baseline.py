@@ -73,21 +73,42 @@ class NumpyModel:
         br, er = k.buyer_rec, k.exp_rec
         _, unit = np.unique(groups, return_inverse=True)
         return cls(
-            thr0=k.cell_thr0[cell], thr1=k.cell_thr1[cell], inv_sigma=k.cell_inv_sigma[cell],
-            fac_idx=fac_idx, fac_w=fac_w, country=br["country"].astype(np.int64), sector=br["sector"].astype(np.int64),
-            group_unit=unit, n_units=int(unit.max() + 1) if n_b else 0,
-            lgd_mu=k.lgd_table[br["lgd_class"], 0], lgd_a=k.lgd_table[br["lgd_class"], 1],
+            thr0=k.cell_thr0[cell],
+            thr1=k.cell_thr1[cell],
+            inv_sigma=k.cell_inv_sigma[cell],
+            fac_idx=fac_idx,
+            fac_w=fac_w,
+            country=br["country"].astype(np.int64),
+            sector=br["sector"].astype(np.int64),
+            group_unit=unit,
+            n_units=int(unit.max() + 1) if n_b else 0,
+            lgd_mu=k.lgd_table[br["lgd_class"], 0],
+            lgd_a=k.lgd_table[br["lgd_class"], 1],
             lgd_b=k.lgd_table[br["lgd_class"], 2],
-            exp_buyer=er["buyer"].astype(np.int64), exp_policy=er["policy"].astype(np.int64), exp_ead=er["ead"],
-            exp_comm=er["comm"].astype(bool), exp_pol=er["pol"].astype(bool),
-            pol_ind=k.pol_ind, pol_ded=k.pol_ded, pol_nql=k.pol_nql, pol_maxl=k.pol_maxl,
-            country_region=k.country_region.astype(np.int64), country_polthr=k.country_polthr, country_plgd=k.country_plgd,
-            pol_a=k.pol_a, pol_b=k.pol_b, n_factors=len(k.factor_key), n_sectors=k.n_sectors,
-            student_t=bool(k.student_t), dof=float(k.dof),
+            exp_buyer=er["buyer"].astype(np.int64),
+            exp_policy=er["policy"].astype(np.int64),
+            exp_ead=er["ead"],
+            exp_comm=er["comm"].astype(bool),
+            exp_pol=er["pol"].astype(bool),
+            pol_ind=k.pol_ind,
+            pol_ded=k.pol_ded,
+            pol_nql=k.pol_nql,
+            pol_maxl=k.pol_maxl,
+            country_region=k.country_region.astype(np.int64),
+            country_polthr=k.country_polthr,
+            country_plgd=k.country_plgd,
+            pol_a=k.pol_a,
+            pol_b=k.pol_b,
+            n_factors=len(k.factor_key),
+            n_sectors=k.n_sectors,
+            student_t=bool(k.student_t),
+            dof=float(k.dof),
         )
 
 
-def numpy_simulate(m: NumpyModel, sims: int, seed: int = 0, batch: int | None = None) -> dict[str, np.ndarray]:
+def numpy_simulate(
+    m: NumpyModel, sims: int, seed: int = 0, batch: int | None = None
+) -> dict[str, np.ndarray]:
     """Simulate ``sims`` years; returns per-year ground_up, gross, n_defaults and segment sums."""
     rng = np.random.default_rng(seed)
     n_b = len(m.thr0)
@@ -138,9 +159,13 @@ def numpy_simulate(m: NumpyModel, sims: int, seed: int = 0, batch: int | None = 
         ratio = np.divide(claim, q, out=np.zeros_like(q), where=q > 0)
         share = qual * ratio[:, m.exp_policy]
         ckey = (np.arange(S)[:, None] * n_c + m.country[m.exp_buyer][None, :]).ravel()
-        out["country"][s0 : s0 + S] = np.bincount(ckey, weights=share.ravel(), minlength=S * n_c).reshape(S, n_c)
+        out["country"][s0 : s0 + S] = np.bincount(
+            ckey, weights=share.ravel(), minlength=S * n_c
+        ).reshape(S, n_c)
         skey = (np.arange(S)[:, None] * m.n_sectors + m.sector[m.exp_buyer][None, :]).ravel()
-        out["sector"][s0 : s0 + S] = np.bincount(skey, weights=share.ravel(), minlength=S * m.n_sectors).reshape(S, m.n_sectors)
+        out["sector"][s0 : s0 + S] = np.bincount(
+            skey, weights=share.ravel(), minlength=S * m.n_sectors
+        ).reshape(S, m.n_sectors)
     return out
 
 

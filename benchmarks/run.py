@@ -60,9 +60,20 @@ def plot_throughput(results: dict[str, Any], path: Path) -> None:
     x = [r["buyers"] for r in rows]
     ax.plot(x, [r["buyer_sims_per_s"] for r in rows], marker="o", label="riskengine (2 cores)")
     if "numpy" in results:
-        ax.scatter([results["numpy"]["buyers"]], [results["numpy"]["numpy_buyer_sims_per_s"]], color="C3", marker="s", label="plain NumPy")
+        ax.scatter(
+            [results["numpy"]["buyers"]],
+            [results["numpy"]["numpy_buyer_sims_per_s"]],
+            color="C3",
+            marker="s",
+            label="plain NumPy",
+        )
     if "rng" in results:
-        ax.axhline(results["rng"]["uniforms_per_s"], color="grey", linestyle=":", label="RNG ceiling (uniforms/s)")
+        ax.axhline(
+            results["rng"]["uniforms_per_s"],
+            color="grey",
+            linestyle=":",
+            label="RNG ceiling (uniforms/s)",
+        )
     ax.axhline(TARGETS["throughput"], color="C2", linestyle="--", label="target 1e9")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -94,49 +105,97 @@ def render(results: dict[str, Any], scale: str) -> str:
     ]
     rows = []
     if "throughput" in results:
-        t100 = [r for r in results["throughput"]["by_buyers"] if r["buyers"] == 100_000] or results["throughput"]["by_buyers"][-1:]
+        t100 = [r for r in results["throughput"]["by_buyers"] if r["buyers"] == 100_000] or results[
+            "throughput"
+        ]["by_buyers"][-1:]
         r = t100[0]
-        rows.append((f"≥ 1.0 × 10⁹ buyer-sims/s ({r['buyers']:,} buyers)", f"{_g(r['buyer_sims_per_s'])}/s", _ok(r["buyer_sims_per_s"] >= TARGETS["throughput"])))
+        rows.append(
+            (
+                f"≥ 1.0 × 10⁹ buyer-sims/s ({r['buyers']:,} buyers)",
+                f"{_g(r['buyer_sims_per_s'])}/s",
+                _ok(r["buyer_sims_per_s"] >= TARGETS["throughput"]),
+            )
+        )
     if "numpy" in results:
         r = results["numpy"]
-        rows.append(("≥ 25 × the plain NumPy implementation", f"{r['ratio']:.1f} ×", _ok(r["ratio"] >= TARGETS["numpy_ratio"])))
+        rows.append(
+            (
+                "≥ 25 × the plain NumPy implementation",
+                f"{r['ratio']:.1f} ×",
+                _ok(r["ratio"] >= TARGETS["numpy_ratio"]),
+            )
+        )
     if "memory" in results:
         r = results["memory"]
         per = r["simulate_s"] / (r["buyers"] * r["sims"])
         est = per * 1_000_000 * 100_000
-        rows.append((
-            "1,000,000 buyers × 100,000 sims ≤ 3 min",
-            f"{est:,.0f} s (extrapolated from {r['buyers']:,} × {r['sims']:,} in {r['simulate_s']:.1f} s)",
-            _ok(est <= TARGETS["million_seconds"]),
-        ))
-        rows.append((
-            "peak memory ≤ 4 GiB",
-            f"{r['peak_rss_bytes'] / 2**30:.2f} GiB ({r['buyers']:,} buyers; kernel arrays {r['kernel_bytes'] / 2**20:.0f} MiB)",
-            _ok(r["peak_rss_bytes"] <= TARGETS["million_memory"]),
-        ))
+        rows.append(
+            (
+                "1,000,000 buyers × 100,000 sims ≤ 3 min",
+                f"{est:,.0f} s (extrapolated from {r['buyers']:,} × {r['sims']:,} in {r['simulate_s']:.1f} s)",
+                _ok(est <= TARGETS["million_seconds"]),
+            )
+        )
+        rows.append(
+            (
+                "peak memory ≤ 4 GiB",
+                f"{r['peak_rss_bytes'] / 2**30:.2f} GiB ({r['buyers']:,} buyers; kernel arrays {r['kernel_bytes'] / 2**20:.0f} MiB)",
+                _ok(r["peak_rss_bytes"] <= TARGETS["million_memory"]),
+            )
+        )
     if "dask" in results:
         r = results["dask"]
-        rows.append((
-            "Dask LocalCluster (2 × 1) within 15 % of in-process",
-            f"{100 * r['overhead']:+.1f} % ({r['dask_s']:.1f} s vs {r['in_process_s']:.1f} s; identical: {r['identical']})",
-            _ok(r["overhead"] <= TARGETS["dask_overhead"]),
-        ))
+        rows.append(
+            (
+                "Dask LocalCluster (2 × 1) within 15 % of in-process",
+                f"{100 * r['overhead']:+.1f} % ({r['dask_s']:.1f} s vs {r['in_process_s']:.1f} s; identical: {r['identical']})",
+                _ok(r["overhead"] <= TARGETS["dask_overhead"]),
+            )
+        )
     if "compile" in results:
         r = results["compile"]
-        rows.append(("cold first-run compilation ≤ 30 s", f"{r['cold_s']:.1f} s", _ok(r["cold_s"] <= TARGETS["cold_compile"])))
-        rows.append(("warm start ≤ 3 s", f"{r['warm_s']:.1f} s", _ok(r["warm_s"] <= TARGETS["warm_start"])))
+        rows.append(
+            (
+                "cold first-run compilation ≤ 30 s",
+                f"{r['cold_s']:.1f} s",
+                _ok(r["cold_s"] <= TARGETS["cold_compile"]),
+            )
+        )
+        rows.append(
+            ("warm start ≤ 3 s", f"{r['warm_s']:.1f} s", _ok(r["warm_s"] <= TARGETS["warm_start"]))
+        )
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     if "throughput" in results:
-        lines += ["", "## Throughput against buyers", "", "| buyers | sims | cells | defaults / year | seconds | buyer-sims/s |", "|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "## Throughput against buyers",
+            "",
+            "| buyers | sims | cells | defaults / year | seconds | buyer-sims/s |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in results["throughput"]["by_buyers"]:
-            lines.append(f"| {r['buyers']:,} | {r['sims']:,} | {r['cells']:,} | {r['mean_defaults']:,.0f} | {r['seconds']:.2f} | {_g(r['buyer_sims_per_s'])} |")
-        lines += ["", "![throughput](throughput.png)", "", "## Throughput against simulations", "", "| buyers | sims | seconds | buyer-sims/s |", "|---:|---:|---:|---:|"]
+            lines.append(
+                f"| {r['buyers']:,} | {r['sims']:,} | {r['cells']:,} | {r['mean_defaults']:,.0f} | {r['seconds']:.2f} | {_g(r['buyer_sims_per_s'])} |"
+            )
+        lines += [
+            "",
+            "![throughput](throughput.png)",
+            "",
+            "## Throughput against simulations",
+            "",
+            "| buyers | sims | seconds | buyer-sims/s |",
+            "|---:|---:|---:|---:|",
+        ]
         for r in results["throughput"]["by_sims"]:
-            lines.append(f"| {r['buyers']:,} | {r['sims']:,} | {r['seconds']:.2f} | {_g(r['buyer_sims_per_s'])} |")
+            lines.append(
+                f"| {r['buyers']:,} | {r['sims']:,} | {r['seconds']:.2f} | {_g(r['buyer_sims_per_s'])} |"
+            )
     if "numpy" in results:
         r = results["numpy"]
         lines += [
-            "", "## Against plain NumPy", "",
+            "",
+            "## Against plain NumPy",
+            "",
             f"Same book ({r['buyers']:,} buyers), same model. NumPy: {r['numpy_sims']:,} sims in {r['numpy_seconds']:.1f} s "
             f"({_g(r['numpy_buyer_sims_per_s'])}/s, one core — NumPy's kernels are single-threaded); riskengine: "
             f"{r['engine']['sims']:,} sims in {r['engine']['seconds']:.1f} s ({_g(r['engine']['buyer_sims_per_s'])}/s). "
@@ -145,7 +204,12 @@ def render(results: dict[str, Any], scale: str) -> str:
         ]
     if "rng" in results:
         r = results["rng"]
-        lines += ["", "## RNG ceiling", "", f"Counter-based uniforms on all cores: {_g(r['uniforms_per_s'])}/s ({r['uniforms']:,} in {r['seconds']:.2f} s)."]
+        lines += [
+            "",
+            "## RNG ceiling",
+            "",
+            f"Counter-based uniforms on all cores: {_g(r['uniforms_per_s'])}/s ({r['uniforms']:,} in {r['seconds']:.2f} s).",
+        ]
     if "compile" in results:
         r = results["compile"]
         lines += ["", "## Compilation", "", "| step | cold (s) | warm (s) |", "|---|---:|---:|"]
@@ -153,7 +217,17 @@ def render(results: dict[str, Any], scale: str) -> str:
             lines.append(f"| {k} | {v:.2f} | {r['warm_steps'].get(k, float('nan')):.2f} |")
     if "notes" in results:
         lines += ["", "## Notes", "", results["notes"]]
-    lines += ["", "<details><summary>raw figures (JSON)</summary>", "", "```json", json.dumps(results, indent=1, default=str), "```", "", "</details>", ""]
+    lines += [
+        "",
+        "<details><summary>raw figures (JSON)</summary>",
+        "",
+        "```json",
+        json.dumps(results, indent=1, default=str),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -162,7 +236,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--scale", default="full", choices=sorted(suite.SCALES))
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--only", nargs="*", choices=sorted(BENCHES), default=None)
-    ap.add_argument("--notes", default=str(HERE / "NOTES.md"), help="Markdown file appended as notes (profile, analysis).")
+    ap.add_argument(
+        "--notes",
+        default=str(HERE / "NOTES.md"),
+        help="Markdown file appended as notes (profile, analysis).",
+    )
     args = ap.parse_args(argv)
     results: dict[str, Any] = {"machine": suite.machine()}
     for name, fn in BENCHES.items():
@@ -171,7 +249,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t0 = time.perf_counter()
         print(f"[bench] {name} …", flush=True)
         results[name] = fn(args.scale)
-        print(f"[bench] {name} done in {time.perf_counter() - t0:.1f} s: {json.dumps(results[name], default=str)[:300]}", flush=True)
+        print(
+            f"[bench] {name} done in {time.perf_counter() - t0:.1f} s: {json.dumps(results[name], default=str)[:300]}",
+            flush=True,
+        )
     if args.notes and Path(args.notes).exists():
         results["notes"] = Path(args.notes).read_text()
     out = Path(args.out)

@@ -56,7 +56,12 @@ SCALES: dict[str, dict[str, Any]] = {
     },
     "full": {
         "rng_n": 2_000_000_000,
-        "buyers_grid": [(10_000, 100_000), (100_000, 20_000), (300_000, 10_000), (1_000_000, 4_000)],
+        "buyers_grid": [
+            (10_000, 100_000),
+            (100_000, 20_000),
+            (300_000, 10_000),
+            (1_000_000, 4_000),
+        ],
         "sims_grid": [(100_000, 2_000), (100_000, 10_000), (100_000, 100_000)],
         "numpy": (100_000, 20_000, 400),
         "dask": (100_000, 40_000, 4_000),
@@ -209,10 +214,18 @@ def bench_dask_overhead(scale: str = "full") -> dict[str, Any]:
         a = simulate(book, sc, sims=sims, block_size=block)
         t_local = min(t_local, time.perf_counter() - t0)
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster,
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
         Client(cluster) as client,
     ):
-        simulate(book, sc, sims=min(sims, 2 * block), block_size=block, client=client)  # warm workers
+        simulate(
+            book, sc, sims=min(sims, 2 * block), block_size=block, client=client
+        )  # warm workers
         for _ in range(reps):
             t0 = time.perf_counter()
             b = simulate(book, sc, sims=sims, block_size=block, client=client)
@@ -240,7 +253,9 @@ _COMPILE_SCRIPT = textwrap.dedent(
 
 
 def _run_py(code: str, env: dict[str, str]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -250,7 +265,12 @@ def bench_compile(scale: str = "full") -> dict[str, Any]:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         cold = _run_py(_COMPILE_SCRIPT, env)
         warm = _run_py(_COMPILE_SCRIPT, env)
-    return {"cold_s": cold["total"], "warm_s": warm["total"], "cold_steps": cold["steps"], "warm_steps": warm["steps"]}
+    return {
+        "cold_s": cold["total"],
+        "warm_s": warm["total"],
+        "cold_steps": cold["steps"],
+        "warm_steps": warm["steps"],
+    }
 
 
 _MEMORY_SCRIPT = textwrap.dedent(
@@ -277,6 +297,9 @@ def bench_memory(scale: str = "full") -> dict[str, Any]:
     """Peak resident memory of a whole run (generate, compile, simulate) in a fresh process."""
     nb, sims = SCALES[scale]["memory"]
     out = subprocess.run(
-        [sys.executable, "-c", _MEMORY_SCRIPT, str(nb), str(sims)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", _MEMORY_SCRIPT, str(nb), str(sims)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -22,37 +22,50 @@ def tiny_frames() -> dict[str, pl.DataFrame]:
     exposures E1..E6; fx for USD and GBP (EUR is the reporting currency).
     """
     return {
-        "buyers": pl.DataFrame({
-            "buyer_id": ["B1", "B2", "B3", "B4", "B5"],
-            "country": ["DE", "FR", "US", "CN", "CN"],
-            "sector": ["C", "G", "F", "C", "H"],
-            "rating": [None, "BB", "B", "CCC", "BB"],
-            "pd": [0.01, None, 0.02, None, None],
-            "lgd": [None, None, 0.5, None, None],
-            "lgd_sd": [None, None, 0.2, None, None],
-            "group_id": [None, None, None, "G1", "G1"],
-        }),
-        "exposures": pl.DataFrame({
-            "exposure_id": ["E1", "E2", "E3", "E4", "E5", "E6"],
-            "policy_id": ["P1", "P1", "P2", "P2", "P3", "P3"],
-            "buyer_id": ["B1", "B2", "B3", "B4", "B5", "B1"],
-            "limit": [100_000.0, 50_000.0, 200_000.0, 80_000.0, 30_000.0, 20_000.0],
-            "utilization": [None, 0.5, None, None, None, 1.0],
-            "currency": [None, None, "USD", None, None, None],
-            "political_cover": [True, True, True, True, False, None],
-        }),
-        "policies": pl.DataFrame({
-            "policy_id": ["P1", "P2", "P3"],
-            "currency": ["EUR", "USD", "GBP"],
-            "indemnity": [None, 0.95, 0.9],
-            "deductible": [0.0, 1_000.0, None],
-            "premium": [2_000.0, 3_000.0, 500.0],
-        }),
-        "countries": pl.DataFrame({
-            "country": ["DE", "FR", "US", "CN"],
-            "region": ["Western Europe", "Western Europe", "North America", "East Asia & Pacific"],
-            "risk_grade": [0, 0, 0, 2],
-        }),
+        "buyers": pl.DataFrame(
+            {
+                "buyer_id": ["B1", "B2", "B3", "B4", "B5"],
+                "country": ["DE", "FR", "US", "CN", "CN"],
+                "sector": ["C", "G", "F", "C", "H"],
+                "rating": [None, "BB", "B", "CCC", "BB"],
+                "pd": [0.01, None, 0.02, None, None],
+                "lgd": [None, None, 0.5, None, None],
+                "lgd_sd": [None, None, 0.2, None, None],
+                "group_id": [None, None, None, "G1", "G1"],
+            }
+        ),
+        "exposures": pl.DataFrame(
+            {
+                "exposure_id": ["E1", "E2", "E3", "E4", "E5", "E6"],
+                "policy_id": ["P1", "P1", "P2", "P2", "P3", "P3"],
+                "buyer_id": ["B1", "B2", "B3", "B4", "B5", "B1"],
+                "limit": [100_000.0, 50_000.0, 200_000.0, 80_000.0, 30_000.0, 20_000.0],
+                "utilization": [None, 0.5, None, None, None, 1.0],
+                "currency": [None, None, "USD", None, None, None],
+                "political_cover": [True, True, True, True, False, None],
+            }
+        ),
+        "policies": pl.DataFrame(
+            {
+                "policy_id": ["P1", "P2", "P3"],
+                "currency": ["EUR", "USD", "GBP"],
+                "indemnity": [None, 0.95, 0.9],
+                "deductible": [0.0, 1_000.0, None],
+                "premium": [2_000.0, 3_000.0, 500.0],
+            }
+        ),
+        "countries": pl.DataFrame(
+            {
+                "country": ["DE", "FR", "US", "CN"],
+                "region": [
+                    "Western Europe",
+                    "Western Europe",
+                    "North America",
+                    "East Asia & Pacific",
+                ],
+                "risk_grade": [0, 0, 0, 2],
+            }
+        ),
         "fx": pl.DataFrame({"currency": ["USD", "GBP", "EUR"], "rate": [0.86, 1.15, 1.0]}),
     }
 

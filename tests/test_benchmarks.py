@@ -31,8 +31,12 @@ def test_throughput_smoke() -> None:
     r = suite.bench_throughput("tiny")
     # one figure per point of each grid, measured on that many buyers and years
     for key, grid in (("by_buyers", "buyers_grid"), ("by_sims", "sims_grid")):
-        assert [(x["buyers"], x["sims"]) for x in r[key]] == [tuple(g) for g in suite.SCALES["tiny"][grid]], key
-    assert all(x["buyer_sims_per_s"] > 0 and x["mean_defaults"] > 0 for x in r["by_buyers"] + r["by_sims"])
+        assert [(x["buyers"], x["sims"]) for x in r[key]] == [
+            tuple(g) for g in suite.SCALES["tiny"][grid]
+        ], key
+    assert all(
+        x["buyer_sims_per_s"] > 0 and x["mean_defaults"] > 0 for x in r["by_buyers"] + r["by_sims"]
+    )
 
 
 @pytest.mark.slow
@@ -54,13 +58,17 @@ def test_dask_overhead_smoke() -> None:
 def test_memory_smoke() -> None:
     r = suite.bench_memory("tiny")
     assert [r["buyers"], r["sims"]] == list(suite.SCALES["tiny"]["memory"])
-    assert r["peak_rss_bytes"] > r["kernel_bytes"] > 0  # the process holds at least the kernel's arrays
+    assert (
+        r["peak_rss_bytes"] > r["kernel_bytes"] > 0
+    )  # the process holds at least the kernel's arrays
 
 
 @pytest.mark.slow
 def test_compile_bench_and_results_file(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
-    res = bench_run.main(["--scale", "tiny", "--out", str(out), "--only", "rng", "throughput", "compile"])
+    res = bench_run.main(
+        ["--scale", "tiny", "--out", str(out), "--only", "rng", "throughput", "compile"]
+    )
     assert res["compile"]["warm_s"] > 0
     text = out.read_text()
     assert "## Targets" in text and "warm start" in text

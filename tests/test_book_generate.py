@@ -35,8 +35,12 @@ def test_same_seed_same_files_different_seed_different(tmp_path: Path, fmt: str)
     b = _contents(generate_book(2_000, seed=3, out=tmp_path / "b", fmt=fmt).path)
     c = _contents(generate_book(2_000, seed=4, out=tmp_path / "c", fmt=fmt).path)
     assert a == b
-    assert set(a) == {f"{t}.{fmt}" for t in ("buyers", "exposures", "policies", "countries", "fx")} | {MARKER}
-    assert all(a[name] != c[name] for name in (f"buyers.{fmt}", f"exposures.{fmt}", f"policies.{fmt}"))
+    assert set(a) == {
+        f"{t}.{fmt}" for t in ("buyers", "exposures", "policies", "countries", "fx")
+    } | {MARKER}
+    assert all(
+        a[name] != c[name] for name in (f"buyers.{fmt}", f"exposures.{fmt}", f"policies.{fmt}")
+    )
 
 
 def test_written_book_validates_and_equals_the_returned_one(sample_book_dir: Path) -> None:
@@ -70,7 +74,11 @@ def test_writes_into_an_empty_folder_and_creates_parents(tmp_path: Path) -> None
     (tmp_path / "empty").mkdir()
     generate_book(100, out=tmp_path / "empty")
     generate_book(100, out=tmp_path / "new" / "nested")
-    assert load_book(tmp_path / "empty").buyers.height == load_book(tmp_path / "new" / "nested").buyers.height == 100
+    assert (
+        load_book(tmp_path / "empty").buyers.height
+        == load_book(tmp_path / "new" / "nested").buyers.height
+        == 100
+    )
 
 
 def test_refuses_to_overwrite_other_folders_and_files(tmp_path: Path) -> None:
@@ -87,7 +95,8 @@ def test_refuses_to_overwrite_other_folders_and_files(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("n", "fmt", "message"), [(0, "parquet", "n_buyers must be at least 1"), (10, "xlsx", "fmt must be 'parquet' or 'csv'")]
+    ("n", "fmt", "message"),
+    [(0, "parquet", "n_buyers must be at least 1"), (10, "xlsx", "fmt must be 'parquet' or 'csv'")],
 )
 def test_bad_arguments(n: int, fmt: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -128,24 +137,41 @@ def test_country_table() -> None:
 def stats(sample_book_200k: Book) -> dict[str, object]:
     """Per-buyer and per-policy figures computed from the tables (limits in EUR)."""
     book = sample_book_200k
-    exp = exposures_in(book, "EUR").join(book.buyers.select("buyer_id", "country"), on="buyer_id").join(
-        book.countries.select("country", "risk_grade"), on="country"
+    exp = (
+        exposures_in(book, "EUR")
+        .join(book.buyers.select("buyer_id", "country"), on="buyer_id")
+        .join(book.countries.select("country", "risk_grade"), on="country")
     )
-    per_buyer = exp.group_by("buyer_id").agg(limit=pl.col("limit_reporting").sum(), policies=pl.col("policy_id").n_unique())
-    per_policy = exp.group_by("policy_id").agg(
-        buyers=pl.col("buyer_id").n_unique(),
-        grade=(pl.col("limit_reporting") * pl.col("risk_grade")).sum() / pl.col("limit_reporting").sum(),
-    ).join(book.policies, on="policy_id")
-    return {"exp": exp, "per_buyer": per_buyer.sort("limit", descending=True), "per_policy": per_policy}
+    per_buyer = exp.group_by("buyer_id").agg(
+        limit=pl.col("limit_reporting").sum(), policies=pl.col("policy_id").n_unique()
+    )
+    per_policy = (
+        exp.group_by("policy_id")
+        .agg(
+            buyers=pl.col("buyer_id").n_unique(),
+            grade=(pl.col("limit_reporting") * pl.col("risk_grade")).sum()
+            / pl.col("limit_reporting").sum(),
+        )
+        .join(book.policies, on="policy_id")
+    )
+    return {
+        "exp": exp,
+        "per_buyer": per_buyer.sort("limit", descending=True),
+        "per_policy": per_policy,
+    }
 
 
 def test_countries_spread(sample_book_200k: Book) -> None:
     assert sample_book_200k.buyers.get_column("country").n_unique() >= 150
-    assert set(sample_book_200k.countries.get_column("country")) == set(sample_book_200k.buyers.get_column("country"))
+    assert set(sample_book_200k.countries.get_column("country")) == set(
+        sample_book_200k.buyers.get_column("country")
+    )
 
 
 def test_rating_mix_is_mostly_bb_and_b(sample_book_200k: Book) -> None:
-    share = dict(sample_book_200k.buyers.get_column("rating").value_counts(normalize=True).iter_rows())
+    share = dict(
+        sample_book_200k.buyers.get_column("rating").value_counts(normalize=True).iter_rows()
+    )
     assert set(share) == set(DEFAULT_RATINGS)
     assert share["BB"] + share["B"] > 0.6
     assert share["AAA"] + share["AA"] < 0.05
@@ -153,8 +179,14 @@ def test_rating_mix_is_mostly_bb_and_b(sample_book_200k: Book) -> None:
 
 
 def test_rating_worsens_with_country_risk(sample_book_200k: Book) -> None:
-    b = sample_book_200k.buyers.join(sample_book_200k.countries.select("country", "risk_grade"), on="country")
-    ccc = b.group_by(pl.col("risk_grade") >= 5).agg((pl.col("rating") == "CCC").mean()).sort("risk_grade")
+    b = sample_book_200k.buyers.join(
+        sample_book_200k.countries.select("country", "risk_grade"), on="country"
+    )
+    ccc = (
+        b.group_by(pl.col("risk_grade") >= 5)
+        .agg((pl.col("rating") == "CCC").mean())
+        .sort("risk_grade")
+    )
     safe, risky = ccc.get_column("rating").to_list()
     assert risky > 1.5 * safe
 
@@ -164,7 +196,9 @@ def test_pd_is_exactly_the_rating_pd_and_scenario_fields_are_null(sample_book_20
     expected = b.get_column("rating").replace_strict(DEFAULT_RATINGS, return_dtype=pl.Float64)
     assert (b.get_column("pd") == expected).all()
     assert b.get_column("pd").n_unique() == 7
-    assert all(b.get_column(c).null_count() == b.height for c in ("lgd", "lgd_sd", "asset_correlation"))
+    assert all(
+        b.get_column(c).null_count() == b.height for c in ("lgd", "lgd_sd", "asset_correlation")
+    )
 
 
 def test_sectors_are_nace_with_manufacturing_and_trade_leading(sample_book_200k: Book) -> None:
@@ -177,11 +211,19 @@ def test_sectors_are_nace_with_manufacturing_and_trade_leading(sample_book_200k:
 def test_groups(sample_book_200k: Book) -> None:
     b = sample_book_200k.buyers
     assert 0.04 < b.get_column("group_id").is_not_null().mean() < 0.06
-    g = b.filter(pl.col("group_id").is_not_null()).group_by("group_id").agg(
-        size=pl.len(), main=pl.col("country").mode().first(), country=pl.col("country"),
+    g = (
+        b.filter(pl.col("group_id").is_not_null())
+        .group_by("group_id")
+        .agg(
+            size=pl.len(),
+            main=pl.col("country").mode().first(),
+            country=pl.col("country"),
+        )
     )
     assert g.get_column("size").is_between(2, 6).all()
-    members_in_main = g.explode("country").select((pl.col("country") == pl.col("main")).mean()).item()
+    members_in_main = (
+        g.explode("country").select((pl.col("country") == pl.col("main")).mean()).item()
+    )
     assert members_in_main > 0.85
 
 
@@ -215,7 +257,9 @@ def test_premium_rates_within_the_stated_bands(stats: dict[str, pl.DataFrame]) -
     assert np.all(rate >= lo * (1 - 1e-4)) and np.all(rate <= hi * (1 + 1e-4))
     developed = p.get_column("grade").to_numpy() == 0
     assert developed.sum() > 100
-    assert rate[developed].min() >= 0.001 * (1 - 1e-4) and rate[developed].max() <= 0.005 * (1 + 1e-4)
+    assert rate[developed].min() >= 0.001 * (1 - 1e-4) and rate[developed].max() <= 0.005 * (
+        1 + 1e-4
+    )
     assert rate.min() >= 0.001 * (1 - 1e-4) and rate.max() <= 0.012 * (1 + 1e-4)
 
 
@@ -224,12 +268,20 @@ def test_policy_terms(sample_book_200k: Book, stats: dict[str, pl.DataFrame]) ->
     assert p.get_column("policy_id").str.contains(r"^P\d{6}$").all()
     assert p.get_column("policyholder").n_unique() == p.height
     assert set(p.get_column("indemnity").unique()) == {0.85, 0.9, 0.95}
-    assert p.get_column("currency").value_counts(normalize=True).filter(pl.col("currency") == "EUR").item(0, 1) > 0.5
+    assert (
+        p.get_column("currency")
+        .value_counts(normalize=True)
+        .filter(pl.col("currency") == "EUR")
+        .item(0, 1)
+        > 0.5
+    )
     ratio = (p.get_column("max_liability") / p.get_column("premium")).to_numpy()
     assert ratio.min() >= 30 - 1e-3 and ratio.max() <= 50 + 1e-3
     limits = stats["exp"].group_by("policy_id").agg(pl.col("limit_reporting").sum())
     turnover = _turnover_eur(sample_book_200k).join(limits, on="policy_id")
-    assert (turnover.get_column("turnover_eur") > turnover.get_column("limit_reporting")).mean() > 0.9
+    assert (
+        turnover.get_column("turnover_eur") > turnover.get_column("limit_reporting")
+    ).mean() > 0.9
 
 
 def _turnover_eur(book: Book) -> pl.DataFrame:

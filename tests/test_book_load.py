@@ -45,12 +45,16 @@ def test_tiny_book_conforms_with_defaults(tiny_book_dir: Path) -> None:
     assert exp.get_column("utilization").to_list() == [None, 0.5, None, None, None, 1.0]
     assert pol.get_column("max_liability").null_count() == 3
     assert book.countries.get_column("political_pd").null_count() == 4
-    assert book.files == {n: f"{n}.csv" for n in ("buyers", "exposures", "policies", "countries", "fx")}
+    assert book.files == {
+        n: f"{n}.csv" for n in ("buyers", "exposures", "policies", "countries", "fx")
+    }
     assert book.path == tiny_book_dir
     assert book.factor_loadings is None
 
 
-def test_csv_and_parquet_load_to_equal_frames(frames: Frames, book_dir: Callable[..., Path]) -> None:
+def test_csv_and_parquet_load_to_equal_frames(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
     csv = load_book(book_dir(frames, "csv", "as_csv"))
     parquet = load_book(book_dir(frames, "parquet", "as_parquet"))
     _assert_books_equal(csv, parquet)
@@ -74,7 +78,9 @@ def test_from_frames_equals_load_book(frames: Frames, book_dir: Callable[..., Pa
     _assert_books_equal(lazy, loaded)
 
 
-def test_extra_columns_are_kept_after_declared_ones(frames: Frames, book_dir: Callable[..., Path]) -> None:
+def test_extra_columns_are_kept_after_declared_ones(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
     frames["buyers"] = frames["buyers"].with_columns(note=pl.lit("x"), score=pl.lit(7))
     book = load_book(book_dir(frames))
     assert book.buyers.columns[-2:] == ["note", "score"]
@@ -96,38 +102,94 @@ def test_csv_lenient_spellings(book_dir: Callable[..., Path], frames: Frames) ->
     assert book.countries.get_column("risk_grade").to_list() == [0, 0, 0, 2]
     assert book.countries.get_column("political_pd").to_list() == [0.001, None, 0.0, 0.0005]
     assert book.exposures.get_column("limit").to_list() == [1000.0, 2000.0, 5.0, 5.0, 5.0]
-    assert book.exposures.get_column("commercial_cover").to_list() == [True, False, True, True, True]
-    assert book.exposures.get_column("political_cover").to_list() == [True, False, False, False, True]
+    assert book.exposures.get_column("commercial_cover").to_list() == [
+        True,
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert book.exposures.get_column("political_cover").to_list() == [
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 def test_parquet_compatible_dtypes_are_cast(frames: Frames, book_dir: Callable[..., Path]) -> None:
     frames["countries"] = frames["countries"].with_columns(
-        pl.col("risk_grade").cast(pl.Int32), pl.col("country").cast(pl.Categorical),
+        pl.col("risk_grade").cast(pl.Int32),
+        pl.col("country").cast(pl.Categorical),
         political_pd=pl.lit(None),  # an all-null column of the Null type
     )
     frames["exposures"] = frames["exposures"].with_columns(
-        pl.col("limit").cast(pl.Int64), pl.col("political_cover").cast(pl.Int8),
+        pl.col("limit").cast(pl.Int64),
+        pl.col("political_cover").cast(pl.Int8),
     )
     frames["buyers"] = frames["buyers"].with_columns(pl.col("pd").cast(pl.Float32))
     book = load_book(book_dir(frames, "parquet"))
     _assert_conformed(book)
     assert book.exposures.get_column("limit").to_list()[0] == 100_000.0
-    assert book.exposures.get_column("political_cover").to_list() == [True, True, True, True, False, True]
+    assert book.exposures.get_column("political_cover").to_list() == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        True,
+    ]
     assert book.buyers.get_column("pd").to_list()[0] == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize(
     ("table", "column", "values", "expected"),
     [
-        pytest.param("exposures", "limit", pl.Series(["1", "abc", "3", "4", "x", "6"]), ("E2", "E5"), id="text in a number"),
-        pytest.param("countries", "risk_grade", pl.Series([0.0, 0.0, 0.5, 2.0]), ("US",), id="fraction in an integer"),
-        pytest.param("exposures", "political_cover", pl.Series([1, 2, 0, 1, 1, 1]), ("E2",), id="2 as a boolean"),
-        pytest.param("buyers", "sector", pl.Series([[1], [2], [3], [4], [5]]), ("B1", "B2", "B3", "B4", "B5"), id="nested"),
-        pytest.param("buyers", "sector", pl.Series([1.5, 2.0, 3.0, 4.0, 5.0]), ("B1", "B2", "B3", "B4", "B5"), id="float as text"),
+        pytest.param(
+            "exposures",
+            "limit",
+            pl.Series(["1", "abc", "3", "4", "x", "6"]),
+            ("E2", "E5"),
+            id="text in a number",
+        ),
+        pytest.param(
+            "countries",
+            "risk_grade",
+            pl.Series([0.0, 0.0, 0.5, 2.0]),
+            ("US",),
+            id="fraction in an integer",
+        ),
+        pytest.param(
+            "exposures",
+            "political_cover",
+            pl.Series([1, 2, 0, 1, 1, 1]),
+            ("E2",),
+            id="2 as a boolean",
+        ),
+        pytest.param(
+            "buyers",
+            "sector",
+            pl.Series([[1], [2], [3], [4], [5]]),
+            ("B1", "B2", "B3", "B4", "B5"),
+            id="nested",
+        ),
+        pytest.param(
+            "buyers",
+            "sector",
+            pl.Series([1.5, 2.0, 3.0, 4.0, 5.0]),
+            ("B1", "B2", "B3", "B4", "B5"),
+            id="float as text",
+        ),
     ],
 )
 def test_parquet_type_errors_name_rows(
-    frames: Frames, book_dir: Callable[..., Path], table: str, column: str, values: pl.Series, expected: tuple[str, ...],
+    frames: Frames,
+    book_dir: Callable[..., Path],
+    table: str,
+    column: str,
+    values: pl.Series,
+    expected: tuple[str, ...],
 ) -> None:
     frames[table] = frames[table].with_columns(values.alias(column))
     with pytest.raises(BookError) as info:
@@ -139,9 +201,13 @@ def test_parquet_type_errors_name_rows(
     assert problems[0].examples == expected
 
 
-def test_ids_fall_back_to_row_numbers_when_the_key_is_missing(frames: Frames, book_dir: Callable[..., Path]) -> None:
-    frames["exposures"] = frames["exposures"].drop("exposure_id").with_columns(
-        pl.Series("limit", [1.0, -1.0, 1.0, 1.0, 1.0, -2.0])
+def test_ids_fall_back_to_row_numbers_when_the_key_is_missing(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
+    frames["exposures"] = (
+        frames["exposures"]
+        .drop("exposure_id")
+        .with_columns(pl.Series("limit", [1.0, -1.0, 1.0, 1.0, 1.0, -2.0]))
     )
     with pytest.raises(BookError) as info:
         load_book(book_dir(frames))

@@ -57,54 +57,314 @@ def test_tiny_book_is_valid(tiny_book_dir: Path) -> None:
 
 # (id, mutation, file, column, rule fragment, offending ids, values quoted in the rule)
 CASES: list[tuple[str, Callable[[Frames], Frames], str, str | None, str, list[str], list[str]]] = [
-    ("pd above 1", lambda f: _set(f, "buyers", "B2", "pd", 1.5), "buyers.csv", "pd", "0 < pd < 1", ["B2"], []),
-    ("pd zero", lambda f: _set(f, "buyers", "B1", "pd", 0.0), "buyers.csv", "pd", "0 < pd < 1", ["B1"], []),
-    ("pd NaN", lambda f: _set(f, "buyers", "B3", "pd", "NaN"), "buyers.csv", "pd", "0 < pd < 1", ["B3"], []),
-    ("negative limit", lambda f: _set(f, "exposures", "E3", "limit", -5.0), "exposures.csv", "limit", "0 < limit", ["E3"], []),
-    ("infinite limit", lambda f: _set(f, "exposures", "E2", "limit", "inf"), "exposures.csv", "limit", "0 < limit", ["E2"], []),
-    ("indemnity above 1", lambda f: _set(f, "policies", "P1", "indemnity", 1.2), "policies.csv", "indemnity", "0 ≤ indemnity ≤ 1", ["P1"], []),
-    ("utilization above 1", lambda f: _set(f, "exposures", "E4", "utilization", 1.5), "exposures.csv", "utilization", "utilization ≤ 1", ["E4"], []),
-    ("negative deductible", lambda f: _set(f, "policies", "P2", "deductible", -1.0), "policies.csv", "deductible", "0 ≤ deductible", ["P2"], []),
-    ("zero max liability", lambda f: _set(f, "policies", "P2", "max_liability", 0.0), "policies.csv", "max_liability", "0 < max_liability", ["P2"], []),
-    ("risk grade 8", lambda f: _set(f, "countries", "CN", "risk_grade", 8), "countries.csv", "risk_grade", "0 ≤ risk_grade ≤ 7", ["CN"], []),
-    ("asset correlation 1", lambda f: _set(f, "buyers", "B5", "asset_correlation", 1.0), "buyers.csv", "asset_correlation", "asset_correlation < 1", ["B5"], []),
-    ("unknown country", lambda f: _set(f, "buyers", "B4", "country", "XX"), "buyers.csv", "country", "ISO 3166-1 alpha-2", ["B4"], ["'XX'"]),
-    ("lower-case country", lambda f: _set(f, "buyers", "B1", "country", "de"), "buyers.csv", "country", "ISO 3166-1 alpha-2", ["B1"], ["'de'"]),
+    (
+        "pd above 1",
+        lambda f: _set(f, "buyers", "B2", "pd", 1.5),
+        "buyers.csv",
+        "pd",
+        "0 < pd < 1",
+        ["B2"],
+        [],
+    ),
+    (
+        "pd zero",
+        lambda f: _set(f, "buyers", "B1", "pd", 0.0),
+        "buyers.csv",
+        "pd",
+        "0 < pd < 1",
+        ["B1"],
+        [],
+    ),
+    (
+        "pd NaN",
+        lambda f: _set(f, "buyers", "B3", "pd", "NaN"),
+        "buyers.csv",
+        "pd",
+        "0 < pd < 1",
+        ["B3"],
+        [],
+    ),
+    (
+        "negative limit",
+        lambda f: _set(f, "exposures", "E3", "limit", -5.0),
+        "exposures.csv",
+        "limit",
+        "0 < limit",
+        ["E3"],
+        [],
+    ),
+    (
+        "infinite limit",
+        lambda f: _set(f, "exposures", "E2", "limit", "inf"),
+        "exposures.csv",
+        "limit",
+        "0 < limit",
+        ["E2"],
+        [],
+    ),
+    (
+        "indemnity above 1",
+        lambda f: _set(f, "policies", "P1", "indemnity", 1.2),
+        "policies.csv",
+        "indemnity",
+        "0 ≤ indemnity ≤ 1",
+        ["P1"],
+        [],
+    ),
+    (
+        "utilization above 1",
+        lambda f: _set(f, "exposures", "E4", "utilization", 1.5),
+        "exposures.csv",
+        "utilization",
+        "utilization ≤ 1",
+        ["E4"],
+        [],
+    ),
+    (
+        "negative deductible",
+        lambda f: _set(f, "policies", "P2", "deductible", -1.0),
+        "policies.csv",
+        "deductible",
+        "0 ≤ deductible",
+        ["P2"],
+        [],
+    ),
+    (
+        "zero max liability",
+        lambda f: _set(f, "policies", "P2", "max_liability", 0.0),
+        "policies.csv",
+        "max_liability",
+        "0 < max_liability",
+        ["P2"],
+        [],
+    ),
+    (
+        "risk grade 8",
+        lambda f: _set(f, "countries", "CN", "risk_grade", 8),
+        "countries.csv",
+        "risk_grade",
+        "0 ≤ risk_grade ≤ 7",
+        ["CN"],
+        [],
+    ),
+    (
+        "asset correlation 1",
+        lambda f: _set(f, "buyers", "B5", "asset_correlation", 1.0),
+        "buyers.csv",
+        "asset_correlation",
+        "asset_correlation < 1",
+        ["B5"],
+        [],
+    ),
+    (
+        "unknown country",
+        lambda f: _set(f, "buyers", "B4", "country", "XX"),
+        "buyers.csv",
+        "country",
+        "ISO 3166-1 alpha-2",
+        ["B4"],
+        ["'XX'"],
+    ),
+    (
+        "lower-case country",
+        lambda f: _set(f, "buyers", "B1", "country", "de"),
+        "buyers.csv",
+        "country",
+        "ISO 3166-1 alpha-2",
+        ["B1"],
+        ["'de'"],
+    ),
     (
         "unknown country in countries",
-        lambda f: {**f, "countries": pl.concat([f["countries"], pl.DataFrame({"country": ["ZZ"], "region": ["X"], "risk_grade": [1]})])},
-        "countries.csv", "country", "ISO 3166-1 alpha-2", ["ZZ"], ["'ZZ'"],
+        lambda f: {
+            **f,
+            "countries": pl.concat(
+                [
+                    f["countries"],
+                    pl.DataFrame({"country": ["ZZ"], "region": ["X"], "risk_grade": [1]}),
+                ]
+            ),
+        },
+        "countries.csv",
+        "country",
+        "ISO 3166-1 alpha-2",
+        ["ZZ"],
+        ["'ZZ'"],
     ),
-    ("unknown policy currency", lambda f: _set(f, "policies", "P3", "currency", "EURO"), "policies.csv", "currency", "ISO 4217", ["P3"], ["'EURO'"]),
-    ("unknown exposure currency", lambda f: _set(f, "exposures", "E5", "currency", "XYZ"), "exposures.csv", "currency", "ISO 4217", ["E5"], ["'XYZ'"]),
+    (
+        "unknown policy currency",
+        lambda f: _set(f, "policies", "P3", "currency", "EURO"),
+        "policies.csv",
+        "currency",
+        "ISO 4217",
+        ["P3"],
+        ["'EURO'"],
+    ),
+    (
+        "unknown exposure currency",
+        lambda f: _set(f, "exposures", "E5", "currency", "XYZ"),
+        "exposures.csv",
+        "currency",
+        "ISO 4217",
+        ["E5"],
+        ["'XYZ'"],
+    ),
     (
         "unknown fx currency",
-        lambda f: {**f, "fx": pl.concat([f["fx"], pl.DataFrame({"currency": ["ABC"], "rate": [2.0]})])},
-        "fx.csv", "currency", "ISO 4217", ["ABC"], ["'ABC'"],
+        lambda f: {
+            **f,
+            "fx": pl.concat([f["fx"], pl.DataFrame({"currency": ["ABC"], "rate": [2.0]})]),
+        },
+        "fx.csv",
+        "currency",
+        "ISO 4217",
+        ["ABC"],
+        ["'ABC'"],
     ),
-    ("exposure to missing buyer", lambda f: _set(f, "exposures", "E4", "buyer_id", "B99"), "exposures.csv", "buyer_id", "every exposure's buyer is in buyers", ["E4"], ["'B99'"]),
-    ("exposure to missing policy", lambda f: _set(f, "exposures", "E1", "policy_id", "P9"), "exposures.csv", "policy_id", "every exposure's policy is in policies", ["E1"], ["'P9'"]),
+    (
+        "exposure to missing buyer",
+        lambda f: _set(f, "exposures", "E4", "buyer_id", "B99"),
+        "exposures.csv",
+        "buyer_id",
+        "every exposure's buyer is in buyers",
+        ["E4"],
+        ["'B99'"],
+    ),
+    (
+        "exposure to missing policy",
+        lambda f: _set(f, "exposures", "E1", "policy_id", "P9"),
+        "exposures.csv",
+        "policy_id",
+        "every exposure's policy is in policies",
+        ["E1"],
+        ["'P9'"],
+    ),
     (
         "buyer in missing country",
         lambda f: {**f, "countries": f["countries"].filter(pl.col("country") != "FR")},
-        "buyers.csv", "country", "every buyer's country is in countries", ["B2"], ["'FR'"],
+        "buyers.csv",
+        "country",
+        "every buyer's country is in countries",
+        ["B2"],
+        ["'FR'"],
     ),
-    ("duplicate buyer id", lambda f: _set(f, "buyers", "B3", "buyer_id", "B2"), "buyers.csv", "buyer_id", "unique", ["B2"], []),
-    ("duplicate exposure id", lambda f: _set(f, "exposures", "E6", "exposure_id", "E1"), "exposures.csv", "exposure_id", "unique", ["E1"], []),
-    ("null sector", lambda f: _set(f, "buyers", "B1", "sector", None), "buyers.csv", "sector", "not null", ["B1"], []),
-    ("null key", lambda f: _set(f, "exposures", "E2", "exposure_id", None), "exposures.csv", "exposure_id", "not null", ["row 2"], []),
-    ("currency without fx rate", lambda f: _set(f, "policies", "P3", "currency", "JPY"), "policies.csv", "currency", "no rate in fx.csv", ["P3"], ["'JPY'"]),
+    (
+        "duplicate buyer id",
+        lambda f: _set(f, "buyers", "B3", "buyer_id", "B2"),
+        "buyers.csv",
+        "buyer_id",
+        "unique",
+        ["B2"],
+        [],
+    ),
+    (
+        "duplicate exposure id",
+        lambda f: _set(f, "exposures", "E6", "exposure_id", "E1"),
+        "exposures.csv",
+        "exposure_id",
+        "unique",
+        ["E1"],
+        [],
+    ),
+    (
+        "null sector",
+        lambda f: _set(f, "buyers", "B1", "sector", None),
+        "buyers.csv",
+        "sector",
+        "not null",
+        ["B1"],
+        [],
+    ),
+    (
+        "null key",
+        lambda f: _set(f, "exposures", "E2", "exposure_id", None),
+        "exposures.csv",
+        "exposure_id",
+        "not null",
+        ["row 2"],
+        [],
+    ),
+    (
+        "currency without fx rate",
+        lambda f: _set(f, "policies", "P3", "currency", "JPY"),
+        "policies.csv",
+        "currency",
+        "no rate in fx.csv",
+        ["P3"],
+        ["'JPY'"],
+    ),
     (
         "exposure currency without fx rate",
-        lambda f: _set(f, "exposures", "E1", "currency", "CHF"), "exposures.csv", "currency", "no rate in fx.csv", ["E1"], ["'CHF'"],
+        lambda f: _set(f, "exposures", "E1", "currency", "CHF"),
+        "exposures.csv",
+        "currency",
+        "no rate in fx.csv",
+        ["E1"],
+        ["'CHF'"],
     ),
-    ("reporting currency rate not 1", lambda f: _set(f, "fx", "EUR", "rate", 1.1), "fx.csv", "rate", "has rate 1", ["EUR"], []),
-    ("neither pd nor rating", lambda f: _set(f, "buyers", "B2", "rating", None), "buyers.csv", "pd", "a pd or a rating", ["B2"], []),
-    ("lgd_sd too large", lambda f: _set(f, "buyers", "B3", "lgd_sd", 0.6), "buyers.csv", "lgd_sd", "lgd_sd² < lgd·(1 − lgd)", ["B3"], []),
-    ("pd not a number", lambda f: _set(f, "buyers", "B1", "pd", "abc"), "buyers.csv", "pd", "type: must be a number", ["B1"], ["'abc'"]),
-    ("risk grade not an integer", lambda f: _set(f, "countries", "CN", "risk_grade", "2.5"), "countries.csv", "risk_grade", "must be an integer", ["CN"], ["'2.5'"]),
-    ("cover not a boolean", lambda f: _set(f, "exposures", "E5", "political_cover", "maybe"), "exposures.csv", "political_cover", "true or false", ["E5"], ["'maybe'"]),
-    ("missing required column", lambda f: {**f, "exposures": f["exposures"].drop("limit")}, "exposures.csv", "limit", "required column is missing", [], []),
+    (
+        "reporting currency rate not 1",
+        lambda f: _set(f, "fx", "EUR", "rate", 1.1),
+        "fx.csv",
+        "rate",
+        "has rate 1",
+        ["EUR"],
+        [],
+    ),
+    (
+        "neither pd nor rating",
+        lambda f: _set(f, "buyers", "B2", "rating", None),
+        "buyers.csv",
+        "pd",
+        "a pd or a rating",
+        ["B2"],
+        [],
+    ),
+    (
+        "lgd_sd too large",
+        lambda f: _set(f, "buyers", "B3", "lgd_sd", 0.6),
+        "buyers.csv",
+        "lgd_sd",
+        "lgd_sd² < lgd·(1 − lgd)",
+        ["B3"],
+        [],
+    ),
+    (
+        "pd not a number",
+        lambda f: _set(f, "buyers", "B1", "pd", "abc"),
+        "buyers.csv",
+        "pd",
+        "type: must be a number",
+        ["B1"],
+        ["'abc'"],
+    ),
+    (
+        "risk grade not an integer",
+        lambda f: _set(f, "countries", "CN", "risk_grade", "2.5"),
+        "countries.csv",
+        "risk_grade",
+        "must be an integer",
+        ["CN"],
+        ["'2.5'"],
+    ),
+    (
+        "cover not a boolean",
+        lambda f: _set(f, "exposures", "E5", "political_cover", "maybe"),
+        "exposures.csv",
+        "political_cover",
+        "true or false",
+        ["E5"],
+        ["'maybe'"],
+    ),
+    (
+        "missing required column",
+        lambda f: {**f, "exposures": f["exposures"].drop("limit")},
+        "exposures.csv",
+        "limit",
+        "required column is missing",
+        [],
+        [],
+    ),
 ]
 
 
@@ -113,8 +373,14 @@ CASES: list[tuple[str, Callable[[Frames], Frames], str, str | None, str, list[st
     [pytest.param(*c[1:], id=c[0]) for c in CASES],
 )
 def test_rule(
-    frames: Frames, book_dir: Callable[..., Path], mutate: Callable[[Frames], Frames],
-    file: str, column: str | None, rule: str, ids: list[str], values: list[str],
+    frames: Frames,
+    book_dir: Callable[..., Path],
+    mutate: Callable[[Frames], Frames],
+    file: str,
+    column: str | None,
+    rule: str,
+    ids: list[str],
+    values: list[str],
 ) -> None:
     folder = book_dir(mutate(frames))
     problem = _find(_problems(folder), file, column, rule)
@@ -131,16 +397,26 @@ def test_message_format_matches_the_contract(frames: Frames, book_dir: Callable[
     assert [str(p) for p in problems] == ["buyers.csv: column 'pd': 0 < pd < 1 — 1 row (first: B2)"]
 
 
-def test_many_offending_rows_show_first_five_and_the_count(book_dir: Callable[..., Path], frames: Frames) -> None:
+def test_many_offending_rows_show_first_five_and_the_count(
+    book_dir: Callable[..., Path], frames: Frames
+) -> None:
     n = 12
-    buyers = pl.DataFrame({
-        "buyer_id": [f"B{i}" for i in range(1, n + 1)], "country": ["DE"] * n, "sector": ["C"] * n,
-        "pd": [0.01, 2.0] * (n // 2),
-    })
-    exposures = pl.DataFrame({
-        "exposure_id": [f"E{i}" for i in range(1, n + 1)], "policy_id": ["P1"] * n,
-        "buyer_id": [f"B{i}" for i in range(1, n + 1)], "limit": [1.0] * n,
-    })
+    buyers = pl.DataFrame(
+        {
+            "buyer_id": [f"B{i}" for i in range(1, n + 1)],
+            "country": ["DE"] * n,
+            "sector": ["C"] * n,
+            "pd": [0.01, 2.0] * (n // 2),
+        }
+    )
+    exposures = pl.DataFrame(
+        {
+            "exposure_id": [f"E{i}" for i in range(1, n + 1)],
+            "policy_id": ["P1"] * n,
+            "buyer_id": [f"B{i}" for i in range(1, n + 1)],
+            "limit": [1.0] * n,
+        }
+    )
     frames.update(buyers=buyers, exposures=exposures)
     (problem,) = _problems(book_dir(frames))
     assert problem.n_rows == 6
@@ -148,7 +424,9 @@ def test_many_offending_rows_show_first_five_and_the_count(book_dir: Callable[..
     assert str(problem).endswith("— 6 rows (first: B2, B4, B6, B8, B10, …)")
 
 
-def test_duplicates_count_every_row_and_list_each_id_once(frames: Frames, book_dir: Callable[..., Path]) -> None:
+def test_duplicates_count_every_row_and_list_each_id_once(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
     frames = _set(frames, "buyers", "B3", "buyer_id", "B2")
     frames = _set(frames, "buyers", "B5", "buyer_id", "B2")
     problem = _find(_problems(book_dir(frames)), "buyers.csv", "buyer_id", "unique")
@@ -156,13 +434,19 @@ def test_duplicates_count_every_row_and_list_each_id_once(frames: Frames, book_d
     assert problem.examples == ("B2",)
 
 
-def test_missing_column_with_other_case_hints_at_it(frames: Frames, book_dir: Callable[..., Path]) -> None:
+def test_missing_column_with_other_case_hints_at_it(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
     frames["exposures"] = frames["exposures"].rename({"limit": "Limit"})
-    problem = _find(_problems(book_dir(frames)), "exposures.csv", "limit", "required column is missing")
+    problem = _find(
+        _problems(book_dir(frames)), "exposures.csv", "limit", "required column is missing"
+    )
     assert "'Limit'" in problem.rule
 
 
-def test_type_error_is_reported_once_not_also_as_null(frames: Frames, book_dir: Callable[..., Path]) -> None:
+def test_type_error_is_reported_once_not_also_as_null(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
     problems = _problems(book_dir(_set(frames, "exposures", "E2", "limit", "1,5")))
     assert [(p.column, p.examples) for p in problems] == [("limit", ("E2",))]
     assert "'1,5'" in problems[0].rule
@@ -170,11 +454,18 @@ def test_type_error_is_reported_once_not_also_as_null(frames: Frames, book_dir: 
 
 def test_kosovo_is_accepted(frames: Frames, book_dir: Callable[..., Path]) -> None:
     frames = _set(frames, "buyers", "B1", "country", "XK")
-    frames["countries"] = pl.concat([frames["countries"], pl.DataFrame({"country": ["XK"], "region": ["Eastern Europe"], "risk_grade": [6]})])
+    frames["countries"] = pl.concat(
+        [
+            frames["countries"],
+            pl.DataFrame({"country": ["XK"], "region": ["Eastern Europe"], "risk_grade": [6]}),
+        ]
+    )
     assert load_book(book_dir(frames)).buyers.get_column("country")[0] == "XK"
 
 
-def test_reporting_currency_needs_no_rate_and_others_do(frames: Frames, book_dir: Callable[..., Path]) -> None:
+def test_reporting_currency_needs_no_rate_and_others_do(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
     frames["fx"] = frames["fx"].filter(pl.col("currency") != "EUR")
     folder = book_dir(frames)
     assert load_book(folder).fx is not None  # EUR is the reporting currency: no rate needed
@@ -189,7 +480,9 @@ def test_no_fx_table_with_foreign_currencies(frames: Frames, book_dir: Callable[
     problems = _problems(book_dir(frames))
     p = _find(problems, "policies.csv", "currency", "no rate: the book has no fx table")
     assert p.examples == ("P2", "P3")
-    assert _find(problems, "exposures.csv", "currency", "no rate: the book has no fx table").examples == ("E3",)
+    assert _find(
+        problems, "exposures.csv", "currency", "no rate: the book has no fx table"
+    ).examples == ("E3",)
 
 
 def test_unknown_reporting_currency(tiny_book_dir: Path) -> None:
@@ -200,16 +493,36 @@ def test_unknown_reporting_currency(tiny_book_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("loadings", "column", "rule", "ids"),
     [
-        pytest.param({"buyer_id": ["B1", "B1"], "factor": ["global", "global"], "loading": [0.3, 0.4]},
-                     "buyer_id/factor", "unique together", ["B1/global"], id="duplicate"),
-        pytest.param({"buyer_id": ["B1", "B9"], "factor": ["global", "global"], "loading": [0.3, 0.4]},
-                     "buyer_id", "every loading's buyer is in buyers", ["B9/global"], id="unknown buyer"),
-        pytest.param({"buyer_id": ["B1", "B2"], "factor": ["global", "europe"], "loading": [0.3, 1.5]},
-                     "loading", "-1 ≤ loading ≤ 1", ["B2/europe"], id="out of range"),
+        pytest.param(
+            {"buyer_id": ["B1", "B1"], "factor": ["global", "global"], "loading": [0.3, 0.4]},
+            "buyer_id/factor",
+            "unique together",
+            ["B1/global"],
+            id="duplicate",
+        ),
+        pytest.param(
+            {"buyer_id": ["B1", "B9"], "factor": ["global", "global"], "loading": [0.3, 0.4]},
+            "buyer_id",
+            "every loading's buyer is in buyers",
+            ["B9/global"],
+            id="unknown buyer",
+        ),
+        pytest.param(
+            {"buyer_id": ["B1", "B2"], "factor": ["global", "europe"], "loading": [0.3, 1.5]},
+            "loading",
+            "-1 ≤ loading ≤ 1",
+            ["B2/europe"],
+            id="out of range",
+        ),
     ],
 )
 def test_factor_loadings(
-    frames: Frames, book_dir: Callable[..., Path], loadings: dict[str, list[Any]], column: str, rule: str, ids: list[str],
+    frames: Frames,
+    book_dir: Callable[..., Path],
+    loadings: dict[str, list[Any]],
+    column: str,
+    rule: str,
+    ids: list[str],
 ) -> None:
     frames["factor_loadings"] = pl.DataFrame(loadings)
     problem = _find(_problems(book_dir(frames)), "factor_loadings.csv", column, rule)
@@ -217,7 +530,9 @@ def test_factor_loadings(
 
 
 def test_valid_factor_loadings_load(frames: Frames, book_dir: Callable[..., Path]) -> None:
-    frames["factor_loadings"] = pl.DataFrame({"buyer_id": ["B1", "B1"], "factor": ["global", "europe"], "loading": [0.3, -0.2]})
+    frames["factor_loadings"] = pl.DataFrame(
+        {"buyer_id": ["B1", "B1"], "factor": ["global", "europe"], "loading": [0.3, -0.2]}
+    )
     book = load_book(book_dir(frames))
     assert book.factor_loadings is not None and book.factor_loadings.height == 2
 
@@ -287,9 +602,12 @@ def test_all_problems_are_reported_together(frames: Frames, book_dir: Callable[.
         load_book(book_dir(frames))
     problems = info.value.problems
     expected = [
-        ("buyers.csv", "pd", "0 < pd < 1"), ("buyers.csv", "country", "ISO 3166-1"),
-        ("exposures.csv", "limit", "0 < limit"), ("exposures.csv", "buyer_id", "every exposure's buyer"),
-        ("policies.csv", "indemnity", "indemnity ≤ 1"), ("policies.csv", "currency", "no rate"),
+        ("buyers.csv", "pd", "0 < pd < 1"),
+        ("buyers.csv", "country", "ISO 3166-1"),
+        ("exposures.csv", "limit", "0 < limit"),
+        ("exposures.csv", "buyer_id", "every exposure's buyer"),
+        ("policies.csv", "indemnity", "indemnity ≤ 1"),
+        ("policies.csv", "currency", "no rate"),
         ("countries.csv", "region", "required column is missing"),
     ]
     for file, column, rule in expected:
@@ -309,7 +627,9 @@ def test_from_frames_applies_the_same_rules(frames: Frames) -> None:
 
 def test_validate_book_checks_a_modified_book(tiny_book_dir: Path) -> None:
     book = load_book(tiny_book_dir)
-    book.exposures = book.exposures.with_columns(pl.when(pl.col("exposure_id") == "E1").then(-1.0).otherwise("limit").alias("limit"))
+    book.exposures = book.exposures.with_columns(
+        pl.when(pl.col("exposure_id") == "E1").then(-1.0).otherwise("limit").alias("limit")
+    )
     with pytest.raises(BookError) as info:
         validate_book(book)
     assert [p.examples for p in info.value.problems] == [("E1",)]

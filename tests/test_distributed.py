@@ -37,8 +37,13 @@ pytestmark = pytest.mark.xdist_group("dask")
 
 def _local_cluster(n_workers: int, threads: int = 1) -> distributed.LocalCluster:
     return distributed.LocalCluster(
-        n_workers=n_workers, threads_per_worker=threads, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.ERROR, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        n_workers=n_workers,
+        threads_per_worker=threads,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
     )
 
 
@@ -78,7 +83,10 @@ def client2() -> Iterator[distributed.Client]:
 @pytest.fixture(scope="module")
 def client1() -> Iterator[distributed.Client]:
     """One worker with two threads: its blocks run one at a time, each on two Numba threads."""
-    with _local_cluster(1, threads=2) as cluster, distributed.Client(cluster, set_as_default=False) as client:
+    with (
+        _local_cluster(1, threads=2) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
         yield client
 
 
@@ -91,7 +99,9 @@ def assert_identical(got: Results, ref: Results) -> None:
 
 def _block_keys(client: distributed.Client) -> list[str]:
     return client.run_on_scheduler(
-        lambda dask_scheduler: [str(k) for k in dask_scheduler.tasks if "riskengine-block" in str(k)]
+        lambda dask_scheduler: [
+            str(k) for k in dask_scheduler.tasks if "riskengine-block" in str(k)
+        ]
     )
 
 
@@ -117,8 +127,15 @@ def test_import_does_not_import_dask() -> None:
 @pytest.mark.parametrize("block_size", [97, 500, 2_000])
 def test_two_workers_identical(client2, book, scenario, reference, block_size) -> None:
     seen: list[tuple[int, int]] = []
-    res = simulate(book, scenario, client=client2, progress=lambda d, t: seen.append((d, t)),
-                   sims=SIMS, seed=SEED, block_size=block_size)
+    res = simulate(
+        book,
+        scenario,
+        client=client2,
+        progress=lambda d, t: seen.append((d, t)),
+        sims=SIMS,
+        seed=SEED,
+        block_size=block_size,
+    )
     assert_identical(res, reference)
     assert res.meta["executor"] == "dask" and res.meta["workers"] == 2
     # progress: from 0 to all, one call per block
@@ -155,7 +172,10 @@ def test_scheduler_address_from_env(client2, book, scenario, reference, monkeypa
     assert res.meta["executor"] == "dask"
     # the client the run connected with is closed afterwards
     assert _wait_until(
-        lambda: len(client2.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.clients))) == n_clients
+        lambda: (
+            len(client2.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.clients)))
+            == n_clients
+        )
     )
 
 
@@ -164,7 +184,9 @@ def test_scheduler_local(book, scenario, reference) -> None:
     assert_identical(res, reference)
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     assert res.meta["executor"] == "dask" and res.meta["workers"] == cpus
-    with pytest.raises(ValueError, match="No clients found"):  # the run's own client was never made the default
+    with pytest.raises(
+        ValueError, match="No clients found"
+    ):  # the run's own client was never made the default
         distributed.default_client()
 
 
@@ -207,9 +229,24 @@ def test_unreachable_scheduler_is_a_clear_cli_error(tmp_path, capsys) -> None:
 
     book_dir = tmp_path / "book"
     generate_book(50, seed=1, out=book_dir)
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), pytest.raises(SystemExit) as exc:
-        cli.main(["simulate", str(ROOT / "scenarios" / "baseline.yaml"), "--book", str(book_dir),
-                  "--out", str(tmp_path / "out"), "--sims", "10", "--scheduler", "tcp://127.0.0.1:1"])
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(SystemExit) as exc,
+    ):
+        cli.main(
+            [
+                "simulate",
+                str(ROOT / "scenarios" / "baseline.yaml"),
+                "--book",
+                str(book_dir),
+                "--out",
+                str(tmp_path / "out"),
+                "--sims",
+                "10",
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+            ]
+        )
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "cannot connect to the Dask scheduler" in err and "Traceback" not in err
@@ -228,7 +265,9 @@ def test_worker_killed_mid_run(book, scenario, reference) -> None:
                 killed_at.append(done)
                 os.kill(victim, signal.SIGKILL)
 
-        res = simulate(book, scenario, client=client, progress=progress, sims=sims, seed=SEED, block_size=block)
+        res = simulate(
+            book, scenario, client=client, progress=progress, sims=sims, seed=SEED, block_size=block
+        )
         assert killed_at and killed_at[0] < sims // 2, "the worker must die mid-run"
         assert_identical(res, reference)
         # the nanny restarted the dead worker: two workers again, one of them new

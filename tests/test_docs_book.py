@@ -16,7 +16,7 @@ def test_data_format_doc_matches_schema() -> None:
     assert text.count(schema.DOC_BEGIN) == 1 and text.count(schema.DOC_END) == 1
     between = text.split(schema.DOC_BEGIN, 1)[1].split(schema.DOC_END, 1)[0]
     assert between == "\n" + schema.markdown(), (
-        "docs/data-format.md is out of date: run python -c \"from riskengine.book.schema import "
+        'docs/data-format.md is out of date: run python -c "from riskengine.book.schema import '
         "write_markdown; write_markdown('docs/data-format.md')\""
     )
 
@@ -26,7 +26,10 @@ def test_rendering_covers_every_table_column_and_rule() -> None:
     for t in schema.TABLES.values():
         assert f"### `{t.name}`" in md
         for c in t.columns:
-            assert f"| `{c.name}` | {schema.type_name(c.dtype)} | {'yes' if c.required else 'no'} |" in md
+            assert (
+                f"| `{c.name}` | {schema.type_name(c.dtype)} | {'yes' if c.required else 'no'} |"
+                in md
+            )
             if c.range is not None:
                 assert c.range.text(c.name) in md
     for r in schema.REFERENCES:
@@ -39,6 +42,9 @@ def test_rendering_covers_every_table_column_and_rule() -> None:
 
 def test_splice_replaces_only_between_markers() -> None:
     doc = f"head\n{schema.DOC_BEGIN}\nstale\n{schema.DOC_END}\ntail\n"
-    assert schema.splice_markdown(doc) == f"head\n{schema.DOC_BEGIN}\n{schema.markdown()}{schema.DOC_END}\ntail\n"
+    assert (
+        schema.splice_markdown(doc)
+        == f"head\n{schema.DOC_BEGIN}\n{schema.markdown()}{schema.DOC_END}\ntail\n"
+    )
     with pytest.raises(ValueError, match="markers"):
         schema.splice_markdown("no markers")

@@ -25,7 +25,13 @@ from riskengine.scenario import Scenario, parse_scenario
 SIMS = 1500
 TREATIES = [
     {"type": "quota_share", "name": "qs", "share": 0.2},
-    {"type": "per_risk_xl", "name": "xl", "retention": 20_000.0, "limit": 100_000.0, "reinstatements": 1},
+    {
+        "type": "per_risk_xl",
+        "name": "xl",
+        "retention": 20_000.0,
+        "limit": 100_000.0,
+        "reinstatements": 1,
+    },
     {"type": "political_event_xl", "name": "pol", "retention": 10_000.0, "limit": 200_000.0},
     {"type": "stop_loss", "name": "sl", "attachment": 300_000.0, "limit": 500_000.0},
 ]
@@ -35,7 +41,9 @@ def scenario(copula: str = "gaussian", treaties: list | None = None) -> Scenario
     return parse_scenario(
         {
             "model": {"copula": copula, "dof": 5.0},
-            "political": {"grade_pd": [0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2]},  # frequent events
+            "political": {
+                "grade_pd": [0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.15, 0.2]
+            },  # frequent events
             "treaties": TREATIES if treaties is None else treaties,
             "outputs": {"segments": ["country", "sector", "policy"], "report": False},
         }
@@ -50,7 +58,12 @@ def book() -> Book:
 def rebuild(book: Book, **tables: pl.DataFrame) -> Book:
     t = {**book.tables(), **tables}
     return from_frames(
-        t["buyers"], t["exposures"], t["policies"], t["countries"], t.get("fx"), t.get("factor_loadings")
+        t["buyers"],
+        t["exposures"],
+        t["policies"],
+        t["countries"],
+        t.get("fx"),
+        t.get("factor_loadings"),
     )
 
 
@@ -59,7 +72,12 @@ def draws(cp, sims) -> list[tuple[set, set]]:
     out = []
     for s in sims:
         rp = replay(cp, s)
-        out.append((set(rp.defaults.select("buyer_id", "lgd").iter_rows()), set(rp.events["country"].to_list())))
+        out.append(
+            (
+                set(rp.defaults.select("buyer_id", "lgd").iter_rows()),
+                set(rp.events["country"].to_list()),
+            )
+        )
     return out
 
 
@@ -90,8 +108,12 @@ def test_ylt_and_segments_identical_for_any_block_size(book, copula):
     np.testing.assert_array_equal(full.ceded, one.ceded)
     part = run_block(port, 613, 101)
     np.testing.assert_array_equal(part.ylt, full.ylt[613:714])
-    np.testing.assert_array_equal(part.seg_sim, full.seg_sim[(full.seg_sim >= 613) & (full.seg_sim < 714)])
-    np.testing.assert_array_equal(part.seg_val, full.seg_val[(full.seg_sim >= 613) & (full.seg_sim < 714)])
+    np.testing.assert_array_equal(
+        part.seg_sim, full.seg_sim[(full.seg_sim >= 613) & (full.seg_sim < 714)]
+    )
+    np.testing.assert_array_equal(
+        part.seg_val, full.seg_val[(full.seg_sim >= 613) & (full.seg_sim < 714)]
+    )
 
 
 def test_segment_sub_blocks_and_occurrence_retries_change_nothing(book, monkeypatch):
@@ -100,13 +122,21 @@ def test_segment_sub_blocks_and_occurrence_retries_change_nothing(book, monkeypa
     sc = parse_scenario(
         {
             **scenario().model_dump(by_alias=True),
-            "outputs": {"segments": ["country", "sector", "policy"], "occurrence_threshold": 0.0, "report": False},
+            "outputs": {
+                "segments": ["country", "sector", "policy"],
+                "occurrence_threshold": 0.0,
+                "report": False,
+            },
         }
     )
     ref = simulate(book, sc, sims=3000, seed=1, block_size=3000)
-    assert ref.occurrences().height > 4 * 1024  # more than the first buffer of a 4-chunk block holds
+    assert (
+        ref.occurrences().height > 4 * 1024
+    )  # more than the first buffer of a 4-chunk block holds
     calls = []
-    monkeypatch.setattr(engine, "_segment_budget_rows", lambda n_seg, budget_bytes=0: calls.append(n_seg) or 7)
+    monkeypatch.setattr(
+        engine, "_segment_budget_rows", lambda n_seg, budget_bytes=0: calls.append(n_seg) or 7
+    )
     other = simulate(book, sc, sims=3000, seed=1, block_size=1000)
     assert calls  # the blocks really were split into sub-blocks of 7 simulations
     assert other.ylt.equals(ref.ylt)
@@ -126,7 +156,10 @@ def test_replayed_simulation_equals_its_row(book):
         assert rp.sim_id == row["sim_id"] == s
         assert {c: rp.row[c] for c in YLT_COLUMNS} == {c: row[c] for c in YLT_COLUMNS}
         assert rp.ceded == {t: row[f"ceded_{t}"] for t in cp.treaty_names}
-        assert rp.defaults.height == row["n_defaults"] and rp.events.height == row["n_political_events"]
+        assert (
+            rp.defaults.height == row["n_defaults"]
+            and rp.events.height == row["n_political_events"]
+        )
     # a replay from a fresh compile (another process would do the same) is the same
     fresh = compile_portfolio(book, sc.with_simulation(seed=7))
     assert replay(fresh, 200).row == replay(cp, 200).row
@@ -144,7 +177,10 @@ def test_same_seed_same_run_other_seed_other_run(book):
     assert np.mean(ga != gc) > 0.9
     assert not np.isin(ga[ga > 0], gc).any()
     # the scenario's seed is the default
-    d = simulate(book, parse_scenario({**sc.model_dump(by_alias=True), "simulation": {"seed": 2026, "sims": 500}}))
+    d = simulate(
+        book,
+        parse_scenario({**sc.model_dump(by_alias=True), "simulation": {"seed": 2026, "sims": 500}}),
+    )
     assert d.ylt.equals(a.ylt)
 
 
@@ -156,16 +192,27 @@ def test_adding_a_buyer_in_a_new_cell_leaves_the_others_draws_unchanged(book):
     sc = scenario(treaties=[])
     sims = range(600)
     base = draws(compile_portfolio(book, sc), sims)
-    assert sum(len(d) for d, _ in base) > 600 and sum(len(e) for _, e in base) > 20  # draws to compare
+    assert (
+        sum(len(d) for d, _ in base) > 600 and sum(len(e) for _, e in base) > 20
+    )  # draws to compare
 
     have = set(book.countries["country"].to_list())
     regions = set(book.countries["region"].to_list())
-    new = sample_countries().filter(~pl.col("country").is_in(list(have)) & pl.col("region").is_in(list(regions))).row(0, named=True)
+    new = (
+        sample_countries()
+        .filter(~pl.col("country").is_in(list(have)) & pl.col("region").is_in(list(regions)))
+        .row(0, named=True)
+    )
     template = book.buyers.filter(pl.col("group_id").is_null()).head(1)
     b_new = template.with_columns(
-        buyer_id=pl.lit("ZNEW"), country=pl.lit(new["country"]), pd=pl.lit(0.3), rating=pl.lit(None, pl.String)
+        buyer_id=pl.lit("ZNEW"),
+        country=pl.lit(new["country"]),
+        pd=pl.lit(0.3),
+        rating=pl.lit(None, pl.String),
     )
-    e_new = book.exposures.head(1).with_columns(exposure_id=pl.lit("EZNEW"), buyer_id=pl.lit("ZNEW"))
+    e_new = book.exposures.head(1).with_columns(
+        exposure_id=pl.lit("EZNEW"), buyer_id=pl.lit("ZNEW")
+    )
     c_new = book.countries.head(1).with_columns(
         country=pl.lit(new["country"]), region=pl.lit(new["region"]), political_pd=pl.lit(0.2)
     )
@@ -207,7 +254,9 @@ def test_adding_a_buyer_in_a_new_cell_leaves_the_others_draws_unchanged(book):
     cell_mates = set(cp2.buyer_ids[k.buyer_cell == k.buyer_cell[twin_code]].tolist())
     lgd0 = {b: v for d, _ in base for b, v in d}
     for s, ((d0, e0), (d2, e2)) in enumerate(zip(base, draws(cp2, sims), strict=True)):
-        assert {x for x in d2 if x[0] not in cell_mates} == {x for x in d0 if x[0] not in cell_mates}, s
+        assert {x for x in d2 if x[0] not in cell_mates} == {
+            x for x in d0 if x[0] not in cell_mates
+        }, s
         assert e2 == e0
         for b, v in d2:
             if b in cell_mates and b in lgd0 and (b, lgd0[b]) in d0:
@@ -229,6 +278,8 @@ def test_row_order_of_the_book_does_not_matter(book):
         np.testing.assert_array_equal(a.ylt[col].to_numpy(), b.ylt[col].to_numpy())
     # amounts are the same sums taken in another order: equal to rounding
     for col in ("ground_up", "gross", "commercial", "political", "max_occurrence", "net"):
-        np.testing.assert_allclose(a.ylt[col].to_numpy(), b.ylt[col].to_numpy(), rtol=1e-12, atol=0, err_msg=col)
+        np.testing.assert_allclose(
+            a.ylt[col].to_numpy(), b.ylt[col].to_numpy(), rtol=1e-12, atol=0, err_msg=col
+        )
     for s in (0, 17, 299):
         assert draws(a.compiled, [s]) == draws(b.compiled, [s])

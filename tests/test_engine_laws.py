@@ -50,7 +50,9 @@ from riskengine.engine import simulate
 from riskengine.scenario import Scenario, parse_scenario
 
 
-def mixed_scenario(copula: str = "gaussian", explicit: bool = False, multiplier: float = 3.0) -> Scenario:
+def mixed_scenario(
+    copula: str = "gaussian", explicit: bool = False, multiplier: float = 3.0
+) -> Scenario:
     return _mixed_scenario(copula, explicit, multiplier, outputs={"segments": []})
 
 
@@ -80,7 +82,9 @@ def buyer_defaults(res, ids: list[str]) -> np.ndarray:
 )
 def test_homogeneous_book_reproduces_finite_portfolio_law(copula, other, weights):
     n, p, rho, nu, sims = 40, 0.03, 0.25, 4.0, 100_000
-    sc = scenario(model={"copula": copula, "dof": nu, "factor_weights": weights}, outputs={"segments": []})
+    sc = scenario(
+        model={"copula": copula, "dof": nu, "factor_weights": weights}, outputs={"segments": []}
+    )
     res = simulate(homogeneous_book(n, p, rho), sc, sims=sims, seed=20261201)
     d = res.ylt["n_defaults"].to_numpy()
     np.testing.assert_array_equal(res.ylt["gross"].to_numpy(), d)  # LGD 1, unit limits, no terms
@@ -102,9 +106,14 @@ def test_large_homogeneous_book_follows_vasicek():
     se = np.sqrt(qs * (1 - qs) / sims)
     # premise: at this n the Vasicek law is within a tenth of the band of the exact finite law
     cdf = np.cumsum(finite_portfolio_pmf(n, p, rho))
-    assert np.all(np.abs(cdf[np.floor(n * vasicek_ppf(qs, p, rho)).astype(int)] - qs) <= 0.1 * K * se)
+    assert np.all(
+        np.abs(cdf[np.floor(n * vasicek_ppf(qs, p, rho)).astype(int)] - qs) <= 0.1 * K * se
+    )
     sc = scenario(model={"factor_weights": {"global": 1.0}}, outputs={"segments": []})
-    frac = simulate(homogeneous_book(n, p, rho), sc, sims=sims, seed=7).ylt["n_defaults"].to_numpy() / n
+    frac = (
+        simulate(homogeneous_book(n, p, rho), sc, sims=sims, seed=7).ylt["n_defaults"].to_numpy()
+        / n
+    )
     assert check_quantiles(frac, lambda u: vasicek_ppf(u, p, rho), qs, K) == []
     assert within(frac.mean(), p, frac.std() / math.sqrt(sims))
     # power: a correlation of 0.15 instead of 0.2 is rejected
@@ -121,11 +130,15 @@ def test_compiled_expected_ground_up_equals_closed_form(explicit, multiplier):
     cp = compile_portfolio(book, sc)
     assert cp.expected_ground_up == pytest.approx(expected_ground_up(book, sc), rel=1e-12)
     off = scenario(political={"enabled": False}, model=sc.model.model_dump(by_alias=True))
-    assert compile_portfolio(book, off).expected_ground_up == pytest.approx(expected_ground_up(book, off), rel=1e-12)
+    assert compile_portfolio(book, off).expected_ground_up == pytest.approx(
+        expected_ground_up(book, off), rel=1e-12
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("copula", "explicit"), [("gaussian", False), ("student_t", False), ("gaussian", True)])
+@pytest.mark.parametrize(
+    ("copula", "explicit"), [("gaussian", False), ("student_t", False), ("gaussian", True)]
+)
 def test_mean_ground_up_equals_closed_form(copula, explicit):
     sims = 200_000
     book, sc = mixed_book(explicit), mixed_scenario(copula, explicit)
@@ -143,7 +156,9 @@ def test_mean_ground_up_equals_closed_form(copula, explicit):
     q = port.q[port.buyer_country]
     pd_ev = np.maximum(port.pd, np.minimum(port.multiplier * port.pd, PD_CAP))
     nd = res.ylt["n_defaults"].to_numpy()
-    assert within(nd.mean(), float(np.sum((1 - q) * port.pd + q * pd_ev)), nd.std(ddof=1) / math.sqrt(sims))
+    assert within(
+        nd.mean(), float(np.sum((1 - q) * port.pd + q * pd_ev)), nd.std(ddof=1) / math.sqrt(sims)
+    )
     ne = res.ylt["n_political_events"].to_numpy()
     assert within(ne.mean(), float(port.q.sum()), ne.std(ddof=1) / math.sqrt(sims))
 
@@ -182,12 +197,19 @@ def test_country_only_weights_make_countries_independent():
     pmf = finite_portfolio_pmf(n, p, rho)  # each country alone is a one-factor book
     results = {}
     for name, w in (("country", {"country": 1.0}), ("shared", {"global": 0.5, "country": 0.5})):
-        sc = scenario(model={"factor_weights": w}, political={"enabled": False}, outputs={"segments": ["country"]})
+        sc = scenario(
+            model={"factor_weights": w},
+            political={"enabled": False},
+            outputs={"segments": ["country"]},
+        )
         res = simulate(book, sc, sims=sims, seed=515)
         d = segment_matrix(res, "country", ["DE", "FR"])
         np.testing.assert_array_equal(d.sum(1), res.ylt["n_defaults"].to_numpy())
         for c in range(2):
-            assert chi_square_pvalue(np.bincount(d[:, c].astype(int), minlength=n + 1), pmf) > ALPHA / 4, (name, c)
+            assert (
+                chi_square_pvalue(np.bincount(d[:, c].astype(int), minlength=n + 1), pmf)
+                > ALPHA / 4
+            ), (name, c)
         results[name] = d
     # E[D_DE·D_FR] = n²·P(two buyers of different countries both default) = n²·Φ₂(p, p; ρ·w_shared)
     for name, shared in (("country", 0.0), ("shared", 0.5)):
@@ -207,7 +229,9 @@ def test_country_only_weights_make_countries_independent():
 def test_structured_factor_model_pairwise_default_correlation(copula):
     sims, nu = 200_000, 5.0
     case = structured_case()
-    sc = scenario(model={**case.model, "copula": copula, "dof": nu}, outputs={"segments": ["policy"]})
+    sc = scenario(
+        model={**case.model, "copula": copula, "dof": nu}, outputs={"segments": ["policy"]}
+    )
     d = buyer_defaults(simulate(case.book, sc, sims=sims, seed=17), case.ids)
     n = len(case.ids)
     kf = family_k(n + n * (n - 1) // 2)
@@ -224,7 +248,9 @@ def test_structured_factor_model_pairwise_default_correlation(copula):
             if w <= 0:
                 return 0.0
             s = math.sqrt(w / nu)
-            return bvn_owen(ti * s, tj * s, rho) * math.exp(log_c + (nu / 2 - 1) * math.log(w) - w / 2)
+            return bvn_owen(ti * s, tj * s, rho) * math.exp(
+                log_c + (nu / 2 - 1) * math.log(w) - w / 2
+            )
 
         val, _ = integrate.quad(f, 0, np.inf, epsabs=1e-13, epsrel=1e-10, limit=200)
         return val
@@ -274,12 +300,18 @@ def test_political_event_frequencies_and_joint_events():
         covers=(False, True),
     )
     sc = scenario(
-        political={"correlation": rho_p, "grade_pd": [0.0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.12, 0.2], "lgd": 1.0},
+        political={
+            "correlation": rho_p,
+            "grade_pd": [0.0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.12, 0.2],
+            "lgd": 1.0,
+        },
         outputs={"segments": ["policy"]},
     )
     res = simulate(book, sc, sims=sims, seed=3)
     ev = buyer_defaults(res, ids)  # [sims, countries AR BR CL DE FR IT]
-    q = np.array([0.15, 0.0, 0.2, 0.1, 0.08, 0.0])  # sorted: given, grade 0, given, given, grade 5, none
+    q = np.array(
+        [0.15, 0.0, 0.2, 0.1, 0.08, 0.0]
+    )  # sorted: given, grade 0, given, given, grade 5, none
     np.testing.assert_array_equal(reference_portfolio(book, sc).q, q)
     np.testing.assert_array_equal(ev.sum(1), res.ylt["n_political_events"].to_numpy())
     np.testing.assert_array_equal(res.ylt["political"].to_numpy(), ev.sum(1))
@@ -288,14 +320,22 @@ def test_political_event_frequencies_and_joint_events():
     for c in range(6):
         assert within_rate(ev[:, c], q[c], kf), c
     assert not ev[:, [1, 5]].any()  # q = 0: never
-    pairs = {(3, 4): rho_p, (0, 2): rho_p, (0, 3): 0.0, (2, 4): 0.0, (3, 2): 0.0}  # same region: ρ_p
+    pairs = {
+        (3, 4): rho_p,
+        (0, 2): rho_p,
+        (0, 3): 0.0,
+        (2, 4): 0.0,
+        (3, 2): 0.0,
+    }  # same region: ρ_p
     for (i, j), rho in pairs.items():
         p12 = bivariate_event_prob(q[i], q[j], rho)
         assert within_rate(ev[:, i] & ev[:, j], p12, kf), (i, j)
     # power: independence within a region would be rejected
     p_same = bivariate_event_prob(q[3], q[4], rho_p)
     assert abs(p_same - q[3] * q[4]) > 2 * kf * binom_se(p_same, sims)
-    off = simulate(book, scenario(political={"enabled": False}, outputs={"segments": []}), sims=2000, seed=3)
+    off = simulate(
+        book, scenario(political={"enabled": False}, outputs={"segments": []}), sims=2000, seed=3
+    )
     assert off.ylt["n_political_events"].sum() == 0 and off.ylt["gross"].sum() == 0
 
 
@@ -327,7 +367,11 @@ def test_contagion_raises_pd_only_in_event_years(copula):
         countries={"country": ["EG", "TR"], "region": ["MENA", "MENA"], "political_pd": [q, 0.0]},
     )
     model = {"copula": copula, "dof": 4.0}
-    sc = scenario(model=model, political={"commercial_pd_multiplier": m, "lgd": 1.0}, outputs={"segments": ["policy"]})
+    sc = scenario(
+        model=model,
+        political={"commercial_pd_multiplier": m, "lgd": 1.0},
+        outputs={"segments": ["policy"]},
+    )
     res = simulate(book, sc, sims=sims, seed=99)
     mat = segment_matrix(res, "policy", ["PE", "PX", "PY"]) > 0
     event, x, y = mat.T
@@ -340,7 +384,12 @@ def test_contagion_raises_pd_only_in_event_years(copula):
     assert within_rate(y, pd, kf)  # a country without events: never raised
     # power: contagion in every year, or in none, would be rejected
     assert abs(m * pd - pd) > 2 * kf * binom_se(m * pd, int(event.sum()))
-    off = simulate(book, scenario(model=model, political={"enabled": False}, outputs={"segments": ["policy"]}), sims=sims, seed=5)
+    off = simulate(
+        book,
+        scenario(model=model, political={"enabled": False}, outputs={"segments": ["policy"]}),
+        sims=sims,
+        seed=5,
+    )
     x_off = segment_matrix(off, "policy", ["PE", "PX", "PY"])[:, 1] > 0
     assert within_rate(x_off, pd, kf)  # disabled: no contagion
 

@@ -68,7 +68,9 @@ def compare(a: np.ndarray, b: np.ndarray) -> list[str]:
         # the engine and the reference: equal to rounding, so touching bands overlap
         eps = 1e-9 * max(abs(ahi), abs(bhi), 1.0)
         if ahi < blo - eps or bhi < alo - eps:
-            bad.append(f"q{q}: bands [{alo:.6g}, {ahi:.6g}] and [{blo:.6g}, {bhi:.6g}] are disjoint")
+            bad.append(
+                f"q{q}: bands [{alo:.6g}, {ahi:.6g}] and [{blo:.6g}, {bhi:.6g}] are disjoint"
+            )
     return bad
 
 
@@ -85,7 +87,11 @@ def baseline() -> Scenario:
 @pytest.mark.slow
 @pytest.mark.parametrize("copula", ["gaussian", "student_t"])
 def test_engine_matches_reference_on_a_generated_book(book, baseline, copula):
-    sc = baseline if copula == "gaussian" else variant(baseline, model__copula="student_t", model__dof=5.0)
+    sc = (
+        baseline
+        if copula == "gaussian"
+        else variant(baseline, model__copula="student_t", model__dof=5.0)
+    )
     # the book exercises the model: groups, several currencies, political risk, nql and caps
     assert book.buyers["group_id"].drop_nulls().len() > 0
     assert book.policies["currency"].n_unique() > 1 and (book.policies["nql"] > 0).any()

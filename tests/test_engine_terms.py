@@ -36,7 +36,9 @@ def scenario(**sections) -> Scenario:
 
 
 def close(a, b, what: str) -> None:
-    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=RTOL, atol=0, err_msg=what)
+    np.testing.assert_allclose(
+        np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=RTOL, atol=0, err_msg=what
+    )
 
 
 # -------------------------------------------------------------------------------------------------
@@ -117,7 +119,9 @@ def check_run_against_reference(book, sc: Scenario, sims: int, seed: int) -> dic
     for k, rp in enumerate(reps):
         political = ev[k, c_e] & port.political_cover
         commercial = ~political & d[k, eb] & port.commercial_cover
-        want = np.where(political, port.ead * port.plgd[c_e], 0.0) + np.where(commercial, port.ead * lgd[k, eb], 0.0)
+        want = np.where(political, port.ead * port.plgd[c_e], 0.0) + np.where(
+            commercial, port.ead * lgd[k, eb], 0.0
+        )
         got = np.zeros(len(port.exposure_ids))
         cause = np.full(len(port.exposure_ids), "", dtype=object)
         for e, b, p, cs, loss in rp.losses.iter_rows():
@@ -179,13 +183,20 @@ def random_book(seed: int, n_buyers: int = 14, n_policies: int = 5, n_exposures:
         "group_id": group,
     }
     pols = [f"P{i}" for i in range(n_policies)]
-    eb = list(range(n_buyers)) + g.integers(0, n_buyers, n_exposures - n_buyers).tolist()  # repeats: 2 policies
+    eb = (
+        list(range(n_buyers)) + g.integers(0, n_buyers, n_exposures - n_buyers).tolist()
+    )  # repeats: 2 policies
     exposures = {
         "exposure_id": [f"e{i:02d}" for i in range(n_exposures)],
-        "policy_id": [pols[i % n_policies] if i < n_buyers else g.choice(pols) for i in range(n_exposures)],
+        "policy_id": [
+            pols[i % n_policies] if i < n_buyers else g.choice(pols) for i in range(n_exposures)
+        ],
         "buyer_id": [ids[b] for b in eb],
         "limit": np.round(g.uniform(100, 2000, n_exposures), 0).tolist(),
-        "utilization": [None if i % 4 == 0 else float(np.round(g.uniform(0.3, 1), 2)) for i in range(n_exposures)],
+        "utilization": [
+            None if i % 4 == 0 else float(np.round(g.uniform(0.3, 1), 2))
+            for i in range(n_exposures)
+        ],
         "currency": g.choice([None, None, "EUR", "USD", "GBP"], n_exposures).tolist(),
         "commercial_cover": (g.uniform(size=n_exposures) > 0.1).tolist(),
         "political_cover": (g.uniform(size=n_exposures) > 0.3).tolist(),
@@ -215,7 +226,12 @@ def random_book(seed: int, n_buyers: int = 14, n_policies: int = 5, n_exposures:
 def random_scenario(copula: str = "gaussian", political: bool = True) -> Scenario:
     return scenario(
         model={"copula": copula, "dof": 4.0, "utilization": 0.7, "lgd": {"mean": 0.5, "sd": 0.2}},
-        political={"enabled": political, "correlation": 0.5, "commercial_pd_multiplier": 2.0, "lgd": 0.8},
+        political={
+            "enabled": political,
+            "correlation": 0.5,
+            "commercial_pd_multiplier": 2.0,
+            "lgd": 0.8,
+        },
         outputs={"segments": ["country", "sector", "policy"]},
     )
 
@@ -252,7 +268,22 @@ def edge_book():
         },
         {
             "exposure_id": [f"e{i:02d}" for i in range(14)],
-            "policy_id": ["P1", "P1", "P2", "P2", "P1", "P2", "P1", "P2", "P1", "P2", "P1", "P2", "P1", "P2"],
+            "policy_id": [
+                "P1",
+                "P1",
+                "P2",
+                "P2",
+                "P1",
+                "P2",
+                "P1",
+                "P2",
+                "P1",
+                "P2",
+                "P1",
+                "P2",
+                "P1",
+                "P2",
+            ],
             "buyer_id": ids[:10] + ["b00", "b04", "b05", "b06"],  # b10, b11: no exposures
             "limit": [1000.0] * 14,
             "utilization": [1.0, 0.0] + [0.8] * 12,
@@ -304,7 +335,13 @@ def test_nql_boundary_and_zero_lgd_exactly():
             "limit": [1000.0, 100.0, 99.0, 500.0],
             "utilization": [1.0] * 4,
         },
-        {"policy_id": ["P1"], "currency": ["EUR"], "indemnity": [0.75], "deductible": [25.0], "nql": [50.0]},
+        {
+            "policy_id": ["P1"],
+            "currency": ["EUR"],
+            "indemnity": [0.75],
+            "deductible": [25.0],
+            "nql": [50.0],
+        },
         {"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
     )
     sc = scenario(outputs={"segments": ["country", "sector", "policy"]})
@@ -319,7 +356,9 @@ def test_nql_boundary_and_zero_lgd_exactly():
         if b_loss:
             years_b += 1
             assert b_loss == [50.0]
-            assert rp.buyer_claims.filter(pl.col("buyer_id") == "B")["commercial"].item() > 0  # qualifies
+            assert (
+                rp.buyer_claims.filter(pl.col("buyer_id") == "B")["commercial"].item() > 0
+            )  # qualifies
         years_c += rp.losses.filter(pl.col("buyer_id") == "C").height
         assert "C" not in rp.buyer_claims["buyer_id"].to_list()  # never qualifies
     assert years_b > 50 and years_c > 50  # pd 0.5: both boundaries were met many times
@@ -405,7 +444,12 @@ HAND_YEAR = {
     "n_political_events": 1,
     "max_occurrence": 405 * 500 / 550 + 50,  # A: 368.18… + 50 (two policies), above AR's 152
     "policy": {"P1": 405.0, "P2": 150.0, "P3": 199.5, "P4": 0.0},
-    "buyer": {"A": (405 * 500 / 550 + 50, 0.0), "B": (405 * 50 / 550, 0.0), "D": (100.0, 0.0), "F": (47.5, 152.0)},
+    "buyer": {
+        "A": (405 * 500 / 550 + 50, 0.0),
+        "B": (405 * 50 / 550, 0.0),
+        "D": (100.0, 0.0),
+        "F": (47.5, 152.0),
+    },
 }
 
 # F does not default (pd 1e-12) but AR has its event: e07 is still a political loss of 160;
@@ -417,7 +461,12 @@ NO_F_DEFAULT = {
     "commercial": 405 + 150,
     "n_defaults": 5,
     "policy": {"P1": 405.0, "P2": 150.0, "P3": 152.0, "P4": 0.0},
-    "buyer": {"A": (405 * 500 / 550 + 50, 0.0), "B": (405 * 50 / 550, 0.0), "D": (100.0, 0.0), "F": (0.0, 152.0)},
+    "buyer": {
+        "A": (405 * 500 / 550 + 50, 0.0),
+        "B": (405 * 50 / 550, 0.0),
+        "D": (100.0, 0.0),
+        "F": (0.0, 152.0),
+    },
 }
 
 # No event in AR (political_pd 0): F defaults and both its exposures are commercial:
@@ -430,7 +479,12 @@ NO_EVENT = {
     "political": 0.0,
     "n_political_events": 0,
     "policy": {"P1": 405.0, "P2": 150.0, "P3": 142.5, "P4": 0.0},
-    "buyer": {"A": (405 * 500 / 550 + 50, 0.0), "B": (405 * 50 / 550, 0.0), "D": (100.0, 0.0), "F": (142.5, 0.0)},
+    "buyer": {
+        "A": (405 * 500 / 550 + 50, 0.0),
+        "B": (405 * 50 / 550, 0.0),
+        "D": (100.0, 0.0),
+        "F": (142.5, 0.0),
+    },
 }
 
 
@@ -446,23 +500,41 @@ NO_EVENT = {
 )
 def test_hand_computed_years(book_kw, political, want):
     book = hand_book(**book_kw)
-    sc = scenario(political={"enabled": political}, outputs={"segments": ["country", "sector", "policy"]})
+    sc = scenario(
+        political={"enabled": political}, outputs={"segments": ["country", "sector", "policy"]}
+    )
     sims = 5
     res = simulate(book, sc, sims=sims, seed=77)
     for s in range(sims):
         rp = replay(res.compiled, s)
-        for key in ("ground_up", "gross", "commercial", "political", "n_defaults", "n_political_events", "max_occurrence"):
+        for key in (
+            "ground_up",
+            "gross",
+            "commercial",
+            "political",
+            "n_defaults",
+            "n_political_events",
+            "max_occurrence",
+        ):
             assert rp.row[key] == pytest.approx(want[key], rel=1e-12), (s, key)
             assert res.ylt[key][s] == rp.row[key]
         assert dict(rp.claims.iter_rows()) == pytest.approx(want["policy"], rel=1e-12)
         got = {b: (c, p) for b, c, p in rp.buyer_claims.iter_rows()}
-        assert set(got) == set(want["buyer"]), s  # C (not qualifying / under the deductible), E, G: no claim
+        assert set(got) == set(want["buyer"]), (
+            s
+        )  # C (not qualifying / under the deductible), E, G: no claim
         for b, (c, p) in want["buyer"].items():
             assert got[b] == pytest.approx((c, p), rel=1e-12, abs=0), (s, b)
         defaulted = set(rp.defaults["buyer_id"].to_list())
-        assert "G" not in defaulted and "E" in defaulted  # E defaults; without commercial cover it costs nothing
-        assert set(rp.events["country"].to_list()) == ({"AR"} if want["n_political_events"] else set())
-        causes = dict(zip(rp.losses["exposure_id"].to_list(), rp.losses["cause"].to_list(), strict=True))
+        assert (
+            "G" not in defaulted and "E" in defaulted
+        )  # E defaults; without commercial cover it costs nothing
+        assert set(rp.events["country"].to_list()) == (
+            {"AR"} if want["n_political_events"] else set()
+        )
+        causes = dict(
+            zip(rp.losses["exposure_id"].to_list(), rp.losses["cause"].to_list(), strict=True)
+        )
         assert causes.get("e07") == ("political" if want["n_political_events"] else "commercial")
         assert "e06" not in causes and "e09" not in causes
     # the same years through the reference's policy terms
@@ -479,8 +551,13 @@ def test_claims_never_exceed_max_liability_and_split_adds_up():
     assert (ylt["max_occurrence"] <= ylt["gross"] * (1 + 1e-12)).all()
     pol = res.segments(["policy"])
     cap = dict(zip(port.policy_ids, port.max_liability, strict=True))
-    assert all(g <= cap[p] * (1 + 1e-15) for p, g in zip(pol["segment"].to_list(), pol["gross"].to_list(), strict=True))
-    assert any(g == cap[p] for p, g in zip(pol["segment"].to_list(), pol["gross"].to_list(), strict=True))
+    assert all(
+        g <= cap[p] * (1 + 1e-15)
+        for p, g in zip(pol["segment"].to_list(), pol["gross"].to_list(), strict=True)
+    )
+    assert any(
+        g == cap[p] for p, g in zip(pol["segment"].to_list(), pol["gross"].to_list(), strict=True)
+    )
     for dim in ("country", "sector", "policy"):
         by_sim = res.segments([dim]).group_by("sim_id").agg(pl.col("gross").sum()).sort("sim_id")
         g = ylt.filter(pl.col("gross") > 0)

@@ -164,7 +164,9 @@ def test_fmix64_equals_numpy_twin_bit_for_bit():
     gen = np.random.default_rng(1)
     z = np.concatenate(
         [
-            np.array([0, 1, 2, GOLDEN, MASK64, MASK64 - 1, 1 << 63, (1 << 63) - 1], dtype=np.uint64),
+            np.array(
+                [0, 1, 2, GOLDEN, MASK64, MASK64 - 1, 1 << 63, (1 << 63) - 1], dtype=np.uint64
+            ),
             gen.integers(0, MASK64, size=100_000, dtype=np.uint64, endpoint=True),
             np.arange(1000, dtype=np.uint64),  # consecutive small integers: the weakest inputs
         ]
@@ -172,11 +174,15 @@ def test_fmix64_equals_numpy_twin_bit_for_bit():
     np.testing.assert_array_equal(_fmix_all(z), fmix64_np(z))
     # the scalar entry point from Python, and a third implementation in Python integers
     for v in z[:30].tolist():
-        assert int(fmix64(U64(v))) == int(fmix64_np(np.array([v], dtype=np.uint64))[0]) == _fmix_py(v)
+        assert (
+            int(fmix64(U64(v))) == int(fmix64_np(np.array([v], dtype=np.uint64))[0]) == _fmix_py(v)
+        )
     # a bijection: no collisions among 100k distinct inputs
     uz = np.unique(z)
     assert np.unique(fmix64_np(uz)).size == uz.size
-    assert fmix64_np(np.array([0], dtype=np.uint64))[0] == 0  # the finaliser's fixed point (why keys add constants)
+    assert (
+        fmix64_np(np.array([0], dtype=np.uint64))[0] == 0
+    )  # the finaliser's fixed point (why keys add constants)
 
 
 def test_key_chain_equals_python_twin():
@@ -187,7 +193,13 @@ def test_key_chain_equals_python_twin():
         for a, s in enumerate(sims.tolist()):
             for b, e in enumerate(ents.tolist()):
                 for j in range(3):
-                    assert int(got[a, b, j]) == _chain_py(seed, stream, s, e, j), (seed, stream, s, e, j)
+                    assert int(got[a, b, j]) == _chain_py(seed, stream, s, e, j), (
+                        seed,
+                        stream,
+                        s,
+                        e,
+                        j,
+                    )
 
 
 def test_u01_maps_the_top_53_bits():
@@ -224,7 +236,9 @@ def test_ndtri_matches_scipy_over_both_tails():
     # which moves the quantile by ≤ ε/(2φ(x)))
     q = np.linspace(0.01, 0.49, 4801)
     x = _ndtri_all(q)
-    assert np.all(np.abs(_ndtri_all(1 - q) + x) <= 16 * EPS * np.abs(x) + EPS / (2 * stats.norm.pdf(x)))
+    assert np.all(
+        np.abs(_ndtri_all(1 - q) + x) <= 16 * EPS * np.abs(x) + EPS / (2 * stats.norm.pdf(x))
+    )
 
 
 def test_norm_cdf_matches_scipy_with_full_relative_accuracy_in_the_lower_tail():
@@ -284,7 +298,9 @@ def test_hash_strings_salt_and_position_independence():
 def test_uniforms_are_uniform_and_uncorrelated():
     sims, bins = 100_000, 1000
     # entity keys as the engine uses them (hashes) and the weakest possible ones (0, 1, 2, …)
-    ents = np.concatenate([hash_strings([f"B{i}" for i in range(4)], 0x62), np.arange(4, dtype=np.uint64)])
+    ents = np.concatenate(
+        [hash_strings([f"B{i}" for i in range(4)], 0x62), np.arange(4, dtype=np.uint64)]
+    )
     x = _chain(U64(20261128), U64(STREAM_DEFAULT), np.arange(sims, dtype=np.int64), ents, 3)
     u = _map_u01(x.ravel())[:, 0].reshape(x.shape)  # [sims, entities, j]
 
@@ -363,7 +379,9 @@ def test_geometric_skips_in_a_cell_without_factor_give_binomial_defaults():
     book = homogeneous_book(n, pd, 0.0, own_policies=True)
     sc = parse_scenario({"outputs": {"segments": ["policy"]}})
     res = simulate(book, sc, sims=sims, seed=424242, block_size=25_000)
-    assert res.compiled.n_cells == 1 and res.compiled.n_units == n  # one cell: the skip path is used
+    assert (
+        res.compiled.n_cells == 1 and res.compiled.n_units == n
+    )  # one cell: the skip path is used
     d = res.ylt["n_defaults"].to_numpy()
     counts = np.bincount(d, minlength=n + 1)
     assert chi_square_pvalue(counts, stats.binom.pmf(np.arange(n + 1), n, pd)) > ALPHA
@@ -395,8 +413,14 @@ def test_cells_with_pd_near_one_or_tiny():
     # the forced defaults of the hand-computed years (test_engine_terms) rely on this
     n, sims = 50, 2000
     sc = parse_scenario({"outputs": {"segments": []}})
-    d = simulate(homogeneous_book(n, 0.999999, 0.0), sc, sims=sims, seed=1).ylt["n_defaults"].to_numpy()
+    d = (
+        simulate(homogeneous_book(n, 0.999999, 0.0), sc, sims=sims, seed=1)
+        .ylt["n_defaults"]
+        .to_numpy()
+    )
     # buyer-years without default ~ Poisson(n·sims·1e-6 = 0.1): at most its (1 − α)-quantile
     assert (n - d).sum() <= stats.poisson.isf(ALPHA, n * sims * 1e-6)
-    low = simulate(homogeneous_book(n, 1e-9, 0.0), sc, sims=sims, seed=1).ylt["n_defaults"].to_numpy()
+    low = (
+        simulate(homogeneous_book(n, 1e-9, 0.0), sc, sims=sims, seed=1).ylt["n_defaults"].to_numpy()
+    )
     assert low.sum() <= stats.poisson.isf(ALPHA, n * sims * 1e-9)  # i.e. 0

@@ -79,7 +79,9 @@ def test_vasicek_cdf_inverts_ppf_and_has_mean_p():
     qs = np.array([1e-4, 0.01, 0.3, 0.5, 0.9, 0.995, 0.9999])
     np.testing.assert_allclose(vasicek_cdf(vasicek_ppf(qs, p, rho), p, rho), qs, rtol=1e-10)
     # E[loss fraction] = p: ∫ (1 − F(x)) dx over [0, 1]
-    mean, err = integrate.quad(lambda x: 1 - vasicek_cdf(x, p, rho), 0, 1, epsabs=1e-13, limit=200, points=[p])
+    mean, err = integrate.quad(
+        lambda x: 1 - vasicek_cdf(x, p, rho), 0, 1, epsabs=1e-13, limit=200, points=[p]
+    )
     assert abs(mean - p) <= 1e-9 + err
     assert vasicek_cdf(0.0, p, rho) == 0.0 and vasicek_cdf(1.0, p, rho) == 1.0
 
@@ -87,7 +89,9 @@ def test_vasicek_cdf_inverts_ppf_and_has_mean_p():
 def test_finite_pmf_small_portfolios_are_exact():
     p, rho, nu = 0.05, 0.2, 4.0
     for copula in ("gaussian", "student_t"):
-        np.testing.assert_allclose(finite_portfolio_pmf(1, p, rho, copula, nu), [1 - p, p], rtol=1e-12)
+        np.testing.assert_allclose(
+            finite_portfolio_pmf(1, p, rho, copula, nu), [1 - p, p], rtol=1e-12
+        )
     # two Gaussian buyers: P(D = 2) = Φ₂(Φ⁻¹(p), Φ⁻¹(p); ρ)
     h = stats.norm.ppf(p)
     assert finite_portfolio_pmf(2, p, rho)[2] == pytest.approx(bvn_owen(h, h, rho), rel=1e-10)
@@ -99,7 +103,9 @@ def test_finite_pmf_small_portfolios_are_exact():
         return bvn_owen(x, x, rho) * stats.chi2.pdf(w, nu)
 
     exact, err = integrate.quad(both, 0, np.inf, epsabs=1e-14, epsrel=1e-12, limit=200)
-    assert finite_portfolio_pmf(2, p, rho, "student_t", nu)[2] == pytest.approx(exact, rel=1e-9, abs=err)
+    assert finite_portfolio_pmf(2, p, rho, "student_t", nu)[2] == pytest.approx(
+        exact, rel=1e-9, abs=err
+    )
 
 
 def test_finite_pmf_gaussian_matches_adaptive_quadrature():
@@ -172,8 +178,18 @@ def test_terms_deductible_indemnity_and_pro_rata_split():
             "limit": [500.0, 1000.0],
             "utilization": [0.5, 1.0],
         },
-        policies={"policy_id": ["P1"], "currency": ["EUR"], "indemnity": [0.9], "deductible": [100.0]},
-        buyers={"buyer_id": ["B", "A"], "country": ["DE", "DE"], "sector": ["G", "C"], "pd": [0.01, 0.01]},
+        policies={
+            "policy_id": ["P1"],
+            "currency": ["EUR"],
+            "indemnity": [0.9],
+            "deductible": [100.0],
+        },
+        buyers={
+            "buyer_id": ["B", "A"],
+            "country": ["DE", "DE"],
+            "sector": ["G", "C"],
+            "pd": [0.01, 0.01],
+        },
     )
     sc = scenario()
     assert reference_portfolio(book, sc).buyer_ids == ["A", "B"]
@@ -207,7 +223,9 @@ def test_terms_non_qualifying_loss():
         },
         policies={"policy_id": ["P1"], "currency": ["EUR"], "indemnity": [1.0], "nql": [100.0]},
     )
-    out = reference_losses(book, scenario(), np.ones((1, 3), bool), np.ones((1, 3)), np.zeros((1, 1), bool))
+    out = reference_losses(
+        book, scenario(), np.ones((1, 3), bool), np.ones((1, 3)), np.zeros((1, 1), bool)
+    )
     # 99.99 < nql does not qualify; 100 = nql does
     np.testing.assert_allclose(out["ground_up"], [449.99])
     np.testing.assert_allclose(out["gross"], [350.0])
@@ -223,9 +241,15 @@ def test_terms_max_liability_caps_and_splits():
             "limit": [400.0, 200.0, 1000.0],
             "utilization": [1.0] * 3,
         },
-        policies={"policy_id": ["P1", "P2"], "currency": ["EUR", "EUR"], "max_liability": [300.0, None]},
+        policies={
+            "policy_id": ["P1", "P2"],
+            "currency": ["EUR", "EUR"],
+            "max_liability": [300.0, None],
+        },
     )
-    out = reference_losses(book, scenario(), np.ones((1, 3), bool), np.ones((1, 3)), np.zeros((1, 1), bool))
+    out = reference_losses(
+        book, scenario(), np.ones((1, 3), bool), np.ones((1, 3)), np.zeros((1, 1), bool)
+    )
     # P1: min(0.9·600, 300) = 300 split 2:1; P2: no cap, 0.9·1000 = 900
     np.testing.assert_allclose(out["policy_claims"], [[300.0, 900.0]])
     np.testing.assert_allclose(out["buyer_claims"], [[200.0, 100.0, 900.0]])
@@ -261,7 +285,9 @@ def test_terms_in_two_currencies_with_fx():
     # sim 1: L = 62.5; 0.9·(62.5 − 50) = 11.25
     np.testing.assert_allclose(out["ground_up"], [1034.0, 62.5])
     np.testing.assert_allclose(out["gross"], [500.0, 11.25])
-    np.testing.assert_allclose(out["buyer_claims"], [[500 * 900 / 1025, 500 * 125 / 1025, 0.0], [0.0, 11.25, 0.0]])
+    np.testing.assert_allclose(
+        out["buyer_claims"], [[500 * 900 / 1025, 500 * 125 / 1025, 0.0], [0.0, 11.25, 0.0]]
+    )
     # the same book reported in GBP: every amount divided by 1.25
     book_gbp = one_country_book(
         exposures=book.exposures,
@@ -269,7 +295,9 @@ def test_terms_in_two_currencies_with_fx():
         fx={"currency": ["USD", "EUR"], "rate": [0.72, 0.8]},
         reporting_currency="GBP",
     )
-    out_gbp = reference_losses(book_gbp, scenario(reporting_currency="GBP"), defaults, lgd, np.zeros((2, 1), bool))
+    out_gbp = reference_losses(
+        book_gbp, scenario(reporting_currency="GBP"), defaults, lgd, np.zeros((2, 1), bool)
+    )
     np.testing.assert_allclose(out_gbp["gross"], out["gross"] / 1.25)
 
 
@@ -348,7 +376,9 @@ def test_buyer_under_two_policies():
             "deductible": [100.0, 0.0],
         },
     )
-    out = reference_losses(book, scenario(), np.ones((1, 2), bool), np.full((1, 2), 0.5), np.zeros((1, 1), bool))
+    out = reference_losses(
+        book, scenario(), np.ones((1, 2), bool), np.full((1, 2), 0.5), np.zeros((1, 1), bool)
+    )
     # P1: 0.9·(500 + 100 − 100) = 450 split 5:1; P2: 0.8·200 = 160, all A's
     np.testing.assert_allclose(out["policy_claims"], [[450.0, 160.0]])
     np.testing.assert_allclose(out["buyer_claims"], [[375.0 + 160.0, 75.0]])
@@ -374,7 +404,11 @@ def test_nulls_resolve_from_the_scenario():
             "limit": [100.0],
         },
         policies={"policy_id": ["P1"], "currency": ["USD"]},
-        countries={"country": ["BR", "DE", "XK"], "region": ["LATAM", "EU", "EU"], "risk_grade": [6, None, None]},
+        countries={
+            "country": ["BR", "DE", "XK"],
+            "region": ["LATAM", "EU", "EU"],
+            "risk_grade": [6, None, None],
+        },
         fx={"currency": ["USD"], "rate": [0.5]},
     )
     sc = scenario(
@@ -388,7 +422,9 @@ def test_nulls_resolve_from_the_scenario():
     np.testing.assert_array_equal(port.r2, [0.15, 0.1])
     np.testing.assert_array_equal(port.q, [0.05, 0.0, 0.0])  # grade 6; no grade → 0
     np.testing.assert_array_equal(port.plgd, [0.9, 0.9, 0.9])
-    np.testing.assert_allclose(port.ead, [100 * 0.7 * 0.5])  # utilisation and currency of the policy
+    np.testing.assert_allclose(
+        port.ead, [100 * 0.7 * 0.5]
+    )  # utilisation and currency of the policy
     np.testing.assert_array_equal(port.indemnity, [0.9])
     assert np.isinf(port.max_liability).all()
     off = reference_portfolio(book, scenario(political={"enabled": False}))
@@ -399,7 +435,9 @@ def test_nulls_resolve_from_the_scenario():
 # the simulation against the laws
 # =================================================================================================
 @pytest.mark.slow
-@pytest.mark.parametrize(("copula", "other"), [("gaussian", "student_t"), ("student_t", "gaussian")])
+@pytest.mark.parametrize(
+    ("copula", "other"), [("gaussian", "student_t"), ("student_t", "gaussian")]
+)
 def test_homogeneous_book_reproduces_finite_portfolio_law(copula, other):
     n, p, rho, nu, sims = 40, 0.03, 0.25, 4.0, 100_000
     book = homogeneous_book(n, p, rho)
@@ -447,7 +485,9 @@ def political_book():
 @pytest.mark.slow
 def test_political_event_frequencies_and_joint_events():
     sims, rho_p = 200_000, 0.5
-    sc = scenario(political={"correlation": rho_p, "grade_pd": [0.0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.12, 0.2]})
+    sc = scenario(
+        political={"correlation": rho_p, "grade_pd": [0.0, 0.01, 0.02, 0.04, 0.06, 0.08, 0.12, 0.2]}
+    )
     book = political_book()
     # sorted: AR given, BR grade 0, DE given, FR grade 5, IT none
     q = np.array([0.15, 0.0, 0.1, 0.08, 0.0])
@@ -472,7 +512,12 @@ def test_political_event_frequencies_and_joint_events():
 def test_contagion_raises_pd_only_in_event_years(copula):
     sims, pd, m, q = 200_000, 0.04, 3.0, 0.25
     book = make_book(
-        buyers={"buyer_id": ["X", "Y"], "country": ["EG", "TR"], "sector": ["C", "C"], "pd": [pd, pd]},
+        buyers={
+            "buyer_id": ["X", "Y"],
+            "country": ["EG", "TR"],
+            "sector": ["C", "C"],
+            "pd": [pd, pd],
+        },
         exposures={"exposure_id": ["E"], "policy_id": ["P"], "buyer_id": ["X"], "limit": [1.0]},
         policies={"policy_id": ["P"], "currency": ["EUR"]},
         countries={"country": ["EG", "TR"], "region": ["MENA", "MENA"], "political_pd": [q, 0.0]},
@@ -486,12 +531,18 @@ def test_contagion_raises_pd_only_in_event_years(copula):
     assert within_rate(x[event], m * pd)  # pd' in event years
     assert within_rate(x[~event], pd)  # pd otherwise
     assert within_rate(y, pd)  # a country without events: never raised
-    off = reference_draws(book, scenario(model={"copula": copula, "dof": 4.0}, political={"enabled": False}), sims, 5)
+    off = reference_draws(
+        book, scenario(model={"copula": copula, "dof": 4.0}, political={"enabled": False}), sims, 5
+    )
     assert within_rate(off.defaults[:, 0], pd)  # disabled: no contagion
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("make_case", "seed"), [(structured_case, 17), (explicit_case, 23)], ids=["structured", "explicit"])
+@pytest.mark.parametrize(
+    ("make_case", "seed"),
+    [(structured_case, 17), (explicit_case, 23)],
+    ids=["structured", "explicit"],
+)
 def test_factor_model_pairwise_default_correlation(make_case, seed):
     # marginal PDs and joint defaults (Gaussian copula); power: the structured model's weights
     # ignored, or the explicit model's factor correlation ignored, would be rejected
@@ -559,7 +610,9 @@ def test_lgd_is_beta_with_the_given_mean_and_sd():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("copula", "explicit"), [("gaussian", False), ("student_t", False), ("gaussian", True)])
+@pytest.mark.parametrize(
+    ("copula", "explicit"), [("gaussian", False), ("student_t", False), ("gaussian", True)]
+)
 def test_mean_ground_up_equals_closed_form(copula, explicit):
     sims = 200_000
     book, sc = mixed_book(explicit), mixed_scenario(copula, explicit)
@@ -588,8 +641,12 @@ def test_loss_invariants_on_a_mixed_book():
         out["sector_gross"].sum(1),
     ):
         np.testing.assert_allclose(total, gross, rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(out["buyer_commercial"].sum(1), out["commercial"], rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(out["country_political"].sum(1), out["political"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        out["buyer_commercial"].sum(1), out["commercial"], rtol=1e-12, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        out["country_political"].sum(1), out["political"], rtol=1e-12, atol=1e-9
+    )
     assert np.all(out["policy_claims"] <= port.max_liability * (1 + 1e-12))
     assert np.all(out["buyer_commercial"] <= out["buyer_claims"] * (1 + 1e-12) + 1e-9)
     assert np.all(gross <= out["ground_up"] + 1e-9)  # indemnity ≤ 1

@@ -64,7 +64,12 @@ KNOWN = {
     "b12": ("DE", "F", 0.40, 0.3, 2e6, "P2", None),  # 0.6e6
 }
 # country: (region, political_pd, political_lgd or None for the scenario's 0.8)
-COUNTRIES = {"AR": ("LATAM", 0.20, 0.6), "BR": ("LATAM", 0.15, None), "DE": ("EU", 0.0, None), "FR": ("EU", 0.12, 0.5)}
+COUNTRIES = {
+    "AR": ("LATAM", 0.20, 0.6),
+    "BR": ("LATAM", 0.15, None),
+    "DE": ("EU", 0.0, None),
+    "FR": ("EU", 0.12, 0.5),
+}
 POLICIES = {"P1": ("EUR", 1.5e6), "P2": ("EUR", 1.5e6), "P3": ("USD", 1.0e6)}
 USD = 0.9
 PREMIUM = 1.5e6 + 1.5e6 + 1.0e6 * USD  # 3.9e6 EUR
@@ -139,12 +144,18 @@ def year_of(cp: Any, s: int, maps: Any) -> tuple[set[str], set[str], np.ndarray,
     return set(cp.buyer_ids[dl].tolist()), set(cp.country_codes[ev].tolist()), com, pol
 
 
-def known_scenario(treaties: list[dict], *, sims: int = 400, seed: int = 17, **outputs: Any) -> Scenario:
+def known_scenario(
+    treaties: list[dict], *, sims: int = 400, seed: int = 17, **outputs: Any
+) -> Scenario:
     return parse_scenario(
         {
             "simulation": {"sims": sims, "seed": seed, "block_size": 128},
             "model": {"asset_correlation": 0.3},
-            "political": {"correlation": 0.5, "commercial_pd_multiplier": 2.0, "lgd": POLITICAL_LGD},
+            "political": {
+                "correlation": 0.5,
+                "commercial_pd_multiplier": 2.0,
+                "lgd": POLITICAL_LGD,
+            },
             "treaties": treaties,
             "outputs": {"segments": [], "report": False, **outputs},
         }
@@ -156,7 +167,14 @@ QS = {"name": "qs", "type": "quota_share", "share": 0.3}
 XL = {"name": "xl_buyer", "type": "per_risk_xl", "retention": 2e6, "limit": 8e6}
 XL_R1 = {**XL, "reinstatements": 1, "reinstatement_rate": 1.0, "premium": 1.2e6}
 XL_R0 = {**XL, "reinstatements": 0}
-XL_GROUP = {"name": "xl_group", "type": "per_risk_xl", "per": "group", "retention": 2e6, "limit": 8e6, "reinstatements": 1}
+XL_GROUP = {
+    "name": "xl_group",
+    "type": "per_risk_xl",
+    "per": "group",
+    "retention": 2e6,
+    "limit": 8e6,
+    "reinstatements": 1,
+}
 POL = {"name": "pol_xl", "type": "political_event_xl", "retention": 5e6, "limit": 8e6}
 POL_R0 = {**POL, "reinstatements": 0}
 SL = {"name": "sl", "type": "stop_loss", "attachment": 8e6, "limit": 10e6}
@@ -178,14 +196,21 @@ def check_run(res: Results, book: Book, **conventions: str) -> list[dict[str, An
         if s % 10 == 0:  # the public replay gives the same year
             rp = replay(cp, s)
             assert rp.ceded == {n: row[f"ceded_{n}"] for n in names}
-            assert set(rp.defaults["buyer_id"].to_list()) == defaults and set(rp.events["country"].to_list()) == events
-            np.testing.assert_array_equal(np.stack(year_claims(rp.buyer_claims, maps)), np.stack([com, pol]))
+            assert (
+                set(rp.defaults["buyer_id"].to_list()) == defaults
+                and set(rp.events["country"].to_list()) == events
+            )
+            np.testing.assert_array_equal(
+                np.stack(year_claims(rp.buyer_claims, maps)), np.stack([com, pol])
+            )
         want = known_claims(defaults, events)
         np.testing.assert_allclose(com, [want[b][0] for b in maps.buyer_ids], rtol=1e-12, atol=1e-6)
         np.testing.assert_allclose(pol, [want[b][1] for b in maps.buyer_ids], rtol=1e-12, atol=1e-6)
         ref = apply_programme(com, pol, maps, treaties, book_premium=PREMIUM, **conventions)
         got = [row[f"ceded_{n}"] for n in names] + [row["net"]]
-        np.testing.assert_allclose(got, [ref.ceded[n] for n in names] + [ref.net], rtol=RTOL, atol=1e-6, err_msg=f"sim {s}")
+        np.testing.assert_allclose(
+            got, [ref.ceded[n] for n in names] + [ref.net], rtol=RTOL, atol=1e-6, err_msg=f"sim {s}"
+        )
         years.append({"commercial": com, "political": pol, "ref": ref, "gross": row["gross"]})
     return years
 
@@ -218,10 +243,14 @@ def test_reference_by_hand_inuring_both_ways():
     pol = np.zeros(4)
     # QS before XL: the occurrence is 0.7 · 12e6 = 8.4e6, the layer cedes 6.4e6
     a = apply_programme(com, pol, maps, treaties_of(QS, XL))
-    assert a.ceded == pytest.approx({"qs": 3.6e6, "xl_buyer": 6.4e6}, rel=1e-12) and a.net == pytest.approx(2.0e6, rel=1e-12)
+    assert a.ceded == pytest.approx(
+        {"qs": 3.6e6, "xl_buyer": 6.4e6}, rel=1e-12
+    ) and a.net == pytest.approx(2.0e6, rel=1e-12)
     # XL before QS: the layer cedes 8e6 (exhausted), the QS 30 % of the 4e6 left
     b = apply_programme(com, pol, maps, treaties_of(XL, QS))
-    assert b.ceded == pytest.approx({"xl_buyer": 8e6, "qs": 1.2e6}, rel=1e-12) and b.net == pytest.approx(2.8e6, rel=1e-12)
+    assert b.ceded == pytest.approx(
+        {"xl_buyer": 8e6, "qs": 1.2e6}, rel=1e-12
+    ) and b.net == pytest.approx(2.8e6, rel=1e-12)
 
 
 def test_reference_by_hand_group_cap_scope_and_stop_loss():
@@ -232,22 +261,46 @@ def test_reference_by_hand_group_cap_scope_and_stop_loss():
     r = apply_programme(com, pol, maps, treaties_of({**XL_R0, "per": "group"}))
     assert r.ceded["xl_buyer"] == pytest.approx(8e6, rel=1e-12)
     f = 8 / 13
-    np.testing.assert_allclose(r.net_commercial, [5e6 - 6e6 * f * 5 / 8, 3e6 - 6e6 * f * 3 / 8, 9e6 - 7e6 * f, 1e6])
+    np.testing.assert_allclose(
+        r.net_commercial, [5e6 - 6e6 * f * 5 / 8, 3e6 - 6e6 * f * 3 / 8, 9e6 - 7e6 * f, 1e6]
+    )
     # in order (sorted occurrence keys: buyer C before group G): C fills 7e6 of the cap, G gets
     # the 1e6 left, taken from A first
-    r = apply_programme(com, pol, maps, treaties_of({**XL_R0, "per": "group"}), cap_rule="in_order", split_rule="in_order")
+    r = apply_programme(
+        com,
+        pol,
+        maps,
+        treaties_of({**XL_R0, "per": "group"}),
+        cap_rule="in_order",
+        split_rule="in_order",
+    )
     np.testing.assert_allclose(r.net_commercial, [4e6, 3e6, 2e6, 1e6])
-    r = apply_programme(com, pol, maps, treaties_of({**XL_R0, "per": "group"}), cap_rule="pro_rata", split_rule="in_order")
+    r = apply_programme(
+        com,
+        pol,
+        maps,
+        treaties_of({**XL_R0, "per": "group"}),
+        cap_rule="pro_rata",
+        split_rule="in_order",
+    )
     np.testing.assert_allclose(r.net_commercial, [5e6 - 6e6 * f, 3e6, 9e6 - 7e6 * f, 1e6])
     # scope: XL on EU buyers only cedes A's 3e6 and B's 1e6; a stop loss on sector C only
     r = apply_programme(com, pol, maps, treaties_of({**XL, "scope": {"regions": ["EU"]}}))
     assert r.ceded["xl_buyer"] == pytest.approx(4e6, rel=1e-12)
-    sl_c = {"name": "sl", "type": "stop_loss", "attachment": 10e6, "limit": 2e6, "scope": {"sectors": ["C"]}}
+    sl_c = {
+        "name": "sl",
+        "type": "stop_loss",
+        "attachment": 10e6,
+        "limit": 2e6,
+        "scope": {"sectors": ["C"]},
+    }
     r = apply_programme(com, pol, maps, treaties_of(sl_c))
     assert r.ceded["sl"] == pytest.approx(2e6, rel=1e-12)  # C-sector total 14e6
     np.testing.assert_allclose(r.net_commercial, [5e6 * 12 / 14, 3e6, 9e6 * 12 / 14, 1e6])
     # political XL per country: BR's 4e6 below a 5e6 retention
-    r = apply_programme(com, pol, maps, treaties_of(POL, SL_LR), book_premium=4e6)  # SL 10e6 xs 8e6 on 22e6
+    r = apply_programme(
+        com, pol, maps, treaties_of(POL, SL_LR), book_premium=4e6
+    )  # SL 10e6 xs 8e6 on 22e6
     assert r.ceded == pytest.approx({"pol_xl": 0.0, "sl": 10e6}, rel=1e-12)
 
 
@@ -264,9 +317,14 @@ PROGRAMMES = {
     "stop_loss loss ratios": [SL_LR],
     "full programme": [QS, XL_R1, POL, SL_LR],
     "scope by country": [{**XL, "scope": {"countries": ["DE", "FR"]}}],
-    "scope by region": [{**QS, "scope": {"regions": ["LATAM"]}}, {**POL, "scope": {"regions": ["LATAM"]}}],
+    "scope by region": [
+        {**QS, "scope": {"regions": ["LATAM"]}},
+        {**POL, "scope": {"regions": ["LATAM"]}},
+    ],
     "scope by sector": [{**SL, "scope": {"sectors": ["C", "F"]}}],
-    "scope by country and sector": [{**XL_GROUP, "scope": {"countries": ["FR", "BR"], "sectors": ["F"]}}],
+    "scope by country and sector": [
+        {**XL_GROUP, "scope": {"countries": ["FR", "BR"], "sectors": ["F"]}}
+    ],
     "political scope by sector": [{**POL, "retention": 2e6, "scope": {"sectors": ["C", "F"]}}, SL],
 }
 
@@ -288,7 +346,9 @@ def test_reinstatement_caps_bind():
     maps = buyer_maps(book)
     xl_raw = np.array([layer(y["commercial"], 2e6, 8e6).sum() for y in years])
     country = np.array(maps.country)
-    pol_raw = np.array([sum(layer(y["political"][country == c].sum(), 5e6, 8e6) for c in COUNTRIES) for y in years])
+    pol_raw = np.array(
+        [sum(layer(y["political"][country == c].sum(), 5e6, 8e6) for c in COUNTRIES) for y in years]
+    )
     xl = res.ylt["ceded_xl_buyer"].to_numpy()
     pol = res.ylt["ceded_pol_xl"].to_numpy()
     assert (xl_raw > 8e6).sum() >= 20 and (pol_raw > 8e6).sum() >= 3  # the caps bind in these years
@@ -308,18 +368,24 @@ def test_inuring_order_quota_share_before_and_after_the_xl():
     com = np.array([y["commercial"] for y in years])
     # QS first: it cedes 30 % of gross; each occurrence reaches the XL scaled by 0.7
     np.testing.assert_allclose(a["ceded_qs"].to_numpy(), 0.3 * gross, rtol=RTOL)
-    np.testing.assert_allclose(a["ceded_xl_buyer"].to_numpy(), layer(0.7 * com, 2e6, 8e6).sum(1), rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(
+        a["ceded_xl_buyer"].to_numpy(), layer(0.7 * com, 2e6, 8e6).sum(1), rtol=RTOL, atol=1e-6
+    )
     # XL first: it sees the full occurrences; the QS takes 30 % of the year's net total
     xl_full = layer(com, 2e6, 8e6).sum(1)
     np.testing.assert_allclose(b["ceded_xl_buyer"].to_numpy(), xl_full, rtol=RTOL, atol=1e-6)
-    np.testing.assert_allclose(b["ceded_qs"].to_numpy(), 0.3 * (gross - xl_full), rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(
+        b["ceded_qs"].to_numpy(), 0.3 * (gross - xl_full), rtol=RTOL, atol=1e-6
+    )
     # the expected differences: the XL cedes less behind the QS, the QS more; which net is lower
     # depends on the occurrence (12e6: 2.0e6 vs 2.8e6 net; 4e6: 2.8e6 − 0.6e6 vs 0.7 · 2e6 …)
     assert np.all(a["ceded_xl_buyer"].to_numpy() <= b["ceded_xl_buyer"].to_numpy() + 1e-6)
     assert np.all(a["ceded_qs"].to_numpy() >= b["ceded_qs"].to_numpy() - 1e-6)
     assert (a["ceded_xl_buyer"].to_numpy() < b["ceded_xl_buyer"].to_numpy() - 1).mean() > 0.2
     net_diff = a["net"].to_numpy() - b["net"].to_numpy()
-    np.testing.assert_allclose(net_diff, 0.7 * xl_full - layer(0.7 * com, 2e6, 8e6).sum(1), rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(
+        net_diff, 0.7 * xl_full - layer(0.7 * com, 2e6, 8e6).sum(1), rtol=RTOL, atol=1e-6
+    )
     assert (net_diff < -1).any() and (net_diff > 1).any()  # neither order is always better
 
 
@@ -330,7 +396,9 @@ def test_per_group_differs_from_per_buyer():
     years = check_run(by_group, book)
     g = by_group.ylt["ceded_xl_group"].to_numpy()
     b = by_buyer.ylt["ceded_xl_group"].to_numpy()
-    assert np.all(g >= b - 1e-6)  # summing a group's claims into one occurrence cedes at least as much
+    assert np.all(
+        g >= b - 1e-6
+    )  # summing a group's claims into one occurrence cedes at least as much
     # b05 (4e6) and b06 (2e6) of G1 in one year: 4e6 as a group, 2e6 as two buyers
     both = np.array([y["commercial"][4] > 0 and y["commercial"][5] > 0 for y in years])
     assert both.sum() >= 5 and np.all(g[both] - b[both] >= 2e6 - 1e-6)
@@ -348,8 +416,15 @@ def test_conventions_do_not_matter_when_only_totals_come_after():
         base = y["ref"]
         for cap_rule in ("pro_rata", "in_order"):
             for split_rule in ("pro_rata", "in_order"):
-                alt = apply_programme(y["commercial"], y["political"], maps, res.scenario.treaties,
-                                      book_premium=PREMIUM, cap_rule=cap_rule, split_rule=split_rule)
+                alt = apply_programme(
+                    y["commercial"],
+                    y["political"],
+                    maps,
+                    res.scenario.treaties,
+                    book_premium=PREMIUM,
+                    cap_rule=cap_rule,
+                    split_rule=split_rule,
+                )
                 for n in res.treaty_names:
                     assert alt.ceded[n] == pytest.approx(base.ceded[n], rel=RTOL, abs=1e-6)
                 if np.abs(alt.net_commercial - base.net_commercial).max() > 1.0:
@@ -365,7 +440,13 @@ def test_conventions_matter_downstream_and_the_engine_uses_pro_rata():
     programme = [
         XL_R0,
         {"name": "xl_group", "type": "per_risk_xl", "per": "group", "retention": 1e6, "limit": 3e6},
-        {"name": "sl", "type": "stop_loss", "attachment": 4e6, "limit": 6e6, "scope": {"sectors": ["C", "F"]}},
+        {
+            "name": "sl",
+            "type": "stop_loss",
+            "attachment": 4e6,
+            "limit": 6e6,
+            "scope": {"sectors": ["C", "F"]},
+        },
     ]
     book, res = run_known(programme, sims=600)
     years = check_run(res, book)  # pro rata / pro rata
@@ -373,12 +454,23 @@ def test_conventions_matter_downstream_and_the_engine_uses_pro_rata():
     differs = {("in_order", "pro_rata"): 0, ("pro_rata", "in_order"): 0}
     for y in years:
         for cap_rule, split_rule in differs:
-            alt = apply_programme(y["commercial"], y["political"], maps, res.scenario.treaties,
-                                  book_premium=PREMIUM, cap_rule=cap_rule, split_rule=split_rule)
-            assert alt.ceded["xl_buyer"] == pytest.approx(y["ref"].ceded["xl_buyer"], rel=RTOL)  # own total: same
+            alt = apply_programme(
+                y["commercial"],
+                y["political"],
+                maps,
+                res.scenario.treaties,
+                book_premium=PREMIUM,
+                cap_rule=cap_rule,
+                split_rule=split_rule,
+            )
+            assert alt.ceded["xl_buyer"] == pytest.approx(
+                y["ref"].ceded["xl_buyer"], rel=RTOL
+            )  # own total: same
             if any(abs(alt.ceded[n] - y["ref"].ceded[n]) > 1.0 for n in ("xl_group", "sl")):
                 differs[(cap_rule, split_rule)] += 1
-    assert all(v >= 3 for v in differs.values()), differs  # power: another convention would have failed
+    assert all(v >= 3 for v in differs.values()), (
+        differs
+    )  # power: another convention would have failed
 
 
 def test_sample_book_years_match_the_reference():
@@ -386,16 +478,31 @@ def test_sample_book_years_match_the_reference():
     years with claims, replayed and compared with the reference."""
     book = generate_book(300, seed=5)
     treaties = [
-        {"name": "qs", "type": "quota_share", "share": 0.25, "scope": {"regions": ["Western Europe"]}},
-        {"name": "xl", "type": "per_risk_xl", "per": "group", "retention": 3e4, "limit": 1e5, "reinstatements": 1},
+        {
+            "name": "qs",
+            "type": "quota_share",
+            "share": 0.25,
+            "scope": {"regions": ["Western Europe"]},
+        },
+        {
+            "name": "xl",
+            "type": "per_risk_xl",
+            "per": "group",
+            "retention": 3e4,
+            "limit": 1e5,
+            "reinstatements": 1,
+        },
         {"name": "pol", "type": "political_event_xl", "retention": 1e4, "limit": 1e5},
         {"name": "sl", "type": "stop_loss", "attachment_lr": 0.3, "limit_lr": 0.4},
     ]
-    sc = parse_scenario({
-        "simulation": {"sims": 3000, "seed": 3},
-        "political": {"grade_pd": [0, 0.002, 0.005, 0.01, 0.03, 0.07, 0.15, 0.3]},
-        "treaties": treaties, "outputs": {"segments": [], "report": False},
-    })
+    sc = parse_scenario(
+        {
+            "simulation": {"sims": 3000, "seed": 3},
+            "political": {"grade_pd": [0, 0.002, 0.005, 0.01, 0.03, 0.07, 0.15, 0.3]},
+            "treaties": treaties,
+            "outputs": {"segments": [], "report": False},
+        }
+    )
     res = simulate(book, sc)
     maps = buyer_maps(book)
     prem = book_premium(book)
@@ -411,8 +518,13 @@ def test_sample_book_years_match_the_reference():
         com, pol = year_claims(rp.buyer_claims, maps)
         ref = apply_programme(com, pol, maps, sc.treaties, book_premium=prem)
         row = ylt.row(int(s), named=True)
-        np.testing.assert_allclose([row[c] for c in cols] + [row["net"]], [ref.ceded[n] for n in res.treaty_names] + [ref.net],
-                                   rtol=RTOL, atol=1e-6, err_msg=f"sim {s}")
+        np.testing.assert_allclose(
+            [row[c] for c in cols] + [row["net"]],
+            [ref.ceded[n] for n in res.treaty_names] + [ref.net],
+            rtol=RTOL,
+            atol=1e-6,
+            err_msg=f"sim {s}",
+        )
     for n in res.treaty_names:  # every treaty was exercised in the sample
         assert (ylt[f"ceded_{n}"].to_numpy()[sims] > 0).any(), n
 
@@ -422,23 +534,45 @@ def test_sample_book_years_match_the_reference():
 # =================================================================================================
 def invariant_run(treaties: list[dict], seed: int) -> tuple[Results, Scenario]:
     book = generate_book(400, seed=seed)
-    sc = parse_scenario({
-        "simulation": {"sims": 20_000, "seed": seed, "block_size": 5000},
-        "political": {"grade_pd": [0, 0.002, 0.005, 0.01, 0.03, 0.07, 0.15, 0.3]},
-        "treaties": treaties, "outputs": {"segments": [], "report": False},
-    })
+    sc = parse_scenario(
+        {
+            "simulation": {"sims": 20_000, "seed": seed, "block_size": 5000},
+            "political": {"grade_pd": [0, 0.002, 0.005, 0.01, 0.03, 0.07, 0.15, 0.3]},
+            "treaties": treaties,
+            "outputs": {"segments": [], "report": False},
+        }
+    )
     return simulate(book, sc), sc
 
 
 INVARIANT_PROGRAMMES = {
     "qs first": [
         {"name": "qs", "type": "quota_share", "share": 0.3},
-        {"name": "xl", "type": "per_risk_xl", "retention": 4e4, "limit": 1.5e5, "reinstatements": 1},
-        {"name": "pol", "type": "political_event_xl", "retention": 2e4, "limit": 2e5, "reinstatements": 0},
+        {
+            "name": "xl",
+            "type": "per_risk_xl",
+            "retention": 4e4,
+            "limit": 1.5e5,
+            "reinstatements": 1,
+        },
+        {
+            "name": "pol",
+            "type": "political_event_xl",
+            "retention": 2e4,
+            "limit": 2e5,
+            "reinstatements": 0,
+        },
         {"name": "sl", "type": "stop_loss", "attachment_lr": 0.3, "limit_lr": 0.5},
     ],
     "qs after the xls": [
-        {"name": "xl", "type": "per_risk_xl", "per": "group", "retention": 5e4, "limit": 1e5, "reinstatements": 2},
+        {
+            "name": "xl",
+            "type": "per_risk_xl",
+            "per": "group",
+            "retention": 5e4,
+            "limit": 1e5,
+            "reinstatements": 2,
+        },
         {"name": "pol", "type": "political_event_xl", "retention": 2e4, "limit": 2e5},
         {"name": "qs", "type": "quota_share", "share": 0.4},
         {"name": "sl", "type": "stop_loss", "attachment": 1.5e5, "limit": 2e5},
@@ -468,15 +602,25 @@ def test_invariants_on_every_row(name):
             np.testing.assert_allclose(c, t.share * reaching, rtol=1e-9, atol=1e-6)
         elif t.type == "stop_loss":
             prem = res.compiled.book_premium
-            a, lim = (t.attachment, t.limit) if t.attachment is not None else (t.attachment_lr * prem, t.limit_lr * prem)
+            a, lim = (
+                (t.attachment, t.limit)
+                if t.attachment is not None
+                else (t.attachment_lr * prem, t.limit_lr * prem)
+            )
             assert np.all(c <= lim)
             np.testing.assert_allclose(c, layer(reaching, a, lim), rtol=1e-9, atol=1e-6)
             assert (c == lim).any()  # exhausted in some years
         else:
             cap = math.inf if t.reinstatements is None else t.limit * (1 + t.reinstatements)
             assert np.all(c <= cap), t.name
-            n_occ = ylt["n_defaults"].to_numpy() if t.type == "per_risk_xl" else ylt["n_political_events"].to_numpy()
-            assert np.all(c <= t.limit * n_occ * (1 + 1e-12)), t.name  # at most one limit per occurrence
+            n_occ = (
+                ylt["n_defaults"].to_numpy()
+                if t.type == "per_risk_xl"
+                else ylt["n_political_events"].to_numpy()
+            )
+            assert np.all(c <= t.limit * n_occ * (1 + 1e-12)), (
+                t.name
+            )  # at most one limit per occurrence
         before = before + c
 
 
@@ -491,10 +635,22 @@ def independent_book(n: int, seed: int) -> tuple[Book, np.ndarray, np.ndarray]:
     pds = np.round(rng.uniform(0.01, 0.12, n), 4)
     ids = [f"b{i:04d}" for i in range(n)]
     book = make_book(
-        buyers={"buyer_id": ids, "country": ["DE"] * n, "sector": ["C"] * n, "pd": pds, "lgd": [0.6] * n,
-                "lgd_sd": [0.0] * n, "asset_correlation": [0.0] * n},
-        exposures={"exposure_id": [f"e{i:04d}" for i in range(n)], "policy_id": ["P1"] * n, "buyer_id": ids,
-                   "limit": limits, "utilization": [1.0] * n},
+        buyers={
+            "buyer_id": ids,
+            "country": ["DE"] * n,
+            "sector": ["C"] * n,
+            "pd": pds,
+            "lgd": [0.6] * n,
+            "lgd_sd": [0.0] * n,
+            "asset_correlation": [0.0] * n,
+        },
+        exposures={
+            "exposure_id": [f"e{i:04d}" for i in range(n)],
+            "policy_id": ["P1"] * n,
+            "buyer_id": ids,
+            "limit": limits,
+            "utilization": [1.0] * n,
+        },
         policies={"policy_id": ["P1"], "currency": ["EUR"], "indemnity": [0.9], "premium": [1e6]},
         countries={"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
     )
@@ -508,10 +664,18 @@ def test_layer_expected_loss_matches_the_closed_form(with_qs):
     reinstatements, independent buyers)."""
     book, x, pds = independent_book(250, seed=1)
     r, lim = 2e5, 4e5
-    treaties = ([QS] if with_qs else []) + [{"name": "xl", "type": "per_risk_xl", "retention": r, "limit": lim}]
+    treaties = ([QS] if with_qs else []) + [
+        {"name": "xl", "type": "per_risk_xl", "retention": r, "limit": lim}
+    ]
     sims = 20_000
-    sc = parse_scenario({"simulation": {"sims": sims, "seed": 99}, "political": {"enabled": False},
-                         "treaties": treaties, "outputs": {"segments": [], "report": False}})
+    sc = parse_scenario(
+        {
+            "simulation": {"sims": sims, "seed": 99},
+            "political": {"enabled": False},
+            "treaties": treaties,
+            "outputs": {"segments": [], "report": False},
+        }
+    )
     res = simulate(book, sc)
     c = res.ylt["ceded_xl"].to_numpy()
     s = 0.7 if with_qs else 1.0
@@ -531,12 +695,24 @@ def test_capped_layer_on_identical_buyers_is_a_capped_binomial():
     n, pd, sims = 200, 0.02, 20_000
     book = homogeneous_book(n, pd, 0.0, lgd=1.0)
     r, lim, reinst, rate, premium = 0.25, 0.5, 2, 0.8, 0.3
-    sc = parse_scenario({
-        "simulation": {"sims": sims, "seed": 5}, "political": {"enabled": False},
-        "treaties": [{"name": "xl", "type": "per_risk_xl", "retention": r, "limit": lim, "reinstatements": reinst,
-                      "reinstatement_rate": rate, "premium": premium}],
-        "outputs": {"segments": [], "report": False},
-    })
+    sc = parse_scenario(
+        {
+            "simulation": {"sims": sims, "seed": 5},
+            "political": {"enabled": False},
+            "treaties": [
+                {
+                    "name": "xl",
+                    "type": "per_risk_xl",
+                    "retention": r,
+                    "limit": lim,
+                    "reinstatements": reinst,
+                    "reinstatement_rate": rate,
+                    "premium": premium,
+                }
+            ],
+            "outputs": {"segments": [], "report": False},
+        }
+    )
     res = simulate(book, sc)
     c = res.ylt["ceded_xl"].to_numpy()
     k = np.arange(n + 1)
@@ -594,7 +770,9 @@ def test_treaty_metrics_recomputed_from_the_ylt(tmp_path):
             assert m["prob_exhaust"] == pytest.approx((c >= cap * (1 - 1e-12)).mean(), abs=1e-15)
             assert m["prob_exhaust"] > 0.001  # exhausted in some years
         assert m["share_of_gross_el"] == pytest.approx(c.mean() / gross.mean(), rel=1e-12)
-        if t.type == "per_risk_xl":  # rate × premium × E[min(ceded, limit × reinstatements)] / limit
+        if (
+            t.type == "per_risk_xl"
+        ):  # rate × premium × E[min(ceded, limit × reinstatements)] / limit
             rip = 1.0 * 1.2e6 * np.minimum(c, 8e6 * 1).mean() / 8e6
             assert m["expected_reinstatement_premium"] == pytest.approx(rip, rel=1e-12) and rip > 0
         else:
@@ -602,9 +780,11 @@ def test_treaty_metrics_recomputed_from_the_ylt(tmp_path):
         assert m["premium"] == t.premium
         assert m["ceding_commission"] == pytest.approx(t.premium * t.ceding_commission, rel=1e-12)
         assert m["expected_margin"] == pytest.approx(
-            t.premium + m["expected_reinstatement_premium"] - m["ceding_commission"] - c.mean(), rel=1e-12
+            t.premium + m["expected_reinstatement_premium"] - m["ceding_commission"] - c.mean(),
+            rel=1e-12,
         )
     assert metrics["qs"]["share_of_gross_el"] == pytest.approx(0.3, rel=1e-12)
+
     # net measures and capital relief = gross capital − net capital (VaR 99.5 − EL, lower quantile)
     def capital(x: np.ndarray) -> float:
         return float(np.sort(x)[math.ceil(0.995 * len(x)) - 1] - x.mean())
@@ -623,7 +803,12 @@ def test_treaty_metrics_recomputed_from_the_ylt(tmp_path):
     )
     assert written["capital"]["relief"] == pytest.approx(summ["capital"]["relief"], rel=1e-15)
     ylt_file = pl.read_parquet(tmp_path / "out" / "ylt.parquet")
-    assert [c for c in ylt_file.columns if c.startswith("ceded_")] == ["ceded_qs", "ceded_xl_buyer", "ceded_pol_xl", "ceded_sl"]
+    assert [c for c in ylt_file.columns if c.startswith("ceded_")] == [
+        "ceded_qs",
+        "ceded_xl_buyer",
+        "ceded_pol_xl",
+        "ceded_sl",
+    ]
     assert ylt_file.columns[-1] == "net"
 
 
@@ -635,7 +820,9 @@ def test_occurrences_hold_exactly_the_gross_occurrences_above_the_threshold(tmp_
     book, res = run_known([XL_R1], sims=300, seed=23, occurrence_threshold=thr)
     res.write(tmp_path)
     occ = pl.read_parquet(tmp_path / "occurrences.parquet")
-    assert occ.schema == pl.Schema({"sim_id": pl.Int64, "kind": pl.String, "id": pl.String, "gross": pl.Float64})
+    assert occ.schema == pl.Schema(
+        {"sim_id": pl.Int64, "kind": pl.String, "id": pl.String, "gross": pl.Float64}
+    )
     assert occ.equals(res.occurrences())
     maps = buyer_maps(book)
     country = np.array(maps.country)
@@ -654,7 +841,10 @@ def test_occurrences_hold_exactly_the_gross_occurrences_above_the_threshold(tmp_
     want.sort()
     assert [g[:3] for g in got] == [w[:3] for w in want]
     np.testing.assert_allclose([g[3] for g in got], [w[3] for w in want], rtol=1e-12)
-    assert {g[1] for g in got} == {"buyer", "country"} and at_threshold > 10  # both kinds; the boundary was hit
+    assert {g[1] for g in got} == {
+        "buyer",
+        "country",
+    } and at_threshold > 10  # both kinds; the boundary was hit
     # no threshold: no file
     _, plain = run_known([XL_R1], sims=10)
     plain.write(tmp_path / "plain")
@@ -665,7 +855,12 @@ def test_every_positive_claim_is_an_occurrence_at_threshold_zero():
     """Threshold 0: every buyer's positive commercial claim and every country's positive political
     claim, in every year (more than a chunk's first buffer holds, so the engine's re-run path too)."""
     book, res = run_known([XL], sims=2000, seed=29, occurrence_threshold=0.0)
-    res_b = simulate(book, known_scenario([XL], sims=2000, seed=29, occurrence_threshold=0.0).with_simulation(block_size=2000))
+    res_b = simulate(
+        book,
+        known_scenario([XL], sims=2000, seed=29, occurrence_threshold=0.0).with_simulation(
+            block_size=2000
+        ),
+    )
     occ = res.occurrences()
     assert occ.equals(res_b.occurrences())  # any block size: the same rows, in the same order
     assert occ.height > 4 * 1024
@@ -684,8 +879,18 @@ def test_every_positive_claim_is_an_occurrence_at_threshold_zero():
 def test_results_do_not_depend_on_the_block_size():
     programme = [QS, XL_GROUP, POL_R0, SL_LR]
     book = known_book()
-    a = simulate(book, known_scenario(programme, sims=900, occurrence_threshold=3e6).with_simulation(block_size=37))
-    b = simulate(book, known_scenario(programme, sims=900, occurrence_threshold=3e6).with_simulation(block_size=900))
+    a = simulate(
+        book,
+        known_scenario(programme, sims=900, occurrence_threshold=3e6).with_simulation(
+            block_size=37
+        ),
+    )
+    b = simulate(
+        book,
+        known_scenario(programme, sims=900, occurrence_threshold=3e6).with_simulation(
+            block_size=900
+        ),
+    )
     assert a.ylt.equals(b.ylt)
     assert a.occurrences().equals(b.occurrences())
     assert a.summary()["treaties"] == b.summary()["treaties"]
@@ -697,8 +902,16 @@ def test_results_do_not_depend_on_the_block_size():
 REFUSED = [
     # id, treaties, words the message must contain
     ("stop loss not last", [SL, QS], ["'sl'", "last"]),
-    ("negative retention", [QS, {**XL, "retention": -1.0}], ["treaties.1.retention", "greater than or equal to 0"]),
-    ("unknown type", [{"name": "surplus", "type": "surplus_share", "share": 0.3}], ["treaties.0", "'surplus_share'", "type"]),
+    (
+        "negative retention",
+        [QS, {**XL, "retention": -1.0}],
+        ["treaties.1.retention", "greater than or equal to 0"],
+    ),
+    (
+        "unknown type",
+        [{"name": "surplus", "type": "surplus_share", "share": 0.3}],
+        ["treaties.0", "'surplus_share'", "type"],
+    ),
     ("duplicate name", [QS, {**QS, "share": 0.2}], ["duplicate", "qs"]),
 ]
 
@@ -712,29 +925,51 @@ def test_parse_scenario_refuses_bad_programmes(case, treaties, words):
         assert w in text, (w, text)
 
 
-@pytest.mark.parametrize("treaties", [[SL, QS], [QS, {**QS, "share": 0.2}]], ids=["stop loss not last", "duplicate name"])
+@pytest.mark.parametrize(
+    "treaties", [[SL, QS], [QS, {**QS, "share": 0.2}]], ids=["stop loss not last", "duplicate name"]
+)
 def test_programme_errors_name_the_treaties_key(treaties):
     with pytest.raises(ScenarioError) as info:
         parse_scenario({"treaties": treaties})
-    assert any(p.column is not None and p.column.startswith("treaties") for p in info.value.problems), str(info.value)
+    assert any(
+        p.column is not None and p.column.startswith("treaties") for p in info.value.problems
+    ), str(info.value)
 
 
 def _scenario_file(path: Path, treaties: list[dict]) -> Path:
-    path.write_text(yaml.safe_dump({"name": "bad", "simulation": {"sims": 50, "seed": 1},
-                                    "treaties": treaties, "outputs": {"report": False}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "bad",
+                "simulation": {"sims": 50, "seed": 1},
+                "treaties": treaties,
+                "outputs": {"report": False},
+            }
+        )
+    )
     return path
 
 
-SCOPE_NOT_IN_BOOK = ("scope not in the book", [{**XL, "scope": {"countries": ["DE", "JP"]}}],
-                     ["treaties.0.scope.countries", "not in the book", "JP"])
+SCOPE_NOT_IN_BOOK = (
+    "scope not in the book",
+    [{**XL, "scope": {"countries": ["DE", "JP"]}}],
+    ["treaties.0.scope.countries", "not in the book", "JP"],
+)
 
 
-@pytest.mark.parametrize(("case", "treaties", "words"), [*REFUSED, SCOPE_NOT_IN_BOOK],
-                         ids=[r[0] for r in [*REFUSED, SCOPE_NOT_IN_BOOK]])
-def test_simulate_command_refuses_bad_programmes(case, treaties, words, tiny_book_dir, tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("case", "treaties", "words"),
+    [*REFUSED, SCOPE_NOT_IN_BOOK],
+    ids=[r[0] for r in [*REFUSED, SCOPE_NOT_IN_BOOK]],
+)
+def test_simulate_command_refuses_bad_programmes(
+    case, treaties, words, tiny_book_dir, tmp_path, capsys
+):
     sc = _scenario_file(tmp_path / "bad.yaml", treaties)
     out = tmp_path / "out"
-    code, stdout, stderr = run_cli(["simulate", str(sc), "--book", str(tiny_book_dir), "--out", str(out)], capsys)
+    code, stdout, stderr = run_cli(
+        ["simulate", str(sc), "--book", str(tiny_book_dir), "--out", str(out)], capsys
+    )
     assert code == 2
     assert "Traceback" not in stdout + stderr
     assert stderr.startswith("error:")
@@ -743,11 +978,15 @@ def test_simulate_command_refuses_bad_programmes(case, treaties, words, tiny_boo
     assert not (out / "ylt.parquet").exists()  # refused before any simulation
 
 
-def test_scope_naming_a_region_or_sector_not_in_the_book_is_refused_before_simulating(tiny_book_dir):
+def test_scope_naming_a_region_or_sector_not_in_the_book_is_refused_before_simulating(
+    tiny_book_dir,
+):
     from riskengine.book import load_book
 
     book = load_book(tiny_book_dir)
-    sc = parse_scenario({"treaties": [{**QS, "scope": {"regions": ["Atlantis"], "sectors": ["C", "ZZ"]}}]})
+    sc = parse_scenario(
+        {"treaties": [{**QS, "scope": {"regions": ["Atlantis"], "sectors": ["C", "ZZ"]}}]}
+    )
     with pytest.raises(ScenarioError) as info:
         compile_portfolio(book, sc)
     text = str(info.value)
@@ -758,7 +997,17 @@ def test_scope_naming_a_region_or_sector_not_in_the_book_is_refused_before_simul
 def test_simulate_command_writes_ceded_columns_and_treaty_metrics(tiny_book_dir, tmp_path, capsys):
     sc = _scenario_file(tmp_path / "ok.yaml", [QS, {**XL, "retention": 1e4, "limit": 5e4}, SL_LR])
     code, stdout, stderr = run_cli(
-        ["simulate", str(sc), "--book", str(tiny_book_dir), "--out", str(tmp_path / "out"), "--sims", "500"], capsys
+        [
+            "simulate",
+            str(sc),
+            "--book",
+            str(tiny_book_dir),
+            "--out",
+            str(tmp_path / "out"),
+            "--sims",
+            "500",
+        ],
+        capsys,
     )
     assert code == 0, stderr
     assert "capital relief" in stdout and "xl_buyer" in stdout
@@ -774,10 +1023,19 @@ def test_simulate_command_writes_ceded_columns_and_treaty_metrics(tiny_book_dir,
 def test_reinsurance_scenario_file_parses_and_runs():
     sc = load_scenario(ROOT / "scenarios" / "reinsurance.yaml")
     assert [(t.name, t.type) for t in sc.treaties] == [
-        ("qs", "quota_share"), ("xl_buyer", "per_risk_xl"), ("pol_xl", "political_event_xl"), ("sl", "stop_loss"),
+        ("qs", "quota_share"),
+        ("xl_buyer", "per_risk_xl"),
+        ("pol_xl", "political_event_xl"),
+        ("sl", "stop_loss"),
     ]
     xl = sc.treaties[1]
-    assert (xl.retention, xl.limit, xl.reinstatements, xl.reinstatement_rate, xl.premium) == (2e6, 8e6, 1, 1.0, 1.2e6)
+    assert (xl.retention, xl.limit, xl.reinstatements, xl.reinstatement_rate, xl.premium) == (
+        2e6,
+        8e6,
+        1,
+        1.0,
+        1.2e6,
+    )
     assert sc.book is not None and Path(sc.book) == (ROOT / "books" / "sample").resolve()
     res = simulate(generate_book(2000, seed=8), sc, sims=64, block_size=32)
     assert res.n_sims == 64

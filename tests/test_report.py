@@ -27,7 +27,14 @@ NAME = "<b>&test</b>"
 CCY = "EUR"
 TREATIES = [
     {"name": "qs", "type": "quota_share", "share": 0.3, "premium": 1e6, "ceding_commission": 0.3},
-    {"name": "xl", "type": "per_risk_xl", "retention": 2e6, "limit": 8e6, "reinstatements": 1, "premium": 3e5},
+    {
+        "name": "xl",
+        "type": "per_risk_xl",
+        "retention": 2e6,
+        "limit": 8e6,
+        "reinstatements": 1,
+        "premium": 3e5,
+    },
     {"name": "sl", "type": "stop_loss", "attachment_lr": 0.8, "limit_lr": 1.0},
 ]
 
@@ -35,7 +42,21 @@ TREATIES = [
 # ---------------------------------------------------------------------------------------------
 # A small HTML checker on the standard library's parser
 # ---------------------------------------------------------------------------------------------
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 class Page(HTMLParser):
@@ -81,7 +102,9 @@ class Page(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if not self.stack or self.stack[-1][0] != tag:
-            self.errors.append(f"unexpected </{tag}> (open: {self.stack[-1][0] if self.stack else None})")
+            self.errors.append(
+                f"unexpected </{tag}> (open: {self.stack[-1][0] if self.stack else None})"
+            )
             return
         self.stack.pop()
 
@@ -126,7 +149,9 @@ def page(html: str) -> Page:
 
 @pytest.fixture(scope="module")
 def res_treaties(book: Any) -> Results:
-    return simulate(book, parse_scenario({"name": NAME, "simulation": {"sims": 2000}, "treaties": TREATIES}))
+    return simulate(
+        book, parse_scenario({"name": NAME, "simulation": {"sims": 2000}, "treaties": TREATIES})
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -185,7 +210,11 @@ def test_self_contained(html: str, page: Page) -> None:
     for tag, name, value in page.attrs:
         if name in ("src", "href", "xlink:href", "action", "poster", "data"):
             assert not re.match(r"\s*(https?:)?//", value, re.I), (tag, name, value)
-            assert not value.strip().lower().startswith(("javascript:", "file:")), (tag, name, value)
+            assert not value.strip().lower().startswith(("javascript:", "file:")), (
+                tag,
+                name,
+                value,
+            )
     assert page.tags["script"] == 0 and page.tags["link"] == 0 and page.tags["iframe"] == 0
     assert page.tags["img"] == 0  # plots are inline SVG
     assert "@import" not in html and not re.search(r"url\(\s*['\"]?(https?:)?//", html)
@@ -204,7 +233,15 @@ def test_plots_inline(page: Page) -> None:
 
 def test_header(res: Results, html: str, page: Page) -> None:
     head = page.text()
-    for s in ("in-memory book", "EUR", "2,000", str(res.scenario.simulation.seed), "gaussian", "Wall time", "riskengine"):
+    for s in (
+        "in-memory book",
+        "EUR",
+        "2,000",
+        str(res.scenario.simulation.seed),
+        "gaussian",
+        "Wall time",
+        "riskengine",
+    ):
         assert s in head
     assert h1_text(html) == NAME
 
@@ -322,7 +359,9 @@ def test_treaty_section(res_treaties: Results) -> None:
         assert fmt_amount(m[t]["expected_ceded"], CCY) in text, t
 
 
-def test_treaty_metrics_rendered_whatever_their_keys(res_treaties: Results, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_treaty_metrics_rendered_whatever_their_keys(
+    res_treaties: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = {
         "qs": {
             "expected_ceded": 1_234_567.0,
@@ -335,7 +374,12 @@ def test_treaty_metrics_rendered_whatever_their_keys(res_treaties: Results, monk
             "new_metric": {"value": 5.0, "se": 0.5},
             "comment": "<i>escaped</i>",
         },
-        "xl": {"expected_ceded": 10.0, "prob_attach": 0.01, "share_of_gross_el": 0.001, "by_layer": {"a": 1.0, "b": 2.0}},
+        "xl": {
+            "expected_ceded": 10.0,
+            "prob_attach": 0.01,
+            "share_of_gross_el": 0.001,
+            "by_layer": {"a": 1.0, "b": 2.0},
+        },
         "sl": {"expected_ceded": np.float64(0.0)},
     }
     real = Results.summary
@@ -355,7 +399,9 @@ def test_treaty_metrics_rendered_whatever_their_keys(res_treaties: Results, monk
     assert "<i>escaped</i>" not in html and "&lt;i&gt;escaped&lt;/i&gt;" in html
 
 
-def test_treaty_metrics_failing_leaves_the_rest(res_treaties: Results, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_treaty_metrics_failing_leaves_the_rest(
+    res_treaties: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = Results.summary
 
     def summary(self: Results) -> dict[str, Any]:
@@ -380,7 +426,10 @@ def test_treaty_metrics_failing_leaves_the_rest(res_treaties: Results, monkeypat
 @pytest.mark.slow
 def test_render_time_100k_sims() -> None:
     book = generate_book(300, seed=5)
-    res = simulate(book, parse_scenario({"name": "big", "simulation": {"sims": 100_000}, "treaties": TREATIES[:1]}))
+    res = simulate(
+        book,
+        parse_scenario({"name": "big", "simulation": {"sims": 100_000}, "treaties": TREATIES[:1]}),
+    )
     render_report(res)  # imports and first-use costs
     t = time.perf_counter()
     html = render_report(res)

@@ -72,13 +72,18 @@ def _interrupt(argv: list[str], out: Path, sig: int, at_least: int = 5) -> tuple
     process group (as a terminal's Ctrl-C does). Returns the exit status and the output."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "riskengine.cli", *argv],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
         while len(_saved(out)) < at_least:
             if proc.poll() is not None:
-                pytest.fail(f"the run ended before it could be interrupted (rc {proc.returncode}):\n{proc.stdout.read()}")
+                pytest.fail(
+                    f"the run ended before it could be interrupted (rc {proc.returncode}):\n{proc.stdout.read()}"
+                )
             if time.monotonic() > deadline:
                 pytest.fail("no checkpointed blocks within 120 s")
             time.sleep(0.005)
@@ -111,11 +116,18 @@ def _live_in_group(pgid: int) -> list[int]:
     [
         pytest.param(signal.SIGINT, 130, [], id="SIGINT"),
         pytest.param(signal.SIGKILL, -signal.SIGKILL, [], id="SIGKILL"),
-        pytest.param(signal.SIGINT, 130, ["--scheduler", "local"], id="SIGINT-dask",
-                     marks=pytest.mark.xdist_group("dask")),
+        pytest.param(
+            signal.SIGINT,
+            130,
+            ["--scheduler", "local"],
+            id="SIGINT-dask",
+            marks=pytest.mark.xdist_group("dask"),
+        ),
     ],
 )
-def test_resume_after_interrupt(inputs, uninterrupted, tmp_path, capsys, caplog, monkeypatch, sig, rc, extra) -> None:
+def test_resume_after_interrupt(
+    inputs, uninterrupted, tmp_path, capsys, caplog, monkeypatch, sig, rc, extra
+) -> None:
     out = tmp_path / "out"
     code, output = _interrupt(_args(inputs, out, *extra), out, sig)
     assert code == rc, output
@@ -128,7 +140,9 @@ def test_resume_after_interrupt(inputs, uninterrupted, tmp_path, capsys, caplog,
 
     resumed: list[int] = []
     save = CheckpointStore.save
-    monkeypatch.setattr(CheckpointStore, "save", lambda self, i, r: (resumed.append(i), save(self, i, r)))
+    monkeypatch.setattr(
+        CheckpointStore, "save", lambda self, i, r: (resumed.append(i), save(self, i, r))
+    )
     with caplog.at_level(logging.INFO, logger="riskengine"):
         code, err = _run_cli(_args(inputs, out, "--resume"), capsys)
     assert code == 0, err
@@ -196,7 +210,9 @@ def test_write_is_atomic(inputs, tmp_path, monkeypatch, failure) -> None:
             write_parquet(self, file, **kw)
 
         monkeypatch.setattr(pl.DataFrame, "write_parquet", half_written)
-    expected, message = (RuntimeError, "report failed") if failure == "report" else (OSError, "No space left")
+    expected, message = (
+        (RuntimeError, "report failed") if failure == "report" else (OSError, "No space left")
+    )
     with pytest.raises(expected, match=message):
         res.write(out, report=True)
     _assert_no_partial_files(out)

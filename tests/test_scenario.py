@@ -35,7 +35,11 @@ def test_every_problem_reported_with_key_path() -> None:
         parse_scenario(
             {
                 "simulation": {"sims": 0, "sim": 3},
-                "model": {"copula": "clayton", "factor_weights": {"global": 0.5}, "lgd": {"mean": 0.1, "sd": 0.5}},
+                "model": {
+                    "copula": "clayton",
+                    "factor_weights": {"global": 0.5},
+                    "lgd": {"mean": 0.1, "sd": 0.5},
+                },
                 "political": {"grade_pd": [0.1] * 7},
                 "reporting_currency": "XXY",
             },
@@ -58,10 +62,25 @@ def test_every_problem_reported_with_key_path() -> None:
 @pytest.mark.parametrize(
     ("treaties", "needle"),
     [
-        ([{"name": "sl", "type": "stop_loss", "attachment": 1, "limit": 2}, {"name": "q", "type": "quota_share", "share": 0.2}], "must be the last"),
+        (
+            [
+                {"name": "sl", "type": "stop_loss", "attachment": 1, "limit": 2},
+                {"name": "q", "type": "quota_share", "share": 0.2},
+            ],
+            "must be the last",
+        ),
         ([{"name": "x", "type": "per_risk_xl", "retention": -1, "limit": 2}], "retention"),
-        ([{"name": "x", "type": "cat_xl", "retention": 1, "limit": 2}], "does not match any of the expected tags"),
-        ([{"name": "a", "type": "quota_share", "share": 0.2}, {"name": "a", "type": "quota_share", "share": 0.1}], "duplicate treaty names: a"),
+        (
+            [{"name": "x", "type": "cat_xl", "retention": 1, "limit": 2}],
+            "does not match any of the expected tags",
+        ),
+        (
+            [
+                {"name": "a", "type": "quota_share", "share": 0.2},
+                {"name": "a", "type": "quota_share", "share": 0.1},
+            ],
+            "duplicate treaty names: a",
+        ),
         ([{"name": "a b", "type": "quota_share", "share": 0.2}], "must be an identifier"),
         ([{"name": "s", "type": "stop_loss", "attachment": 1}], "give both attachment and limit"),
     ],
@@ -92,7 +111,9 @@ def test_book_path_is_relative_to_the_file(tmp_path: Path) -> None:
     assert load_scenario(f).book == str((tmp_path / "books" / "x").resolve())
 
 
-def test_cli_refuses_bad_scenario_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_book_dir: Path) -> None:
+def test_cli_refuses_bad_scenario_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_book_dir: Path
+) -> None:
     f = tmp_path / "bad.yaml"
     f.write_text("simulation: {sims: -5}\nmodel: {copula: clayton}\n")
     with pytest.raises(SystemExit) as e:
@@ -113,7 +134,9 @@ def test_shipped_scenarios_parse() -> None:
 
 def test_json_schema_file_is_current() -> None:
     committed = json.loads((ROOT / "scenarios" / "scenario.schema.json").read_text())
-    assert committed == scenario_json_schema(), "run: riskengine scenario-schema --out scenarios/scenario.schema.json"
+    assert committed == scenario_json_schema(), (
+        "run: riskengine scenario-schema --out scenarios/scenario.schema.json"
+    )
 
 
 def test_scenario_doc_is_current() -> None:

@@ -27,8 +27,15 @@ from riskengine.scenario import Scenario, parse_scenario
 
 PROGRAMME = [
     {"name": "qs", "type": "quota_share", "share": 0.3},
-    {"name": "xl_buyer", "type": "per_risk_xl", "retention": 2e6, "limit": 8e6, "reinstatements": 1,
-     "reinstatement_rate": 1.0, "premium": 1.2e6},
+    {
+        "name": "xl_buyer",
+        "type": "per_risk_xl",
+        "retention": 2e6,
+        "limit": 8e6,
+        "reinstatements": 1,
+        "reinstatement_rate": 1.0,
+        "premium": 1.2e6,
+    },
     {"name": "pol_xl", "type": "political_event_xl", "retention": 5e6, "limit": 4e7},
     {"name": "sl", "type": "stop_loss", "attachment_lr": 0.9, "limit_lr": 0.5},
 ]
@@ -42,7 +49,9 @@ def test_parse_sweep_range_and_list_forms():
     s = parse_sweep("xl_buyer.retention=1e6:5e6:9")
     assert s == Sweep("xl_buyer", "retention", tuple(np.linspace(1e6, 5e6, 9)))
     assert s.values[0] == 1e6 and s.values[-1] == 5e6 and s.values[2] == 2e6
-    assert parse_sweep("xl_buyer.limit=4e6,8e6, 1.2e7") == Sweep("xl_buyer", "limit", (4e6, 8e6, 1.2e7))
+    assert parse_sweep("xl_buyer.limit=4e6,8e6, 1.2e7") == Sweep(
+        "xl_buyer", "limit", (4e6, 8e6, 1.2e7)
+    )
     assert parse_sweep("  sl.attachment_lr=0.9  ") == Sweep("sl", "attachment_lr", (0.9,))
     assert parse_sweep("qs.share=0.1:0.1:1").values == (0.1,)
     assert parse_sweep("xl_buyer.reinstatements=0:3:4").values == (0.0, 1.0, 2.0, 3.0)
@@ -83,21 +92,38 @@ def sweep_book() -> Book:
     countries = ["DE", "FR", "BR", "AR"]
     limits = np.round(np.exp(rng.normal(math.log(4e6), 0.8, n)), -4)
     return make_book(
-        buyers={"buyer_id": ids, "country": [countries[i % 4] for i in range(n)], "sector": ["C", "G", "F"] * (n // 3),
-                "pd": np.round(rng.uniform(0.02, 0.1, n), 3), "lgd": [0.6] * n, "lgd_sd": [0.2] * n},
-        exposures={"exposure_id": [f"e{i:03d}" for i in range(n)], "policy_id": [f"P{i % 3}" for i in range(n)],
-                   "buyer_id": ids, "limit": limits, "utilization": [1.0] * n},
+        buyers={
+            "buyer_id": ids,
+            "country": [countries[i % 4] for i in range(n)],
+            "sector": ["C", "G", "F"] * (n // 3),
+            "pd": np.round(rng.uniform(0.02, 0.1, n), 3),
+            "lgd": [0.6] * n,
+            "lgd_sd": [0.2] * n,
+        },
+        exposures={
+            "exposure_id": [f"e{i:03d}" for i in range(n)],
+            "policy_id": [f"P{i % 3}" for i in range(n)],
+            "buyer_id": ids,
+            "limit": limits,
+            "utilization": [1.0] * n,
+        },
         policies={"policy_id": ["P0", "P1", "P2"], "currency": ["EUR"] * 3, "premium": [4e6] * 3},
-        countries={"country": countries, "region": ["EU", "EU", "LATAM", "LATAM"], "political_pd": [0.0, 0.0, 0.05, 0.08]},
+        countries={
+            "country": countries,
+            "region": ["EU", "EU", "LATAM", "LATAM"],
+            "political_pd": [0.0, 0.0, 0.05, 0.08],
+        },
     )
 
 
 def sweep_scenario(sims: int = SIMS) -> Scenario:
-    return parse_scenario({
-        "simulation": {"sims": sims, "seed": 31, "block_size": 1000},
-        "treaties": PROGRAMME,
-        "outputs": {"segments": [], "report": False},
-    })
+    return parse_scenario(
+        {
+            "simulation": {"sims": sims, "seed": 31, "block_size": 1000},
+            "treaties": PROGRAMME,
+            "outputs": {"segments": [], "report": False},
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +157,15 @@ def test_grid_point_with_the_scenarios_terms_reproduces_the_plain_run(book, plai
     # premium at the loading, rate on line, relief per margin
     assert own["premium"] == pytest.approx(1.3 * own["expected_ceded"], rel=1e-12)
     assert own["rol"] == pytest.approx(own["premium"] / 8e6, rel=1e-12)
-    assert own["relief_per_margin"] == pytest.approx(own["capital_relief"] / (0.3 * own["expected_ceded"]), rel=1e-12)
+    assert own["relief_per_margin"] == pytest.approx(
+        own["capital_relief"] / (0.3 * own["expected_ceded"]), rel=1e-12
+    )
 
 
 def test_expected_ceded_decreases_in_retention_and_increases_in_limit(book, plain):
-    res = sweep_treaty(book, sweep_scenario(), ["xl_buyer.retention=0:6e6:7", "xl_buyer.limit=2e6,4e6,8e6,1.6e7"])
+    res = sweep_treaty(
+        book, sweep_scenario(), ["xl_buyer.retention=0:6e6:7", "xl_buyer.limit=2e6,4e6,8e6,1.6e7"]
+    )
     t = res.table
     assert t.height == 28 and res.keys == ["retention", "limit"]
     for lim, sub in t.group_by("limit", maintain_order=True):
@@ -181,10 +211,16 @@ def test_fractional_reinstatements_are_refused_not_truncated(book):
         (["nope.retention=1e6:2e6:2"], ["'nope'", "no treaty of that name", "xl_buyer"]),
         (["xl_buyer.premium=1e5,2e5"], ["'premium'", "sweepable", "retention"]),
         (["qs.retention=1e6,2e6"], ["'retention'", "quota_share", "share"]),
-        (["xl_buyer.retention=1e6,2e6", "pol_xl.limit=1e7,2e7"], ["one treaty", "pol_xl", "xl_buyer"]),
+        (
+            ["xl_buyer.retention=1e6,2e6", "pol_xl.limit=1e7,2e7"],
+            ["one treaty", "pol_xl", "xl_buyer"],
+        ),
         (["xl_buyer.retention=1e6,2e6", "xl_buyer.retention=3e6"], ["swept twice"]),
         (["xl_buyer.retention=-1e6,1e6"], ["xl_buyer at {'retention': -1000000.0}"]),
-        (["sl.attachment=1e6,2e6"], ["sl at {'attachment': 1000000.0}"]),  # the sl is in loss ratios
+        (
+            ["sl.attachment=1e6,2e6"],
+            ["sl at {'attachment': 1000000.0}"],
+        ),  # the sl is in loss ratios
     ],
 )
 def test_bad_sweeps_are_refused(book, sweeps, words):
@@ -198,7 +234,10 @@ def test_bad_sweeps_are_refused(book, sweeps, words):
     ("spec", "rule"),
     [
         ("xl_buyer.retention=-1e6,1e6", "greater than or equal to 0"),
-        ("sl.attachment=1e6,2e6", "give either attachment and limit, or attachment_lr and limit_lr"),
+        (
+            "sl.attachment=1e6,2e6",
+            "give either attachment and limit, or attachment_lr and limit_lr",
+        ),
     ],
 )
 def test_an_invalid_grid_point_names_the_rule_it_breaks(book, spec, rule):
@@ -211,7 +250,12 @@ def test_an_invalid_grid_point_names_the_rule_it_breaks(book, spec, rule):
 def test_every_sweepable_key_is_a_field_of_its_treaty():
     from riskengine.scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, StopLoss
 
-    models = {"quota_share": QuotaShare, "per_risk_xl": PerRiskXL, "political_event_xl": PoliticalEventXL, "stop_loss": StopLoss}
+    models = {
+        "quota_share": QuotaShare,
+        "per_risk_xl": PerRiskXL,
+        "political_event_xl": PoliticalEventXL,
+        "stop_loss": StopLoss,
+    }
     for kind, keys in SWEEPABLE.items():
         assert set(keys) <= set(models[kind].model_fields), kind
 
@@ -240,18 +284,35 @@ def scenario_file(tmp_path: Path, book: Book) -> Path:
     for name, df in book.tables().items():
         df.write_parquet(folder / f"{name}.parquet")
     path = tmp_path / "programme.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": "programme", "book": "book", "simulation": {"sims": SIMS, "seed": 31, "block_size": 1000},
-        "treaties": PROGRAMME, "outputs": {"segments": [], "report": False},
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "programme",
+                "book": "book",
+                "simulation": {"sims": SIMS, "seed": 31, "block_size": 1000},
+                "treaties": PROGRAMME,
+                "outputs": {"segments": [], "report": False},
+            }
+        )
+    )
     return path
 
 
-def test_treaty_command_prints_the_table_and_writes_csv_parquet_png(scenario_file, tmp_path, capsys, plain, monkeypatch):
+def test_treaty_command_prints_the_table_and_writes_csv_parquet_png(
+    scenario_file, tmp_path, capsys, plain, monkeypatch
+):
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps tables to 80 columns when not on a terminal
     out = tmp_path / "sweep"
     code, stdout, stderr = run_cli(
-        ["treaty", str(scenario_file), "--sweep", "xl_buyer.retention=1e6:5e6:5", "--out", str(out)], capsys
+        [
+            "treaty",
+            str(scenario_file),
+            "--sweep",
+            "xl_buyer.retention=1e6:5e6:5",
+            "--out",
+            str(out),
+        ],
+        capsys,
     )
     assert code == 0, stderr
     assert "xl_buyer: 5 grid points on 4,000 simulated years" in stdout
@@ -263,9 +324,14 @@ def test_treaty_command_prints_the_table_and_writes_csv_parquet_png(scenario_fil
     parquet = pl.read_parquet(out / "treaty_sweep.parquet")
     assert csv["retention"].to_list() == [1e6, 2e6, 3e6, 4e6, 5e6]
     assert parquet.columns == csv.columns and parquet.height == 5
-    np.testing.assert_allclose(parquet["expected_ceded"].to_numpy(), csv["expected_ceded"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        parquet["expected_ceded"].to_numpy(), csv["expected_ceded"].to_numpy(), rtol=1e-12
+    )
     # the CLI run is the plain run's years (same scenario, same book)
-    assert parquet.filter(pl.col("retention") == 2e6)["expected_ceded"][0] == plain.ylt["ceded_xl_buyer"].mean()
+    assert (
+        parquet.filter(pl.col("retention") == 2e6)["expected_ceded"][0]
+        == plain.ylt["ceded_xl_buyer"].mean()
+    )
     chunks = png_chunks((out / "treaty_sweep.png").read_bytes())
     kinds = [k for k, _ in chunks]
     assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND" and b"IDAT" in kinds
@@ -296,9 +362,22 @@ def test_treaty_command_refuses_bad_sweeps(scenario_file, tmp_path, capsys, swee
     assert not (tmp_path / "sweep" / "treaty_sweep.csv").exists()
 
 
-def test_treaty_command_heads_the_expected_ceded_column(scenario_file, tmp_path, capsys, monkeypatch):
+def test_treaty_command_heads_the_expected_ceded_column(
+    scenario_file, tmp_path, capsys, monkeypatch
+):
     monkeypatch.setenv("COLUMNS", "200")
-    code, stdout, _ = run_cli(["treaty", str(scenario_file), "--sweep", "xl_buyer.retention=1e6,2e6", "--out",
-                               str(tmp_path / "sweep"), "--sims", "200"], capsys)
+    code, stdout, _ = run_cli(
+        [
+            "treaty",
+            str(scenario_file),
+            "--sweep",
+            "xl_buyer.retention=1e6,2e6",
+            "--out",
+            str(tmp_path / "sweep"),
+            "--sims",
+            "200",
+        ],
+        capsys,
+    )
     assert code == 0
     assert "E[ceded]" in stdout

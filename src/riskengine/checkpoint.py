@@ -76,7 +76,13 @@ class CheckpointStore:
             self._open(resume)
         except OSError as exc:
             raise OutputError(
-                [Problem(str(self.folder), None, f"cannot write the run's checkpoints here: {exc.strerror or exc}")],
+                [
+                    Problem(
+                        str(self.folder),
+                        None,
+                        f"cannot write the run's checkpoints here: {exc.strerror or exc}",
+                    )
+                ],
                 str(self.folder),
             ) from None
 
@@ -85,7 +91,13 @@ class CheckpointStore:
         if resume:
             if not manifest.exists():
                 raise OutputError(
-                    [Problem(str(self.folder), None, "nothing to resume: no interrupted run in this folder")],
+                    [
+                        Problem(
+                            str(self.folder),
+                            None,
+                            "nothing to resume: no interrupted run in this folder",
+                        )
+                    ],
                     str(self.folder),
                 )
             data = json.loads(manifest.read_text())
@@ -93,7 +105,8 @@ class CheckpointStore:
                 raise OutputError(
                     [
                         Problem(
-                            str(self.folder), None,
+                            str(self.folder),
+                            None,
                             "cannot resume: the interrupted run used different inputs (book, scenario, sims, seed or block size)",
                         )
                     ],
@@ -105,7 +118,8 @@ class CheckpointStore:
         self.blocks.mkdir(parents=True, exist_ok=True)
         if not manifest.exists():
             atomic_write_bytes(
-                manifest, json.dumps({"fingerprint": self.fingerprint, "n_blocks": self.n_blocks}).encode()
+                manifest,
+                json.dumps({"fingerprint": self.fingerprint, "n_blocks": self.n_blocks}).encode(),
             )
 
     def _path(self, index: int) -> Path:

@@ -79,27 +79,63 @@ def _print_summary(console: Console, book_path: Path, summary: BookSummary) -> N
     console.print(counts)
     console.print(f"total limit: {_amount(summary.total_limit)} {ccy}")
     t = Table(title="Limit by currency", title_justify="left")
-    for name, justify in (("currency", "left"), ("exposures", "right"), ("limit (local)", "right"),
-                          (f"limit ({ccy})", "right"), ("share", "right")):
+    for name, justify in (
+        ("currency", "left"),
+        ("exposures", "right"),
+        ("limit (local)", "right"),
+        (f"limit ({ccy})", "right"),
+        ("share", "right"),
+    ):
         t.add_column(name, justify=justify)
     for r in summary.by_currency.iter_rows(named=True):
-        t.add_row(r["currency"], f"{r['exposures']:,}", _amount(r["limit_local"]), _amount(r["limit"]), _pct(r["share"]))
+        t.add_row(
+            r["currency"],
+            f"{r['exposures']:,}",
+            _amount(r["limit_local"]),
+            _amount(r["limit"]),
+            _pct(r["share"]),
+        )
     console.print(t)
     console.print(_breakdown_table("Limit by region", summary.by_region, "region", ccy))
-    console.print(_breakdown_table("Limit by country risk grade", summary.by_risk_grade, "risk_grade", ccy))
+    console.print(
+        _breakdown_table("Limit by country risk grade", summary.by_risk_grade, "risk_grade", ccy)
+    )
     t = Table(title="PD by rating", title_justify="left")
-    for name in ("rating", "buyers", "share", "with pd", "pd min", "pd mean", "pd max", "limit share"):
+    for name in (
+        "rating",
+        "buyers",
+        "share",
+        "with pd",
+        "pd min",
+        "pd mean",
+        "pd max",
+        "limit share",
+    ):
         t.add_column(name, justify="left" if name == "rating" else "right")
     for r in summary.by_rating.iter_rows(named=True):
-        pds = [f"{100 * r[k]:.2f} %" if r[k] is not None else "" for k in ("pd_min", "pd_mean", "pd_max")]
-        t.add_row(r["rating"] or "(none)", f"{r['buyers']:,}", _pct(r["buyers_share"]), f"{r['pd_given']:,}",
-                  *pds, _pct(r["share"]))
+        pds = [
+            f"{100 * r[k]:.2f} %" if r[k] is not None else ""
+            for k in ("pd_min", "pd_mean", "pd_max")
+        ]
+        t.add_row(
+            r["rating"] or "(none)",
+            f"{r['buyers']:,}",
+            _pct(r["buyers_share"]),
+            f"{r['pd_given']:,}",
+            *pds,
+            _pct(r["share"]),
+        )
     console.print(t)
 
 
 @app.command()
 def validate(
-    book: Annotated[Path, typer.Argument(help="Book folder (buyers, exposures, policies, countries, fx as .parquet or .csv).")],
+    book: Annotated[
+        Path,
+        typer.Argument(
+            help="Book folder (buyers, exposures, policies, countries, fx as .parquet or .csv)."
+        ),
+    ],
     reporting_currency: Annotated[
         str, typer.Option("--reporting-currency", help="ISO 4217 currency amounts are reported in.")
     ] = "EUR",
@@ -115,8 +151,13 @@ def validate(
 @app.command("generate-book")
 def generate_book(
     buyers: Annotated[int, typer.Option("--buyers", min=1, help="Number of buyers.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder to write (absent, empty, or a previous sample book).")],
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed: the same seed gives the same book.")] = 0,
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder to write (absent, empty, or a previous sample book)."),
+    ],
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed: the same seed gives the same book.")
+    ] = 0,
     fmt: Annotated[BookFormat, typer.Option("--format", help="File format.")] = BookFormat.parquet,
 ) -> None:
     """Write a realistic sample book (see docs/data-format.md)."""
@@ -126,7 +167,10 @@ def generate_book(
     book = generate(buyers, seed=seed, out=out, fmt=fmt.value)
     elapsed = time.perf_counter() - start
     console = _out()
-    console.print(Text("✓ wrote sample book ", style="bold green") + Text(f"{out} ({fmt.value}, seed {seed}) in {elapsed:.2f} s"))
+    console.print(
+        Text("✓ wrote sample book ", style="bold green")
+        + Text(f"{out} ({fmt.value}, seed {seed}) in {elapsed:.2f} s")
+    )
     t = Table(title_justify="left")
     t.add_column("file")
     t.add_column("rows", justify="right")
@@ -163,7 +207,9 @@ def print_results_summary(console: Console, results: Any) -> None:
     ccy = results.compiled.reporting_currency
     summ = results.summary()
     persp = ["gross", "net"] if results.treaty_names else ["gross"]
-    t = Table(title=f"{results.scenario.name}: {results.n_sims:,} simulated years", title_justify="left")
+    t = Table(
+        title=f"{results.scenario.name}: {results.n_sims:,} simulated years", title_justify="left"
+    )
     t.add_column("measure")
     t.add_column("ground-up", justify="right")
     for p in persp:
@@ -185,8 +231,11 @@ def print_results_summary(console: Console, results: Any) -> None:
     chk = summ["checks"]["expected_ground_up"]
     style = "green" if chk["ok"] else "bold red"
     console.print(
-        Text(f"check: simulated ground-up EL {_money(chk['simulated'], ccy)} vs exact {_money(chk['exact'], ccy)} "
-             f"(z = {chk['z']:+.2f})", style=style)
+        Text(
+            f"check: simulated ground-up EL {_money(chk['simulated'], ccy)} vs exact {_money(chk['exact'], ccy)} "
+            f"(z = {chk['z']:+.2f})",
+            style=style,
+        )
     )
     if results.treaty_names:
         tt = Table(title="Treaties", title_justify="left")
@@ -195,11 +244,17 @@ def print_results_summary(console: Console, results: Any) -> None:
         for name, d in summ["treaties"].items():
             pe = d.get("prob_exhaust")
             tt.add_row(
-                name, _money(d["expected_ceded"], ccy), _money(d["sd"], ccy), _pct(d["prob_attach"]),
-                "" if pe is None else _pct(pe), _pct(d["share_of_gross_el"]),
+                name,
+                _money(d["expected_ceded"], ccy),
+                _money(d["sd"], ccy),
+                _pct(d["prob_attach"]),
+                "" if pe is None else _pct(pe),
+                _pct(d["share_of_gross_el"]),
             )
         console.print(tt)
-        console.print(f"capital relief (gross − net capital): {_money(summ['capital']['relief'], ccy)}")
+        console.print(
+            f"capital relief (gross − net capital): {_money(summ['capital']['relief'], ccy)}"
+        )
     run = summ["run"]
     console.print(
         f"[dim]{results.compiled.n_buyers:,} buyers × {results.n_sims:,} years in {run['simulate_time_s']:.1f} s "
@@ -221,8 +276,13 @@ class _Progress:
         )
 
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("years"),
-            TimeRemainingColumn(), console=console, transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("years"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
         )
         self.label = label
         self.task = None
@@ -243,25 +303,44 @@ class _Progress:
 
 
 def _run_and_write(
-    console: Console, scenario: Any, book: Any, out: Path, *, sims: int | None,
-    seed: int | None, block_size: int | None, scheduler: str | None, resume: bool,
+    console: Console,
+    scenario: Any,
+    book: Any,
+    out: Path,
+    *,
+    sims: int | None,
+    seed: int | None,
+    block_size: int | None,
+    scheduler: str | None,
+    resume: bool,
 ) -> Any:
     from .engine import simulate
 
-    if not resume:  # a run in progress must not look complete (a refused --resume keeps a finished run intact)
+    if (
+        not resume
+    ):  # a run in progress must not look complete (a refused --resume keeps a finished run intact)
         (out / "summary.json").unlink(missing_ok=True)
     bar = _Progress(console, "simulating")
     try:
         results = simulate(
-            book, scenario, progress=bar, sims=sims, seed=seed, block_size=block_size, scheduler=scheduler,
-            checkpoint=out, resume=resume,
+            book,
+            scenario,
+            progress=bar,
+            sims=sims,
+            seed=seed,
+            block_size=block_size,
+            scheduler=scheduler,
+            checkpoint=out,
+            resume=resume,
         )
     finally:
         bar.close()
     with console.status("writing results"):
         written = results.write(out)
     print_results_summary(console, results)
-    console.print(Text("✓ wrote ", style="bold green") + Text(", ".join(str(p) for p in written.values())))
+    console.print(
+        Text("✓ wrote ", style="bold green") + Text(", ".join(str(p) for p in written.values()))
+    )
     return results
 
 
@@ -274,7 +353,14 @@ def _load_inputs(scenario_path: Path, book_dir: Path | None) -> tuple[Any, Any]:
     book_path = book_dir or (Path(scenario.book) if scenario.book else None)
     if book_path is None:
         raise ScenarioError(
-            [Problem(str(scenario_path), "book", "no book: give --book DIR or a `book:` key in the scenario", label="key")],
+            [
+                Problem(
+                    str(scenario_path),
+                    "book",
+                    "no book: give --book DIR or a `book:` key in the scenario",
+                    label="key",
+                )
+            ],
             str(scenario_path),
         )
     return scenario, load_book(book_path, reporting_currency=scenario.reporting_currency)
@@ -284,20 +370,42 @@ def _load_inputs(scenario_path: Path, book_dir: Path | None) -> tuple[Any, Any]:
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (created if needed).")],
-    book: Annotated[Path | None, typer.Option("--book", help="Book folder (overrides the scenario's `book:`).")] = None,
-    sims: Annotated[int | None, typer.Option("--sims", min=1, help="Simulated years (overrides the scenario).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (overrides the scenario).")] = None,
-    block_size: Annotated[int | None, typer.Option("--block-size", min=1, help="Simulations per block.")] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Run on Dask: 'local' starts a LocalCluster, or tcp://host:port.")
+    book: Annotated[
+        Path | None, typer.Option("--book", help="Book folder (overrides the scenario's `book:`).")
     ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out.")] = False,
+    sims: Annotated[
+        int | None, typer.Option("--sims", min=1, help="Simulated years (overrides the scenario).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Seed (overrides the scenario).")
+    ] = None,
+    block_size: Annotated[
+        int | None, typer.Option("--block-size", min=1, help="Simulations per block.")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Run on Dask: 'local' starts a LocalCluster, or tcp://host:port."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted run in --out.")
+    ] = False,
 ) -> None:
     """Simulate a book under a scenario; write ylt, segments, ept, summary and report into --out."""
     console = _out()
     sc, bk = _load_inputs(scenario, book)
-    _run_and_write(console, sc, bk, out, sims=sims, seed=seed, block_size=block_size,
-                   scheduler=scheduler, resume=resume)
+    _run_and_write(
+        console,
+        sc,
+        bk,
+        out,
+        sims=sims,
+        seed=seed,
+        block_size=block_size,
+        scheduler=scheduler,
+        resume=resume,
+    )
 
 
 #: Size of the sample book ``riskengine demo`` generates.
@@ -307,9 +415,15 @@ DEMO_SEED = 2026
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the sample book and results.")] = Path("demo-out"),
-    buyers: Annotated[int, typer.Option("--buyers", min=10, help="Buyers in the sample book.")] = DEMO_BUYERS,
-    sims: Annotated[int | None, typer.Option("--sims", min=1, help="Simulated years (default: the baseline's).")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the sample book and results.")
+    ] = Path("demo-out"),
+    buyers: Annotated[
+        int, typer.Option("--buyers", min=10, help="Buyers in the sample book.")
+    ] = DEMO_BUYERS,
+    sims: Annotated[
+        int | None, typer.Option("--sims", min=1, help="Simulated years (default: the baseline's).")
+    ] = None,
 ) -> None:
     """The embedded default: generate a sample book, run scenarios/baseline.yaml, write a report."""
     from .book import generate_book as generate
@@ -322,13 +436,29 @@ def demo(
     with console.status(f"generating a sample book of {buyers:,} buyers"):
         generate(buyers, seed=DEMO_SEED, out=book_dir)
         bk = load_book(book_dir)
-    console.print(Text("✓ sample book ", style="bold green") + Text(f"{book_dir} ({buyers:,} buyers, validated) in {time.perf_counter() - t0:.1f} s"))
+    console.print(
+        Text("✓ sample book ", style="bold green")
+        + Text(f"{book_dir} ({buyers:,} buyers, validated) in {time.perf_counter() - t0:.1f} s")
+    )
     path = baseline_scenario_path()
     sc = load_scenario(path)
     console.print(Text("✓ scenario ", style="bold green") + Text(f"{path} ({sc.name})"))
-    _run_and_write(console, sc, bk, out / "results", sims=sims, seed=None, block_size=None,
-                         scheduler=None, resume=False)
-    console.print(Text("open ", style="bold") + Text(str((out / "results" / "report.html").resolve())) + Text(" in a browser"))
+    _run_and_write(
+        console,
+        sc,
+        bk,
+        out / "results",
+        sims=sims,
+        seed=None,
+        block_size=None,
+        scheduler=None,
+        resume=False,
+    )
+    console.print(
+        Text("open ", style="bold")
+        + Text(str((out / "results" / "report.html").resolve()))
+        + Text(" in a browser")
+    )
 
 
 @app.command()
@@ -349,8 +479,12 @@ def warmup() -> None:
 def replay(
     scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML).")],
     sim: Annotated[int, typer.Option("--sim", min=0, help="Simulation id (a row of ylt.parquet).")],
-    book: Annotated[Path | None, typer.Option("--book", help="Book folder (overrides the scenario's `book:`).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (overrides the scenario).")] = None,
+    book: Annotated[
+        Path | None, typer.Option("--book", help="Book folder (overrides the scenario's `book:`).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Seed (overrides the scenario).")
+    ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Rows to show per table.")] = 20,
 ) -> None:
     """Replay one simulated year alone: its defaults, political events and claims."""
@@ -374,18 +508,30 @@ def replay(
     t.add_column("political events", justify="right")
     t.add_column("largest occurrence", justify="right")
     t.add_column("net", justify="right")
-    t.add_row(_money(row["ground_up"], ccy), _money(row["gross"], ccy), _money(row["commercial"], ccy),
-              _money(row["political"], ccy), f"{int(row['n_defaults']):,}", f"{int(row['n_political_events'])}",
-              _money(row["max_occurrence"], ccy), _money(row["net"], ccy))
+    t.add_row(
+        _money(row["ground_up"], ccy),
+        _money(row["gross"], ccy),
+        _money(row["commercial"], ccy),
+        _money(row["political"], ccy),
+        f"{int(row['n_defaults']):,}",
+        f"{int(row['n_political_events'])}",
+        _money(row["max_occurrence"], ccy),
+        _money(row["net"], ccy),
+    )
     console.print(t)
     if r.events.height:
-        console.print("political events: " + ", ".join(f"{c} ({g})" for c, g in r.events.iter_rows()))
+        console.print(
+            "political events: " + ", ".join(f"{c} ({g})" for c, g in r.events.iter_rows())
+        )
     if r.ceded:
         console.print("ceded: " + ", ".join(f"{k} {_money(v, ccy)}" for k, v in r.ceded.items()))
-    claims = r.buyer_claims.with_columns(claim=r.buyer_claims["commercial"] + r.buyer_claims["political"]).sort(
-        "claim", descending=True
+    claims = r.buyer_claims.with_columns(
+        claim=r.buyer_claims["commercial"] + r.buyer_claims["political"]
+    ).sort("claim", descending=True)
+    t = Table(
+        title=f"largest buyer claims (of {claims.height:,} buyers with a claim)",
+        title_justify="left",
     )
-    t = Table(title=f"largest buyer claims (of {claims.height:,} buyers with a claim)", title_justify="left")
     for c in ("buyer", "commercial", "political"):
         t.add_column(c, justify="left" if c == "buyer" else "right")
     for b, c, p, _ in claims.head(top).iter_rows():
@@ -409,16 +555,33 @@ def replay(
 
 @app.command()
 def treaty(
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (YAML) whose programme holds the treaty.")],
-    sweep: Annotated[
-        list[str], typer.Option("--sweep", help="TREATY.KEY=START:STOP:N or TREATY.KEY=V1,V2,… (repeat for a grid).")
+    scenario: Annotated[
+        Path, typer.Argument(help="Scenario file (YAML) whose programme holds the treaty.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Folder for treaty_sweep.csv/.parquet/.png.")] = Path("treaty-sweep"),
-    book: Annotated[Path | None, typer.Option("--book", help="Book folder (overrides the scenario's `book:`).")] = None,
-    sims: Annotated[int | None, typer.Option("--sims", min=1, help="Simulated years (overrides the scenario).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (overrides the scenario).")] = None,
-    loading: Annotated[float, typer.Option("--loading", min=0.0, help="Premium loading on expected ceded loss.")] = 0.3,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Run on Dask: 'local' or tcp://host:port.")] = None,
+    sweep: Annotated[
+        list[str],
+        typer.Option(
+            "--sweep", help="TREATY.KEY=START:STOP:N or TREATY.KEY=V1,V2,… (repeat for a grid)."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for treaty_sweep.csv/.parquet/.png.")
+    ] = Path("treaty-sweep"),
+    book: Annotated[
+        Path | None, typer.Option("--book", help="Book folder (overrides the scenario's `book:`).")
+    ] = None,
+    sims: Annotated[
+        int | None, typer.Option("--sims", min=1, help="Simulated years (overrides the scenario).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="Seed (overrides the scenario).")
+    ] = None,
+    loading: Annotated[
+        float, typer.Option("--loading", min=0.0, help="Premium loading on expected ceded loss.")
+    ] = 0.3,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Run on Dask: 'local' or tcp://host:port.")
+    ] = None,
 ) -> None:
     """Size a layer: a retention / limit grid for one treaty, evaluated on one set of simulated years."""
     from .reinsurance.sweep import parse_sweep, sweep_treaty
@@ -434,26 +597,45 @@ def treaty(
         bar.close()
     written = res.write(out)
     ccy = res.reporting_currency
-    t = Table(title=f"{res.treaty}: {len(res.table)} grid points on {res.sims:,} simulated years, amounts in {ccy} "
-                    f"(gross capital {_money(res.gross_capital, ccy)}, premium loading {loading:.0%})", title_justify="left")
+    t = Table(
+        title=f"{res.treaty}: {len(res.table)} grid points on {res.sims:,} simulated years, amounts in {ccy} "
+        f"(gross capital {_money(res.gross_capital, ccy)}, premium loading {loading:.0%})",
+        title_justify="left",
+    )
     for k in res.keys:
         t.add_column(k, justify="right")
-    for c in ("E\\[ceded]", "P(attach)", "premium", "ROL", "net capital", "relief", "relief/margin"):
+    for c in (
+        "E\\[ceded]",
+        "P(attach)",
+        "premium",
+        "ROL",
+        "net capital",
+        "relief",
+        "relief/margin",
+    ):
         t.add_column(c, justify="right")
     for r in res.table.iter_rows(named=True):
         t.add_row(
             *[f"{r[k]:,.4g}" for k in res.keys],
-            _money(r["expected_ceded"], "").strip(), _pct(r["prob_attach"]), _money(r["premium"], "").strip(),
-            "" if r["rol"] is None else _pct(r["rol"]), _money(r["net_capital"], "").strip(),
-            _money(r["capital_relief"], "").strip(), "" if r["relief_per_margin"] is None else f"{r['relief_per_margin']:.1f}",
+            _money(r["expected_ceded"], "").strip(),
+            _pct(r["prob_attach"]),
+            _money(r["premium"], "").strip(),
+            "" if r["rol"] is None else _pct(r["rol"]),
+            _money(r["net_capital"], "").strip(),
+            _money(r["capital_relief"], "").strip(),
+            "" if r["relief_per_margin"] is None else f"{r['relief_per_margin']:.1f}",
         )
     console.print(t)
-    console.print(Text("✓ wrote ", style="bold green") + Text(", ".join(str(p) for p in written.values())))
+    console.print(
+        Text("✓ wrote ", style="bold green") + Text(", ".join(str(p) for p in written.values()))
+    )
 
 
 @app.command("scenario-schema")
 def scenario_schema(
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of printing.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of printing.")
+    ] = None,
 ) -> None:
     """Print the JSON Schema of scenario files (for editors' YAML support)."""
     import json
@@ -501,9 +683,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         code = EXIT_INPUT
     except KeyboardInterrupt:
         code = EXIT_INTERRUPT
-    except OSError as exc:  # the file system refused (no space, not a folder, permissions): not a bug
+    except (
+        OSError
+    ) as exc:  # the file system refused (no space, not a folder, permissions): not a bug
         where = f"{exc.filename}: " if exc.filename else ""
-        err.print(Text("error: ", style="bold red") + Text(f"{where}{exc.strerror or exc}", style="red"))
+        err.print(
+            Text("error: ", style="bold red") + Text(f"{where}{exc.strerror or exc}", style="red")
+        )
         code = EXIT_INPUT
     except typer.Abort:
         code = 1

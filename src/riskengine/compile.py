@@ -40,7 +40,15 @@ from .kernels.simulate import (
 )
 from .scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, Scenario, StopLoss, Treaty
 
-__all__ = ["CompiledPortfolio", "KernelPortfolio", "compile_portfolio", "treaty_kind", "treaty_params", "PD_CAP", "TREATY_KINDS"]
+__all__ = [
+    "CompiledPortfolio",
+    "KernelPortfolio",
+    "compile_portfolio",
+    "treaty_kind",
+    "treaty_params",
+    "PD_CAP",
+    "TREATY_KINDS",
+]
 
 log = logging.getLogger("riskengine")
 
@@ -116,7 +124,9 @@ class CompiledPortfolio:
 # ---------------------------------------------------------------------------------------------
 def _codes(values: pl.Series, labels: np.ndarray) -> np.ndarray:
     """Integer codes of ``values`` in the sorted label array ``labels``."""
-    idx = np.searchsorted(labels, values.to_numpy().astype(object) if values.dtype == pl.String else values.to_numpy())
+    idx = np.searchsorted(
+        labels, values.to_numpy().astype(object) if values.dtype == pl.String else values.to_numpy()
+    )
     return idx.astype(np.int32)
 
 
@@ -221,15 +231,25 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         rates = dict(zip(book.fx["currency"].to_list(), book.fx["rate"].to_list(), strict=True))
     rates[scenario.reporting_currency] = 1.0
 
-    fx_table = pl.DataFrame({"c": list(rates), "r": list(rates.values())}, schema={"c": pl.String, "r": pl.Float64})
+    fx_table = pl.DataFrame(
+        {"c": list(rates), "r": list(rates.values())}, schema={"c": pl.String, "r": pl.Float64}
+    )
 
     def fx_of(cur: pl.Series, table: str, ids: pl.Series) -> np.ndarray:
-        rate = pl.DataFrame({"c": cur}).join(fx_table, on="c", how="left", maintain_order="left")["r"]
+        rate = pl.DataFrame({"c": cur}).join(fx_table, on="c", how="left", maintain_order="left")[
+            "r"
+        ]
         missing = rate.is_null().to_numpy()
         if missing.any():
             n, ex = _examples(ids, missing)
             problems.append(
-                Problem(_file(book, table), "currency", f"needs an fx rate into {scenario.reporting_currency}", n, ex)
+                Problem(
+                    _file(book, table),
+                    "currency",
+                    f"needs an fx rate into {scenario.reporting_currency}",
+                    n,
+                    ex,
+                )
             )
         return rate.fill_null(1.0).to_numpy()
 
@@ -239,7 +259,13 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     region_names = _sorted_unique(countries["region"])
     sector_codes = _sorted_unique(buyers["sector"])
     policy_ids = policies["policy_id"].to_numpy().astype(object)
-    n_b, n_c, n_r, n_s, n_p = len(buyer_ids), len(country_codes), len(region_names), len(sector_codes), len(policy_ids)
+    n_b, n_c, n_r, n_s, n_p = (
+        len(buyer_ids),
+        len(country_codes),
+        len(region_names),
+        len(sector_codes),
+        len(policy_ids),
+    )
 
     # countries
     countries_sorted = countries.sort("country")
@@ -247,14 +273,23 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     grade = countries_sorted["risk_grade"].to_numpy(allow_copy=True)
     grade_pd = np.asarray(pol.grade_pd)
     q_from_grade = np.where(
-        countries_sorted["risk_grade"].is_null().to_numpy(), 0.0, grade_pd[np.nan_to_num(grade, nan=0).astype(int)]
+        countries_sorted["risk_grade"].is_null().to_numpy(),
+        0.0,
+        grade_pd[np.nan_to_num(grade, nan=0).astype(int)],
     )
-    q = countries_sorted["political_pd"].fill_null(pl.Series(q_from_grade)).to_numpy().astype(np.float64)
+    q = (
+        countries_sorted["political_pd"]
+        .fill_null(pl.Series(q_from_grade))
+        .to_numpy()
+        .astype(np.float64)
+    )
     if not pol.enabled:
         q = np.zeros_like(q)
     with np.errstate(divide="ignore"):
         country_polthr = np.where(q > 0, ndtri(np.clip(q, 1e-300, 1)), -np.inf)
-    country_plgd = countries_sorted["political_lgd"].fill_null(pol.lgd).to_numpy().astype(np.float64)
+    country_plgd = (
+        countries_sorted["political_lgd"].fill_null(pol.lgd).to_numpy().astype(np.float64)
+    )
 
     # buyers
     b_country = _codes(buyers["country"], country_codes)
@@ -264,13 +299,19 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     need_rating = pd_ser.is_null().to_numpy()
     if need_rating.any():
         rat = buyers["rating"]
-        unknown = need_rating & ~rat.is_in(pl.Series(list(ratings), dtype=pl.String)).fill_null(False).to_numpy()
+        unknown = (
+            need_rating
+            & ~rat.is_in(pl.Series(list(ratings), dtype=pl.String)).fill_null(False).to_numpy()
+        )
         if unknown.any():
             n, ex = _examples(buyers["buyer_id"], unknown)
             problems.append(
                 Problem(
-                    _file(book, "buyers"), "rating",
-                    f"has no pd and its rating is not in the scenario's ratings table ({', '.join(ratings)})", n, ex,
+                    _file(book, "buyers"),
+                    "rating",
+                    f"has no pd and its rating is not in the scenario's ratings table ({', '.join(ratings)})",
+                    n,
+                    ex,
                 )
             )
         rpd = rat.replace_strict(ratings, default=None, return_dtype=pl.Float64)
@@ -282,15 +323,27 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     if bad_beta.any():
         n, ex = _examples(buyers["buyer_id"], bad_beta)
         problems.append(
-            Problem(_file(book, "buyers"), "lgd_sd", "lgd_sd² < lgd·(1 − lgd) (after filling from the scenario)", n, ex)
+            Problem(
+                _file(book, "buyers"),
+                "lgd_sd",
+                "lgd_sd² < lgd·(1 − lgd) (after filling from the scenario)",
+                n,
+                ex,
+            )
         )
     with np.errstate(divide="ignore", invalid="ignore"):
-        kbeta = np.where(lgd_sd > 0, lgd_mu * (1 - lgd_mu) / np.where(lgd_sd > 0, lgd_sd, 1) ** 2 - 1, 0.0)
+        kbeta = np.where(
+            lgd_sd > 0, lgd_mu * (1 - lgd_mu) / np.where(lgd_sd > 0, lgd_sd, 1) ** 2 - 1, 0.0
+        )
     lgd_a = np.where(lgd_sd > 0, lgd_mu * kbeta, 0.0)
     lgd_b = np.where(lgd_sd > 0, (1 - lgd_mu) * kbeta, 0.0)
     r2 = buyers["asset_correlation"].fill_null(m.asset_correlation).to_numpy().astype(np.float64)
 
-    pd_cont = np.maximum(pdv, np.minimum(pdv * pol.commercial_pd_multiplier, PD_CAP)) if pol.enabled else pdv
+    pd_cont = (
+        np.maximum(pdv, np.minimum(pdv * pol.commercial_pd_multiplier, PD_CAP))
+        if pol.enabled
+        else pdv
+    )
     thr0 = _thresholds(pdv, student_t, dof)
     thr1 = _thresholds(pd_cont, student_t, dof)
 
@@ -313,7 +366,13 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         if unknown_f.any():
             n, ex = _examples(fl["buyer_id"] + "/" + fl["factor"], unknown_f)
             problems.append(
-                Problem(_file(book, "factor_loadings"), "factor", "names a factor missing from model.factor_correlation.factors", n, ex)
+                Problem(
+                    _file(book, "factor_loadings"),
+                    "factor",
+                    "names a factor missing from model.factor_correlation.factors",
+                    n,
+                    ex,
+                )
             )
         fidx_map = {f: i for i, f in enumerate(factor_names)}
         n_f = len(factor_names)
@@ -329,12 +388,22 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         if bad.any():
             n, ex = _examples(buyers["buyer_id"], bad)
             problems.append(
-                Problem(_file(book, "factor_loadings"), "loading", "systematic variance a'Σa must be < 1 for each buyer", n, ex)
+                Problem(
+                    _file(book, "factor_loadings"),
+                    "loading",
+                    "systematic variance a'Σa must be < 1 for each buyer",
+                    n,
+                    ex,
+                )
             )
         sigma = np.sqrt(np.clip(1 - sys_var, 1e-12, None))
         factor_key = hash_strings(pl.Series(factor_names, dtype=pl.String), SALT_FACTOR)
         chol = np.linalg.cholesky(corr)
-        load_sig = _mix(*[_float_bits(dense[:, j]) for j in range(n_f)]) if n_f else np.zeros(n_b, np.uint64)
+        load_sig = (
+            _mix(*[_float_bits(dense[:, j]) for j in range(n_f)])
+            if n_f
+            else np.zeros(n_b, np.uint64)
+        )
     else:
         w = m.factor_weights
         weights = [w.global_, w.region, w.country, w.sector]
@@ -382,12 +451,17 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         cell_fac_ptr = np.zeros(n_cells + 1, dtype=np.int64)
         cell_fac_ptr[1:] = np.cumsum([len(r) for r in rows])
         cell_fac_idx = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
-        cell_fac_w = np.concatenate([dense[b, r] for b, r in zip(rep, rows, strict=True)]) if rows else np.zeros(0)
+        cell_fac_w = (
+            np.concatenate([dense[b, r] for b, r in zip(rep, rows, strict=True)])
+            if rows
+            else np.zeros(0)
+        )
         # Z = L xi: the kernel draws xi and multiplies by chol; loadings apply to Z.
     else:
         b_region = country_region[b_country]
         cols_idx = np.stack(
-            [np.zeros(n_b, np.int64), 1 + b_region, 1 + n_r + b_country, 1 + n_r + n_c + b_sector], axis=1
+            [np.zeros(n_b, np.int64), 1 + b_region, 1 + n_r + b_country, 1 + n_r + n_c + b_sector],
+            axis=1,
         )[rep]
         sqrt_r2 = np.sqrt(r2[rep])[:, None]
         cols_w = sqrt_r2 * np.sqrt(np.asarray(weights))[None, :]
@@ -404,7 +478,9 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     n_groups = len(group_ids)
     b_group = np.full(n_b, -1, dtype=np.int64)
     if n_groups:
-        b_group[has_group] = np.searchsorted(group_ids, gid.filter(gid.is_not_null()).to_numpy().astype(object))
+        b_group[has_group] = np.searchsorted(
+            group_ids, gid.filter(gid.is_not_null()).to_numpy().astype(object)
+        )
         group_key = hash_strings(pl.Series(group_ids.tolist(), dtype=pl.String), SALT_GROUP)
         # a group is homogeneous when all its members share one cell
         gb = b_group[has_group]
@@ -420,11 +496,15 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     # unit of each buyer: singles are units; homogeneous groups are units; het-group members are not
     in_het = has_group & ~homo[np.clip(b_group, 0, None)] if n_groups else np.zeros(n_b, bool)
     in_homo = has_group & ~in_het
-    unit_key_b = np.where(in_homo, group_key[np.clip(b_group, 0, None)] if n_groups else 0, buyer_key)
+    unit_key_b = np.where(
+        in_homo, group_key[np.clip(b_group, 0, None)] if n_groups else 0, buyer_key
+    )
     unit_tag = np.where(in_homo, b_group, -1 - np.arange(n_b))  # identifies the unit
     members = np.nonzero(~in_het)[0]
     # sort members by (cell, unit key, unit tag, buyer key) -> contiguous units in key order
-    sort_idx = np.lexsort((buyer_key[members], unit_tag[members], unit_key_b[members], buyer_cell[members]))
+    sort_idx = np.lexsort(
+        (buyer_key[members], unit_tag[members], unit_key_b[members], buyer_cell[members])
+    )
     members = members[sort_idx]
     mt = unit_tag[members]
     new_unit = np.ones(len(members), dtype=bool)
@@ -462,7 +542,13 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     hg_members = inv[hg_members].astype(np.int32)
     buyer_ids = buyer_ids[perm]
     b_country, b_sector, buyer_cell = b_country[perm], b_sector[perm], buyer_cell[perm]
-    pdv, pd_cont, lgd_mu, lgd_a, lgd_b = pdv[perm], pd_cont[perm], lgd_mu[perm], lgd_a[perm], lgd_b[perm]
+    pdv, pd_cont, lgd_mu, lgd_a, lgd_b = (
+        pdv[perm],
+        pd_cont[perm],
+        lgd_mu[perm],
+        lgd_a[perm],
+        lgd_b[perm],
+    )
     buyer_key, buyer_occ_group = buyer_key[perm], buyer_occ_group[perm]
 
     # LGD classes: distinct (mean, alpha, beta) with the sampler's set-up constants
@@ -489,8 +575,12 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     util = ex["utilization"].fill_null(m.utilization).to_numpy().astype(np.float64)
     ead = ex["limit"].to_numpy().astype(np.float64) * util * exp_fx
     bidx_map = pl.DataFrame({"buyer_id": buyers["buyer_id"], "_b": inv.astype(np.int32)})
-    pidx_map = pl.DataFrame({"policy_id": policies["policy_id"], "_p": np.arange(n_p, dtype=np.int32)})
-    ex = ex.with_columns(pl.Series("_ead", ead)).join(bidx_map, on="buyer_id", how="left", maintain_order="left")
+    pidx_map = pl.DataFrame(
+        {"policy_id": policies["policy_id"], "_p": np.arange(n_p, dtype=np.int32)}
+    )
+    ex = ex.with_columns(pl.Series("_ead", ead)).join(
+        bidx_map, on="buyer_id", how="left", maintain_order="left"
+    )
     ex = ex.join(pidx_map, on="policy_id", how="left", maintain_order="left")
     e_buyer = ex["_b"].to_numpy().astype(np.int64)
     e_order = np.argsort(e_buyer, kind="stable")
@@ -542,14 +632,27 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     for i, t in enumerate(scenario.treaties):
         if isinstance(t, StopLoss) and t.attachment_lr is not None and book_premium <= 0:
             sproblems.append(
-                Problem("scenario", f"treaties.{i}", "a stop loss in loss ratios needs a book with premium (total is 0)", label="key")
+                Problem(
+                    "scenario",
+                    f"treaties.{i}",
+                    "a stop loss in loss ratios needs a book with premium (total is 0)",
+                    label="key",
+                )
             )
         mask = np.ones(n_b, dtype=bool)
         if t.scope is not None:
             for key, labels, have in (
-                ("countries", country_codes[b_country] if n_b else np.zeros(0, dtype=object), set(country_codes)),
+                (
+                    "countries",
+                    country_codes[b_country] if n_b else np.zeros(0, dtype=object),
+                    set(country_codes),
+                ),
                 ("regions", b_region_names, set(region_names)),
-                ("sectors", sector_codes[b_sector] if n_b else np.zeros(0, dtype=object), set(sector_codes)),
+                (
+                    "sectors",
+                    sector_codes[b_sector] if n_b else np.zeros(0, dtype=object),
+                    set(sector_codes),
+                ),
             ):
                 want = getattr(t.scope, key)
                 if want is None:
@@ -557,7 +660,12 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
                 unknown = sorted(set(want) - have)
                 if unknown:
                     sproblems.append(
-                        Problem("scenario", f"treaties.{i}.scope.{key}", f"not in the book: {', '.join(unknown)}", label="key")
+                        Problem(
+                            "scenario",
+                            f"treaties.{i}.scope.{key}",
+                            f"not in the book: {', '.join(unknown)}",
+                            label="key",
+                        )
                     )
                 mask &= np.isin(labels, np.asarray(want, dtype=object))
         scopes.append(mask.astype(np.uint8))
@@ -618,7 +726,9 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         pol_nql=pol_nql,
         pol_maxl=pol_maxl,
         t_kind=np.asarray(kinds, dtype=np.int32),
-        t_params=np.ascontiguousarray(np.stack([share, ret, lim, cap], axis=1).reshape(n_t, 4), dtype=np.float64),
+        t_params=np.ascontiguousarray(
+            np.stack([share, ret, lim, cap], axis=1).reshape(n_t, 4), dtype=np.float64
+        ),
         t_scope=np.ascontiguousarray(t_scope),
         n_occ_units=int(max(n_b + n_groups, n_c, 1)),
         n_sectors=int(n_s),

@@ -74,14 +74,27 @@ def _worker_threads() -> int:
 
 
 def _run_block_task(
-    port: KernelPortfolio, start: int, size: int, segments: bool, grid: np.ndarray | None, grid_k: int
+    port: KernelPortfolio,
+    start: int,
+    size: int,
+    segments: bool,
+    grid: np.ndarray | None,
+    grid_k: int,
 ) -> BlockResult:
     """A block as a Dask task: :func:`~riskengine.engine.run_block` on the worker's threads."""
     from .engine import run_block
 
     nthreads = _worker_threads()
     with _kernel_lock:
-        return run_block(port, start, size, segments=segments, n_threads=nthreads or None, grid=grid, grid_k=grid_k)
+        return run_block(
+            port,
+            start,
+            size,
+            segments=segments,
+            n_threads=nthreads or None,
+            grid=grid,
+            grid_k=grid_k,
+        )
 
 
 def dask_setup(worker: Any) -> None:
@@ -113,7 +126,8 @@ def _connect(address: str, source: str) -> distributed.Client:
         return distributed.Client(address, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise RiskEngineError(
-            [Problem(source, None, f"cannot connect to the Dask scheduler at {address!r}: {exc}")], source
+            [Problem(source, None, f"cannot connect to the Dask scheduler at {address!r}: {exc}")],
+            source,
         ) from None
 
 
@@ -124,8 +138,12 @@ def _resolve_client(client: Any, scheduler: str | None) -> tuple[distributed.Cli
     if scheduler == "local":
         n = _cpu_count()
         cluster = distributed.LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, silence_logs=logging.ERROR,
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
             # no dashboard; the scheduler's HTTP endpoints (health, metrics) on a free port
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             preload=[__name__],  # dask_setup: Ctrl-C is for this process, which closes the cluster
@@ -161,8 +179,11 @@ class BlockStream(Iterator[tuple["Block", "BlockResult"]]):
     """
 
     def __init__(
-        self, client: distributed.Client, futures: dict[distributed.Future, Block],
-        port: distributed.Future | None, owned: list[Any],
+        self,
+        client: distributed.Client,
+        futures: dict[distributed.Future, Block],
+        port: distributed.Future | None,
+        owned: list[Any],
     ):
         self._client = client
         self._pending = futures
@@ -264,8 +285,16 @@ def run_blocks_dask(
             token = uuid.uuid4().hex[:12]
             for b in blocks:
                 f = cl.submit(
-                    _run_block_task, port_future, b.start, b.size, segments, grid, grid_k,
-                    key=f"riskengine-block-{b.index:06d}-{token}", pure=False, retries=RETRIES,
+                    _run_block_task,
+                    port_future,
+                    b.start,
+                    b.size,
+                    segments,
+                    grid,
+                    grid_k,
+                    key=f"riskengine-block-{b.index:06d}-{token}",
+                    pure=False,
+                    retries=RETRIES,
                 )
                 futures[f] = b
         log.info("dask: %d blocks on %d worker threads", len(blocks), threads)

@@ -34,7 +34,15 @@ from .scenario.models import Scenario, load_scenario
 if TYPE_CHECKING:
     from .results import Results
 
-__all__ = ["BlockResult", "Block", "plan_blocks", "run_block", "simulate", "replay", "ProgressCallback"]
+__all__ = [
+    "BlockResult",
+    "Block",
+    "plan_blocks",
+    "run_block",
+    "simulate",
+    "replay",
+    "ProgressCallback",
+]
 
 log = logging.getLogger("riskengine")
 
@@ -86,7 +94,9 @@ class BlockResult:
 
 def plan_blocks(sims: int, block_size: int) -> list[Block]:
     """Split ``sims`` simulations into consecutive blocks of at most ``block_size``."""
-    return [Block(i, s, min(block_size, sims - s)) for i, s in enumerate(range(0, sims, block_size))]
+    return [
+        Block(i, s, min(block_size, sims - s)) for i, s in enumerate(range(0, sims, block_size))
+    ]
 
 
 # the structref of the last portfolio, reused while blocks of the same run arrive
@@ -115,7 +125,9 @@ def _pool(threads: int) -> Any:
 
     pool = _POOLS.get(threads)
     if pool is None:
-        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="riskengine")
+        pool = _POOLS[threads] = ThreadPoolExecutor(
+            max_workers=threads, thread_name_prefix="riskengine"
+        )
     return pool
 
 
@@ -182,9 +194,13 @@ def run_block(
             )
             y, c_ = ylt[lo : lo + n], ceded[lo : lo + n]
 
-            def chunk(c: int, y=y, c_=c_, seg=seg, occ=occ, g_out=g_out, bounds=bounds, s0=start + lo) -> int:
+            def chunk(
+                c: int, y=y, c_=c_, seg=seg, occ=occ, g_out=g_out, bounds=bounds, s0=start + lo
+            ) -> int:
                 a, b = bounds[c]
-                return int(simulate_chunk(P, s0, a, b, y, c_, seg, segments, *occ, c, grid, grid_k, g_out))
+                return int(
+                    simulate_chunk(P, s0, a, b, y, c_, seg, segments, *occ, c, grid, grid_k, g_out)
+                )
 
             if threads == 1 or n_chunks == 1:
                 count = [chunk(c) for c in range(n_chunks)]
@@ -205,8 +221,12 @@ def run_block(
     def cat(parts: list, i: int, dtype: Any) -> np.ndarray:
         return np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, dtype)
 
-    occ_sim, occ_kind, occ_id, occ_val = (cat(occ_parts, i, t) for i, t in enumerate((np.int64, np.int8, np.int32, np.float64)))
-    order = np.lexsort((occ_id, occ_kind, occ_sim))  # chunks in simulation order; within a year by kind, id
+    occ_sim, occ_kind, occ_id, occ_val = (
+        cat(occ_parts, i, t) for i, t in enumerate((np.int64, np.int8, np.int32, np.float64))
+    )
+    order = np.lexsort(
+        (occ_id, occ_kind, occ_sim)
+    )  # chunks in simulation order; within a year by kind, id
     return BlockResult(
         start=start,
         ylt=ylt,
@@ -223,13 +243,19 @@ def run_block(
 
 
 def _in_process(
-    port: KernelPortfolio, blocks: list[Block], segments: bool, grid: np.ndarray | None = None, grid_k: int = 0
+    port: KernelPortfolio,
+    blocks: list[Block],
+    segments: bool,
+    grid: np.ndarray | None = None,
+    grid_k: int = 0,
 ) -> Iterator[tuple[Block, BlockResult]]:
     for b in blocks:
         yield b, run_block(port, b.start, b.size, segments=segments, grid=grid, grid_k=grid_k)
 
 
-def _resolve(book: Book | str | os.PathLike, scenario: Scenario | str | os.PathLike) -> tuple[Book, Scenario]:
+def _resolve(
+    book: Book | str | os.PathLike, scenario: Scenario | str | os.PathLike
+) -> tuple[Book, Scenario]:
     from .book import load_book
 
     if not isinstance(scenario, Scenario):
@@ -312,7 +338,9 @@ def simulate(
     if checkpoint is not None:
         from .checkpoint import CheckpointStore
 
-        store = CheckpointStore(Path(checkpoint), fingerprint=_fingerprint(meta, scenario), n_blocks=len(blocks))
+        store = CheckpointStore(
+            Path(checkpoint), fingerprint=_fingerprint(meta, scenario), n_blocks=len(blocks)
+        )
         store.open(resume=resume)
     results: list[BlockResult | None] = [None] * len(blocks)
     todo = blocks
@@ -337,7 +365,13 @@ def simulate(
             from .distributed import run_blocks_dask
 
             stream, executor_name, workers = run_blocks_dask(
-                cp.kernel, todo, segments, client=client, scheduler=scheduler, grid=grid, grid_k=grid_k
+                cp.kernel,
+                todo,
+                segments,
+                client=client,
+                scheduler=scheduler,
+                grid=grid,
+                grid_k=grid_k,
             )
         else:
             stream = _in_process(cp.kernel, todo, segments, grid, grid_k)
@@ -405,8 +439,8 @@ def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
     from .kernels.simulate import YLT_COLUMNS
 
     k = cp.kernel
-    (row, ced, _seg, dl, lgd, ev, ent_e, ent_l, ent_c, pols, claims, buyers, b_comm, b_pol) = simulate_detail(
-        _kernel_of(k), int(sim_id)
+    (row, ced, _seg, dl, lgd, ev, ent_e, ent_l, ent_c, pols, claims, buyers, b_comm, b_pol) = (
+        simulate_detail(_kernel_of(k), int(sim_id))
     )
     exp_buyer = k.exp_rec["buyer"][ent_e]
     return Replay(
@@ -420,10 +454,18 @@ def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
                 "sector": cp.sector_codes[k.buyer_rec["sector"][dl]].astype(str),
                 "lgd": lgd,
             },
-            schema={"buyer_id": pl.String, "country": pl.String, "sector": pl.String, "lgd": pl.Float64},
+            schema={
+                "buyer_id": pl.String,
+                "country": pl.String,
+                "sector": pl.String,
+                "lgd": pl.Float64,
+            },
         ),
         events=pl.DataFrame(
-            {"country": cp.country_codes[ev].astype(str), "region": cp.region_names[k.country_region[ev]].astype(str)},
+            {
+                "country": cp.country_codes[ev].astype(str),
+                "region": cp.region_names[k.country_region[ev]].astype(str),
+            },
             schema={"country": pl.String, "region": pl.String},
         ),
         losses=pl.DataFrame(
@@ -434,14 +476,24 @@ def replay(cp: CompiledPortfolio, sim_id: int) -> Replay:
                 "cause": np.where(ent_c == 1, "political", "commercial"),
                 "loss": ent_l,
             },
-            schema={"exposure_id": pl.String, "buyer_id": pl.String, "policy_id": pl.String, "cause": pl.String, "loss": pl.Float64},
+            schema={
+                "exposure_id": pl.String,
+                "buyer_id": pl.String,
+                "policy_id": pl.String,
+                "cause": pl.String,
+                "loss": pl.Float64,
+            },
         ),
         claims=pl.DataFrame(
             {"policy_id": cp.policy_ids[pols].astype(str), "claim": claims},
             schema={"policy_id": pl.String, "claim": pl.Float64},
         ).sort("policy_id"),
         buyer_claims=pl.DataFrame(
-            {"buyer_id": cp.buyer_ids[buyers].astype(str), "commercial": b_comm, "political": b_pol},
+            {
+                "buyer_id": cp.buyer_ids[buyers].astype(str),
+                "commercial": b_comm,
+                "political": b_pol,
+            },
             schema={"buyer_id": pl.String, "commercial": pl.Float64, "political": pl.Float64},
         ).sort("buyer_id"),
     )

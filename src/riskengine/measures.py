@@ -120,7 +120,9 @@ def _key(q: float) -> str:
     return f"{100 * q:g}"
 
 
-def ep_table(x: np.ndarray, return_periods: list[float], occurrence: np.ndarray | None = None) -> dict[str, list[float]]:
+def ep_table(
+    x: np.ndarray, return_periods: list[float], occurrence: np.ndarray | None = None
+) -> dict[str, list[float]]:
     """Exceedance-probability points: AEP (VaR), TVaR_AEP and, given maxima, OEP.
 
     Returns a mapping ep_type → losses at ``return_periods``.

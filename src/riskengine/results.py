@@ -68,11 +68,17 @@ class Results:
 
     # -- construction ---------------------------------------------------------------------------
     @classmethod
-    def from_blocks(cls, cp: CompiledPortfolio, scenario: Scenario, blocks: list[BlockResult], meta: dict) -> Results:
+    def from_blocks(
+        cls, cp: CompiledPortfolio, scenario: Scenario, blocks: list[BlockResult], meta: dict
+    ) -> Results:
         """Combine block results (any order) in simulation order."""
         blocks = sorted(blocks, key=lambda b: b.start)
         ylt = np.concatenate([b.ylt for b in blocks]) if blocks else np.zeros((0, 8))
-        ceded = np.concatenate([b.ceded for b in blocks]) if blocks else np.zeros((0, len(cp.treaty_names)))
+        ceded = (
+            np.concatenate([b.ceded for b in blocks])
+            if blocks
+            else np.zeros((0, len(cp.treaty_names)))
+        )
         n = ylt.shape[0]
         start = blocks[0].start if blocks else 0
         cols: dict[str, Any] = {
@@ -92,11 +98,18 @@ class Results:
         df = pl.DataFrame(cols, schema={name: YLT_SCHEMA.get(name, pl.Float64) for name in cols})
 
         def cat(name: str, dtype: Any) -> np.ndarray:
-            return np.concatenate([getattr(b, name) for b in blocks]) if blocks else np.zeros(0, dtype)
+            return (
+                np.concatenate([getattr(b, name) for b in blocks]) if blocks else np.zeros(0, dtype)
+            )
 
         occ = None
         if scenario.outputs.occurrence_threshold is not None:
-            occ = (cat("occ_sim", np.int64), cat("occ_kind", np.int8), cat("occ_id", np.int32), cat("occ_val", np.float64))
+            occ = (
+                cat("occ_sim", np.int64),
+                cat("occ_kind", np.int8),
+                cat("occ_id", np.int32),
+                cat("occ_val", np.float64),
+            )
         return cls(
             ylt=df,
             compiled=cp,
@@ -106,7 +119,9 @@ class Results:
             _seg_col=cat("seg_col", np.int32),
             _seg_val=cat("seg_val", np.float64),
             _occ=occ,
-            grid=np.concatenate([b.grid for b in blocks]) if blocks and blocks[0].grid.shape[1] else None,
+            grid=np.concatenate([b.grid for b in blocks])
+            if blocks and blocks[0].grid.shape[1]
+            else None,
         )
 
     # -- accessors -------------------------------------------------------------------------------
@@ -141,8 +156,24 @@ class Results:
         for p in ("ground_up", "gross", "net"):
             occ = self.ylt["max_occurrence"].to_numpy() if p == "gross" else None
             for ep_type, losses in ep_table(self.ylt[p].to_numpy(), rps, occ).items():
-                rows.extend({"perspective": p, "ep_type": ep_type, "return_period": float(rp), "loss": float(v)} for rp, v in zip(rps, losses, strict=True))
-        return pl.DataFrame(rows, schema={"perspective": pl.String, "ep_type": pl.String, "return_period": pl.Float64, "loss": pl.Float64})
+                rows.extend(
+                    {
+                        "perspective": p,
+                        "ep_type": ep_type,
+                        "return_period": float(rp),
+                        "loss": float(v),
+                    }
+                    for rp, v in zip(rps, losses, strict=True)
+                )
+        return pl.DataFrame(
+            rows,
+            schema={
+                "perspective": pl.String,
+                "ep_type": pl.String,
+                "return_period": pl.Float64,
+                "loss": pl.Float64,
+            },
+        )
 
     def segments(self, dimensions: list[str] | None = None) -> pl.DataFrame:
         """Long table of gross claims by segment: sim_id, dimension, segment, gross (zeros left out).
@@ -156,10 +187,17 @@ class Results:
         cp = self.compiled
         n_c = len(cp.country_codes)
         n_s = len(cp.sector_codes)
-        schema = {"sim_id": pl.Int64, "dimension": pl.String, "segment": pl.String, "gross": pl.Float64}
+        schema = {
+            "sim_id": pl.Int64,
+            "dimension": pl.String,
+            "segment": pl.String,
+            "gross": pl.Float64,
+        }
         sim, col, val = self._seg_sim, self._seg_col, self._seg_val
 
-        def part(d: str, s: np.ndarray, codes: np.ndarray, labels: np.ndarray, v: np.ndarray) -> pl.DataFrame:
+        def part(
+            d: str, s: np.ndarray, codes: np.ndarray, labels: np.ndarray, v: np.ndarray
+        ) -> pl.DataFrame:
             # labels gathered by code in Polars: no Python strings per row
             seg = pl.Series(labels.tolist(), dtype=pl.String).gather(codes)
             return pl.DataFrame({"sim_id": s, "segment": seg, "gross": v}).select(
@@ -176,17 +214,29 @@ class Results:
                 frames.append(part(d, sim[m], col[m] - n_c, cp.sector_codes, val[m]))
             elif d == "policy":
                 if not cp.kernel.seg_policy:
-                    raise ValueError("policy segments were not simulated (add 'policy' to outputs.segments)")
+                    raise ValueError(
+                        "policy segments were not simulated (add 'policy' to outputs.segments)"
+                    )
                 m = col >= n_c + n_s
                 frames.append(part(d, sim[m], col[m] - n_c - n_s, cp.policy_ids, val[m]))
             elif d == "region":
                 m = col < n_c
                 df = (
-                    pl.DataFrame({"sim_id": sim[m], "r": cp.kernel.country_region[col[m]], "gross": val[m]})
+                    pl.DataFrame(
+                        {"sim_id": sim[m], "r": cp.kernel.country_region[col[m]], "gross": val[m]}
+                    )
                     .group_by(["sim_id", "r"])
                     .agg(pl.col("gross").sum())
                 )
-                frames.append(part(d, df["sim_id"].to_numpy(), df["r"].to_numpy(), cp.region_names, df["gross"].to_numpy()))
+                frames.append(
+                    part(
+                        d,
+                        df["sim_id"].to_numpy(),
+                        df["r"].to_numpy(),
+                        cp.region_names,
+                        df["gross"].to_numpy(),
+                    )
+                )
             else:
                 raise ValueError(f"unknown segment dimension {d!r}")
         if not frames:
@@ -201,12 +251,24 @@ class Results:
         if dimension == "country":
             labels, sel, off = cp.country_codes, self._seg_col < n_c, 0
         elif dimension == "sector":
-            labels, sel, off = cp.sector_codes, (self._seg_col >= n_c) & (self._seg_col < n_c + n_s), n_c
+            labels, sel, off = (
+                cp.sector_codes,
+                (self._seg_col >= n_c) & (self._seg_col < n_c + n_s),
+                n_c,
+            )
         else:
             df = self.segments([dimension])
-            return df.group_by("segment").agg((pl.col("gross").sum() / n).alias("el")).sort("el", descending=True)
-        sums = np.bincount(self._seg_col[sel] - off, weights=self._seg_val[sel], minlength=len(labels))
-        return pl.DataFrame({"segment": labels.astype(str), "el": sums / n}).sort("el", descending=True)
+            return (
+                df.group_by("segment")
+                .agg((pl.col("gross").sum() / n).alias("el"))
+                .sort("el", descending=True)
+            )
+        sums = np.bincount(
+            self._seg_col[sel] - off, weights=self._seg_val[sel], minlength=len(labels)
+        )
+        return pl.DataFrame({"segment": labels.astype(str), "el": sums / n}).sort(
+            "el", descending=True
+        )
 
     def occurrences(self) -> pl.DataFrame:
         """Gross occurrences above ``outputs.occurrence_threshold``: sim_id, kind, id, gross."""
@@ -215,9 +277,19 @@ class Results:
             return pl.DataFrame(schema=schema)
         sim, kind, idx, val = self._occ
         cp = self.compiled
-        ids = np.where(kind == 0, cp.buyer_ids[np.where(kind == 0, idx, 0)], cp.country_codes[np.where(kind == 1, idx, 0)])
+        ids = np.where(
+            kind == 0,
+            cp.buyer_ids[np.where(kind == 0, idx, 0)],
+            cp.country_codes[np.where(kind == 1, idx, 0)],
+        )
         return pl.DataFrame(
-            {"sim_id": sim, "kind": np.where(kind == 0, "buyer", "country"), "id": ids.astype(str), "gross": val}, schema=schema
+            {
+                "sim_id": sim,
+                "kind": np.where(kind == 0, "buyer", "country"),
+                "id": ids.astype(str),
+                "gross": val,
+            },
+            schema=schema,
         )
 
     # -- summary ---------------------------------------------------------------------------------
@@ -295,7 +367,9 @@ class Results:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError([Problem(str(folder), None, f"cannot create the output folder: {exc}")], str(folder)) from None
+            raise OutputError(
+                [Problem(str(folder), None, f"cannot create the output folder: {exc}")], str(folder)
+            ) from None
         (folder / "summary.json").unlink(missing_ok=True)
         written: dict[str, Path] = {}
 
@@ -325,7 +399,9 @@ class Results:
             atomic_write_bytes(folder / "report.html", html.encode("utf-8"))
             written["report.html"] = folder / "report.html"
         summary = self.summary()
-        atomic_write_bytes(folder / "summary.json", json.dumps(_jsonable(summary), indent=2).encode())
+        atomic_write_bytes(
+            folder / "summary.json", json.dumps(_jsonable(summary), indent=2).encode()
+        )
         written["summary.json"] = folder / "summary.json"
         if self._checkpoint is not None:
             self._checkpoint.discard()

@@ -38,7 +38,10 @@ def warmup() -> dict[str, float]:
         {"name": "sl", "type": "stop_loss", "attachment_lr": 0.8, "limit_lr": 0.5},
     ]
     sc = parse_scenario(
-        {"treaties": treaties, "outputs": {"segments": ["country", "sector", "policy"], "occurrence_threshold": 0.0}}
+        {
+            "treaties": treaties,
+            "outputs": {"segments": ["country", "sector", "policy"], "occurrence_threshold": 0.0},
+        }
     )
     t = time.perf_counter()
     cp = compile_portfolio(book, sc)
@@ -54,8 +57,14 @@ def warmup() -> dict[str, float]:
     # explicit factor model with a Student-t copula (same kernels, other branches)
     ids = book.buyers["buyer_id"].head(50)
     fl = pl.DataFrame({"buyer_id": ids, "factor": ["f1"] * 50, "loading": [0.4] * 50})
-    b2 = from_frames(book.buyers.head(50), book.exposures.filter(pl.col("buyer_id").is_in(ids.implode())),
-                     book.policies, book.countries, book.fx, fl)
+    b2 = from_frames(
+        book.buyers.head(50),
+        book.exposures.filter(pl.col("buyer_id").is_in(ids.implode())),
+        book.policies,
+        book.countries,
+        book.fx,
+        fl,
+    )
     sc2 = parse_scenario({"model": {"copula": "student_t", "dof": 5}})
     t = time.perf_counter()
     run_block(compile_portfolio(b2, sc2).kernel, 0, 4)

@@ -35,7 +35,9 @@ def vasicek_cdf(x, p: float, rho: float):
     """
     x = np.asarray(x, dtype=float)
     with np.errstate(divide="ignore"):
-        z = (math.sqrt(1 - rho) * stats.norm.ppf(np.clip(x, 0.0, 1.0)) - stats.norm.ppf(p)) / math.sqrt(rho)
+        z = (
+            math.sqrt(1 - rho) * stats.norm.ppf(np.clip(x, 0.0, 1.0)) - stats.norm.ppf(p)
+        ) / math.sqrt(rho)
     return stats.norm.cdf(z)
 
 
@@ -46,7 +48,9 @@ def vasicek_ppf(q, p: float, rho: float):
     K = LGD·[F⁻¹(0.999) − PD]·MA.
     """
     q = np.asarray(q, dtype=float)
-    return stats.norm.cdf((stats.norm.ppf(p) + math.sqrt(rho) * stats.norm.ppf(q)) / math.sqrt(1 - rho))
+    return stats.norm.cdf(
+        (stats.norm.ppf(p) + math.sqrt(rho) * stats.norm.ppf(q)) / math.sqrt(1 - rho)
+    )
 
 
 # -- finite homogeneous portfolio ----------------------------------------------------------------
@@ -105,7 +109,9 @@ def finite_portfolio_pmf(
             raise ValueError("student_t needs dof > 0")
         thr = stats.t.ppf(p, dof)
         # y = log W on [log w(1e-20), log w(1 − 1e-20)]; density of y: f_W(e^y)·e^y
-        y = np.arange(math.log(stats.chi2.ppf(1e-20, dof)), math.log(stats.chi2.isf(1e-20, dof)), 0.01)
+        y = np.arange(
+            math.log(stats.chi2.ppf(1e-20, dof)), math.log(stats.chi2.isf(1e-20, dof)), 0.01
+        )
         w_y = np.exp(stats.chi2.logpdf(np.exp(y), dof) + y) * 0.01
         s = np.sqrt(np.exp(y) / dof)
         lo, hi = sorted((thr * s[0], thr * s[-1]))
@@ -140,7 +146,9 @@ def bivariate_event_prob(q1: float, q2: float, rho: float) -> float:
         return 0.0
     cov = [[1.0, rho], [rho, 1.0]]
     x = [stats.norm.ppf(q1), stats.norm.ppf(q2)]
-    return float(stats.multivariate_normal.cdf(x, mean=[0.0, 0.0], cov=cov, abseps=1e-12, releps=1e-12))
+    return float(
+        stats.multivariate_normal.cdf(x, mean=[0.0, 0.0], cov=cov, abseps=1e-12, releps=1e-12)
+    )
 
 
 # -- exact expected ground-up loss ---------------------------------------------------------------
@@ -228,7 +236,9 @@ def check_quantiles(
         if kind == "ppf":
             a, b = law(lo), law(hi)
             if not a <= xq <= b:
-                failures.append(f"q={q:g}: empirical {xq!r} outside [F⁻¹({lo:.5g}), F⁻¹({hi:.5g})] = [{a!r}, {b!r}]")
+                failures.append(
+                    f"q={q:g}: empirical {xq!r} outside [F⁻¹({lo:.5g}), F⁻¹({hi:.5g})] = [{a!r}, {b!r}]"
+                )
         elif kind == "cdf":
             f_at, f_below = float(law(xq)), float(law(xq - 1))
             if not (f_at >= lo and f_below <= hi):

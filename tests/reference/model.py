@@ -156,10 +156,16 @@ def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
     policy_ids = policies["policy_id"].to_list()
 
     # fx
-    rates = {} if book.fx is None else dict(zip(book.fx["currency"].to_list(), book.fx["rate"].to_list(), strict=True))
+    rates = (
+        {}
+        if book.fx is None
+        else dict(zip(book.fx["currency"].to_list(), book.fx["rate"].to_list(), strict=True))
+    )
     reporting = scenario.reporting_currency
     if rates.get(reporting, 1.0) != 1.0:
-        raise ValueError(f"the fx table gives the reporting currency {reporting} a rate {rates[reporting]} ≠ 1")
+        raise ValueError(
+            f"the fx table gives the reporting currency {reporting} a rate {rates[reporting]} ≠ 1"
+        )
 
     def fx(cur: str) -> float:
         if cur == reporting:
@@ -170,10 +176,14 @@ def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
 
     # buyers
     pd = []
-    for p, rating, bid in zip(buyers["pd"].to_list(), buyers["rating"].to_list(), buyer_ids, strict=True):
+    for p, rating, bid in zip(
+        buyers["pd"].to_list(), buyers["rating"].to_list(), buyer_ids, strict=True
+    ):
         if p is None:
             if rating not in scenario.ratings:
-                raise ValueError(f"buyer {bid}: no pd and rating {rating!r} is not in the scenario's ratings")
+                raise ValueError(
+                    f"buyer {bid}: no pd and rating {rating!r} is not in the scenario's ratings"
+                )
             p = scenario.ratings[rating]
         pd.append(p)
     pd = np.array(pd, dtype=float)
@@ -181,8 +191,12 @@ def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
     lgd_sd = np.array([_or(v, m.lgd.sd) for v in buyers["lgd_sd"].to_list()], dtype=float)
     bad = (lgd_sd > 0) & ~(lgd_sd**2 < lgd * (1 - lgd))
     if bad.any():
-        raise ValueError(f"buyers {np.array(buyer_ids)[bad].tolist()}: beta LGD needs lgd_sd² < lgd·(1 − lgd)")
-    r2 = np.array([_or(v, m.asset_correlation) for v in buyers["asset_correlation"].to_list()], dtype=float)
+        raise ValueError(
+            f"buyers {np.array(buyer_ids)[bad].tolist()}: beta LGD needs lgd_sd² < lgd·(1 − lgd)"
+        )
+    r2 = np.array(
+        [_or(v, m.asset_correlation) for v in buyers["asset_correlation"].to_list()], dtype=float
+    )
     keys = [
         ("group", g) if g is not None else ("buyer", b)
         for g, b in zip(buyers["group_id"].to_list(), buyer_ids, strict=True)
@@ -196,7 +210,9 @@ def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
 
     # countries
     q = []
-    for qc, grade in zip(countries["political_pd"].to_list(), countries["risk_grade"].to_list(), strict=True):
+    for qc, grade in zip(
+        countries["political_pd"].to_list(), countries["risk_grade"].to_list(), strict=True
+    ):
         if qc is None:
             qc = 0.0 if grade is None else pol.grade_pd[grade]
         q.append(qc if pol.enabled else 0.0)
@@ -206,9 +222,14 @@ def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
     # policies
     pol_fx = np.array([fx(c) for c in policies["currency"].to_list()])
     indemnity = np.array([_or(v, 0.9) for v in policies["indemnity"].to_list()], dtype=float)
-    deductible = np.array([_or(v, 0.0) for v in policies["deductible"].to_list()], dtype=float) * pol_fx
+    deductible = (
+        np.array([_or(v, 0.0) for v in policies["deductible"].to_list()], dtype=float) * pol_fx
+    )
     nql = np.array([_or(v, 0.0) for v in policies["nql"].to_list()], dtype=float) * pol_fx
-    max_liability = np.array([_or(v, np.inf) for v in policies["max_liability"].to_list()], dtype=float) * pol_fx
+    max_liability = (
+        np.array([_or(v, np.inf) for v in policies["max_liability"].to_list()], dtype=float)
+        * pol_fx
+    )
     policy_currency = dict(zip(policy_ids, policies["currency"].to_list(), strict=True))
 
     # exposures
@@ -219,10 +240,16 @@ def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
             for cur, p in zip(exposures["currency"].to_list(), exp_policy_ids, strict=True)
         ]
     )
-    utilization = np.array([_or(v, m.utilization) for v in exposures["utilization"].to_list()], dtype=float)
+    utilization = np.array(
+        [_or(v, m.utilization) for v in exposures["utilization"].to_list()], dtype=float
+    )
     ead = exposures["limit"].to_numpy().astype(float) * utilization * exp_fx
-    commercial_cover = np.array([_or(v, True) for v in exposures["commercial_cover"].to_list()], dtype=bool)
-    political_cover = np.array([_or(v, True) for v in exposures["political_cover"].to_list()], dtype=bool)
+    commercial_cover = np.array(
+        [_or(v, True) for v in exposures["commercial_cover"].to_list()], dtype=bool
+    )
+    political_cover = np.array(
+        [_or(v, True) for v in exposures["political_cover"].to_list()], dtype=bool
+    )
 
     # explicit factor model
     loadings = factor_corr = None
@@ -235,9 +262,13 @@ def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
             factor_corr = np.array(m.factor_correlation.matrix, dtype=float)
         loadings = np.zeros((len(buyer_ids), len(factors)))
         fl = book.factor_loadings
-        for b, f, a in zip(fl["buyer_id"].to_list(), fl["factor"].to_list(), fl["loading"].to_list(), strict=True):
+        for b, f, a in zip(
+            fl["buyer_id"].to_list(), fl["factor"].to_list(), fl["loading"].to_list(), strict=True
+        ):
             if f not in factors:
-                raise ValueError(f"factor {f!r} of buyer {b} is not in the scenario's factor_correlation")
+                raise ValueError(
+                    f"factor {f!r} of buyer {b} is not in the scenario's factor_correlation"
+                )
             i, j = buyer_ids.index(b), factors.index(f)
             if loadings[i, j] != 0:
                 raise ValueError(f"buyer {b} has two loadings on factor {f!r}")
@@ -304,7 +335,9 @@ class Draws:
     events: np.ndarray
 
 
-def reference_draws(book: Book, scenario: Scenario, sims: int, seed: int | np.random.Generator) -> Draws:
+def reference_draws(
+    book: Book, scenario: Scenario, sims: int, seed: int | np.random.Generator
+) -> Draws:
     """Draw ``sims`` independent years with ``numpy.random.default_rng(seed)``.
 
     ``seed`` may also be a ``numpy.random.Generator`` (used as is, e.g. to continue a stream).
@@ -334,7 +367,9 @@ def _draws(port: Portfolio, sims: int, rng: np.random.Generator) -> Draws:
         chol = np.linalg.cholesky(port.factor_corr)
         z = rng.standard_normal((sims, chol.shape[0])) @ chol.T  # Z ~ N(0, Σ_F)
         systematic = z @ port.loadings.T  # a_iᵀZ
-        residual_sd = np.sqrt(1 - np.einsum("if,fg,ig->i", port.loadings, port.factor_corr, port.loadings))
+        residual_sd = np.sqrt(
+            1 - np.einsum("if,fg,ig->i", port.loadings, port.factor_corr, port.loadings)
+        )
     w = rng.chisquare(port.dof, size=(sims, 1)) if port.copula == "student_t" else None
     eps = rng.standard_normal((sims, port.n_idio))[:, port.idio]  # shared within a group
     x = systematic + residual_sd * eps
@@ -380,7 +415,9 @@ def _sum_by(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def reference_losses(book: Book, scenario: Scenario, defaults, lgd, events) -> dict[str, np.ndarray]:
+def reference_losses(
+    book: Book, scenario: Scenario, defaults, lgd, events
+) -> dict[str, np.ndarray]:
     """Losses, claims and their split for given default, LGD and event matrices.
 
     Parameters
@@ -418,13 +455,17 @@ def _losses(port: Portfolio, defaults, lgd, events) -> dict[str, np.ndarray]:
     # loss of each exposure and its cause: political takes precedence
     political = events[:, c] & port.political_cover
     commercial = ~political & defaults[:, b] & port.commercial_cover
-    loss = np.where(political, port.ead * port.plgd[c], 0.0) + np.where(commercial, port.ead * lgd[:, b], 0.0)
+    loss = np.where(political, port.ead * port.plgd[c], 0.0) + np.where(
+        commercial, port.ead * lgd[:, b], 0.0
+    )
 
     # policy terms
     qualifying = (loss >= port.nql[p]) & (loss > 0)
     q_loss = np.where(qualifying, loss, 0.0)
     q_sum = _sum_by(q_loss, p, len(port.policy_ids))
-    claim = np.minimum(port.indemnity * np.maximum(q_sum - port.deductible, 0.0), port.max_liability)
+    claim = np.minimum(
+        port.indemnity * np.maximum(q_sum - port.deductible, 0.0), port.max_liability
+    )
     ratio = np.divide(claim, q_sum, out=np.zeros_like(claim), where=q_sum > 0)
     share = q_loss * ratio[:, p]  # pro-rata share of each qualifying loss
 
@@ -512,7 +553,13 @@ def make_book(
 
 
 def homogeneous_book(
-    n: int, pd: float, rho: float, *, lgd: float = 1.0, lgd_sd: float = 0.0, own_policies: bool = False
+    n: int,
+    pd: float,
+    rho: float,
+    *,
+    lgd: float = 1.0,
+    lgd_sd: float = 0.0,
+    own_policies: bool = False,
 ) -> Book:
     """n identical buyers in one country and sector, one unit exposure each, one policy with no terms.
 
@@ -544,6 +591,10 @@ def homogeneous_book(
             "limit": [1.0] * n,
             "utilization": [1.0] * n,
         },
-        policies={"policy_id": policy_ids, "currency": ["EUR"] * len(policy_ids), "indemnity": [1.0] * len(policy_ids)},
+        policies={
+            "policy_id": policy_ids,
+            "currency": ["EUR"] * len(policy_ids),
+            "indemnity": [1.0] * len(policy_ids),
+        },
         countries={"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
     )

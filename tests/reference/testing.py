@@ -72,7 +72,13 @@ def bvn_owen(h: float, k: float, rho: float) -> float:
     s = math.sqrt(1 - rho * rho)
     ah, ak = (k - rho * h) / (h * s), (h - rho * k) / (k * s)
     corr = 0.5 if h * k < 0 else 0.0
-    return 0.5 * special.ndtr(h) + 0.5 * special.ndtr(k) - special.owens_t(h, ah) - special.owens_t(k, ak) - corr
+    return (
+        0.5 * special.ndtr(h)
+        + 0.5 * special.ndtr(k)
+        - special.owens_t(h, ah)
+        - special.owens_t(k, ak)
+        - corr
+    )
 
 
 def discrete_cdf(pmf: np.ndarray):
@@ -158,11 +164,17 @@ def mixed_book(explicit: bool = False):
         f = ["F1", "F2", "F3"]
         rows = [(b, f[i % 3], 0.2 + 0.05 * (i % 4)) for i, b in enumerate(buyers["buyer_id"])]
         rows += [(b, f[(i + 1) % 3], 0.3) for i, b in enumerate(buyers["buyer_id"]) if i % 2]
-        loadings = {"buyer_id": [r[0] for r in rows], "factor": [r[1] for r in rows], "loading": [r[2] for r in rows]}
+        loadings = {
+            "buyer_id": [r[0] for r in rows],
+            "factor": [r[1] for r in rows],
+            "loading": [r[2] for r in rows],
+        }
     return make_book(buyers, exposures, policies, countries, fx, loadings)
 
 
-def mixed_scenario(copula: str = "gaussian", explicit: bool = False, multiplier: float = 3.0, **sections) -> Scenario:
+def mixed_scenario(
+    copula: str = "gaussian", explicit: bool = False, multiplier: float = 3.0, **sections
+) -> Scenario:
     """The scenario of :func:`mixed_book`: beta LGD, strong political risk and contagion."""
     model = {"copula": copula, "dof": 5.0, "lgd": {"mean": 0.45, "sd": 0.2}, "utilization": 0.7}
     if explicit:
@@ -179,7 +191,9 @@ def mixed_scenario(copula: str = "gaussian", explicit: bool = False, multiplier:
 
 
 # -- books whose outcomes are read per buyer ------------------------------------------------------
-def indicator_book(buyers: dict, countries: dict, *, covers: tuple[bool, bool] = (True, False), **kw: Any) -> Book:
+def indicator_book(
+    buyers: dict, countries: dict, *, covers: tuple[bool, bool] = (True, False), **kw: Any
+) -> Book:
     """One policy per buyer (policy id = buyer id), unit limit, LGD 1 (sd 0), indemnity 1.
 
     ``covers`` = (commercial, political) cover of each buyer's exposure: the default (True, False)
@@ -238,7 +252,11 @@ def structured_case() -> PairwiseCase:
         "pd": [0.1, 0.15, 0.08, 0.12, 0.1, 0.1],
         "asset_correlation": [0.3, 0.2, 0.25, 0.4, 0.3, 0.3],
     }
-    countries = {"country": ["BR", "DE", "FR"], "region": ["LATAM", "EU", "EU"], "political_pd": [0.0] * 3}
+    countries = {
+        "country": ["BR", "DE", "FR"],
+        "region": ["LATAM", "EU", "EU"],
+        "political_pd": [0.0] * 3,
+    }
     region_of = dict(zip(countries["country"], countries["region"], strict=True))
     country = np.array(buyers["country"])
     region = np.array([region_of[c] for c in buyers["country"]])
@@ -247,7 +265,12 @@ def structured_case() -> PairwiseCase:
     def same(x: np.ndarray) -> np.ndarray:
         return (x[:, None] == x[None, :]).astype(float)
 
-    share = w["global"] + w["region"] * same(region) + w["country"] * same(country) + w["sector"] * same(sector)
+    share = (
+        w["global"]
+        + w["region"] * same(region)
+        + w["country"] * same(country)
+        + w["sector"] * same(sector)
+    )
     full = np.sqrt(np.outer(buyers["asset_correlation"], buyers["asset_correlation"]))
     return PairwiseCase(
         book=indicator_book(buyers, countries),
@@ -269,11 +292,20 @@ def explicit_case() -> PairwiseCase:
     loadings = {"b1": (0.5, 0.0), "b2": (0.0, 0.6), "b3": (0.3, 0.4)}
     ids = ["b1", "b2", "b3", "b4"]
     pds = [0.1, 0.12, 0.08, 0.1]
-    rows = [(b, f, a) for b, la in loadings.items() for f, a in zip(("F1", "F2"), la, strict=True) if a != 0]
+    rows = [
+        (b, f, a)
+        for b, la in loadings.items()
+        for f, a in zip(("F1", "F2"), la, strict=True)
+        if a != 0
+    ]
     book = indicator_book(
         {"buyer_id": ids, "country": ["DE"] * 4, "sector": ["C"] * 4, "pd": pds},
         {"country": ["DE"], "region": ["EU"], "political_pd": [0.0]},
-        factor_loadings={"buyer_id": [r[0] for r in rows], "factor": [r[1] for r in rows], "loading": [r[2] for r in rows]},
+        factor_loadings={
+            "buyer_id": [r[0] for r in rows],
+            "factor": [r[1] for r in rows],
+            "loading": [r[2] for r in rows],
+        },
     )
     a = np.array([loadings.get(b, (0.0, 0.0)) for b in ids])
     return PairwiseCase(
@@ -311,7 +343,9 @@ def pairwise_default_failures(
             p12 = joint(pi, pj, float(case.rho[i, j]))
             both = d[:, i] & d[:, j]
             if not within_rate(both, p12, k):
-                failures.append(f"{case.ids[i]} & {case.ids[j]}: joint default rate {both.mean():.6g}, law {p12:.6g}")
+                failures.append(
+                    f"{case.ids[i]} & {case.ids[j]}: joint default rate {both.mean():.6g}, law {p12:.6g}"
+                )
             wrong = joint(pi, pj, float(case.rho_wrong[i, j]))
             power = max(power, abs(wrong - p12) / binom_se(p12, sims))
     return failures, power

@@ -45,7 +45,15 @@ import polars as pl
 
 from riskengine.book import Book
 
-__all__ = ["BuyerMaps", "ProgrammeResult", "buyer_maps", "book_premium", "year_claims", "apply_programme", "layer"]
+__all__ = [
+    "BuyerMaps",
+    "ProgrammeResult",
+    "buyer_maps",
+    "book_premium",
+    "year_claims",
+    "apply_programme",
+    "layer",
+]
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,9 @@ class ProgrammeResult:
 def buyer_maps(book: Book) -> BuyerMaps:
     """Country, region, sector and group of every buyer of ``book`` (sorted by buyer_id)."""
     buyers = book.buyers.sort("buyer_id")
-    region_of = dict(zip(book.countries["country"].to_list(), book.countries["region"].to_list(), strict=True))
+    region_of = dict(
+        zip(book.countries["country"].to_list(), book.countries["region"].to_list(), strict=True)
+    )
     countries = buyers["country"].to_list()
     return BuyerMaps(
         buyer_ids=buyers["buyer_id"].to_list(),
@@ -93,10 +103,16 @@ def buyer_maps(book: Book) -> BuyerMaps:
 
 def book_premium(book: Book, reporting_currency: str = "EUR") -> float:
     """Σ policy premium (null: 0) converted into the reporting currency with the book's fx."""
-    rates = {} if book.fx is None else dict(zip(book.fx["currency"].to_list(), book.fx["rate"].to_list(), strict=True))
+    rates = (
+        {}
+        if book.fx is None
+        else dict(zip(book.fx["currency"].to_list(), book.fx["rate"].to_list(), strict=True))
+    )
     rates[reporting_currency] = 1.0
     total = 0.0
-    for cur, prem in zip(book.policies["currency"].to_list(), book.policies["premium"].to_list(), strict=True):
+    for cur, prem in zip(
+        book.policies["currency"].to_list(), book.policies["premium"].to_list(), strict=True
+    ):
         total += (prem or 0.0) * rates[cur]
     return total
 
@@ -123,7 +139,11 @@ def _in_scope(t: Any, maps: BuyerMaps) -> np.ndarray:
     scope = getattr(t, "scope", None)
     if scope is None:
         return mask
-    for wanted, labels in ((scope.countries, maps.country), (scope.regions, maps.region), (scope.sectors, maps.sector)):
+    for wanted, labels in (
+        (scope.countries, maps.country),
+        (scope.regions, maps.region),
+        (scope.sectors, maps.sector),
+    ):
         if wanted is not None:
             mask &= np.array([lab in set(wanted) for lab in labels], dtype=bool)
     return mask
@@ -187,7 +207,10 @@ def apply_programme(
                 net, keys = net_p, [("country", c) for c in maps.country]
             elif t.per == "group":
                 net = net_c
-                keys = [("group", g) if g is not None else ("buyer", b) for g, b in zip(maps.group, maps.buyer_ids, strict=True)]
+                keys = [
+                    ("group", g) if g is not None else ("buyer", b)
+                    for g, b in zip(maps.group, maps.buyer_ids, strict=True)
+                ]
             else:
                 net, keys = net_c, [("buyer", b) for b in maps.buyer_ids]
             occ: dict[tuple[str, str], list[int]] = {}

@@ -55,28 +55,81 @@ MARKER = ".riskengine-sample-book.json"
 
 #: Illustrative exchange rates, EUR per unit, at plausible 2026 levels (not market data).
 SAMPLE_FX_EUR: dict[str, float] = {
-    "EUR": 1.0, "USD": 0.86, "GBP": 1.15, "CHF": 1.07, "JPY": 0.0058, "CNY": 0.12, "SEK": 0.091,
-    "NOK": 0.085, "DKK": 0.134, "PLN": 0.235, "CZK": 0.041, "HUF": 0.0026, "RON": 0.197,
-    "TRY": 0.021, "CAD": 0.62, "AUD": 0.56, "INR": 0.0098, "BRL": 0.16, "MXN": 0.047,
-    "KRW": 0.0006, "SGD": 0.66, "HKD": 0.11, "ZAR": 0.049, "AED": 0.234,
+    "EUR": 1.0,
+    "USD": 0.86,
+    "GBP": 1.15,
+    "CHF": 1.07,
+    "JPY": 0.0058,
+    "CNY": 0.12,
+    "SEK": 0.091,
+    "NOK": 0.085,
+    "DKK": 0.134,
+    "PLN": 0.235,
+    "CZK": 0.041,
+    "HUF": 0.0026,
+    "RON": 0.197,
+    "TRY": 0.021,
+    "CAD": 0.62,
+    "AUD": 0.56,
+    "INR": 0.0098,
+    "BRL": 0.16,
+    "MXN": 0.047,
+    "KRW": 0.0006,
+    "SGD": 0.66,
+    "HKD": 0.11,
+    "ZAR": 0.049,
+    "AED": 0.234,
 }
 
 #: Policy currencies and their shares.
 _POLICY_CURRENCIES: dict[str, float] = {
-    "EUR": 0.70, "USD": 0.09, "GBP": 0.06, "CHF": 0.04, "SEK": 0.03, "PLN": 0.03, "DKK": 0.015,
-    "NOK": 0.01, "CZK": 0.01, "CNY": 0.01, "JPY": 0.005,
+    "EUR": 0.70,
+    "USD": 0.09,
+    "GBP": 0.06,
+    "CHF": 0.04,
+    "SEK": 0.03,
+    "PLN": 0.03,
+    "DKK": 0.015,
+    "NOK": 0.01,
+    "CZK": 0.01,
+    "CNY": 0.01,
+    "JPY": 0.005,
 }
 
 #: NACE sections A–U and their shares of insured buyers (manufacturing and trade dominate).
 _SECTORS: dict[str, float] = {
-    "A": 2.5, "B": 1.0, "C": 28.0, "D": 1.5, "E": 1.0, "F": 9.0, "G": 30.0, "H": 6.0, "I": 2.0,
-    "J": 4.0, "K": 1.0, "L": 1.5, "M": 4.0, "N": 3.0, "O": 0.3, "P": 0.4, "Q": 2.0, "R": 0.8,
-    "S": 1.5, "T": 0.1, "U": 0.05,
+    "A": 2.5,
+    "B": 1.0,
+    "C": 28.0,
+    "D": 1.5,
+    "E": 1.0,
+    "F": 9.0,
+    "G": 30.0,
+    "H": 6.0,
+    "I": 2.0,
+    "J": 4.0,
+    "K": 1.0,
+    "L": 1.5,
+    "M": 4.0,
+    "N": 3.0,
+    "O": 0.3,
+    "P": 0.4,
+    "Q": 2.0,
+    "R": 0.8,
+    "S": 1.5,
+    "T": 0.1,
+    "U": 0.05,
 }
 
 #: Rating mix of a median-size buyer in a grade-0 country (trade credit insures mostly SMEs).
 _RATING_MIX: dict[str, float] = {
-    "AAA": 0.005, "AA": 0.015, "A": 0.05, "BBB": 0.15, "BB": 0.40, "B": 0.345, "CCC": 0.035,
+    "AAA": 0.005,
+    "AA": 0.015,
+    "A": 0.05,
+    "BBB": 0.15,
+    "BB": 0.40,
+    "B": 0.345,
+    "CCC": 0.035,
 }
 _GRADE_SHIFT = 0.12  # latent shift toward worse ratings per country risk grade
 _SIZE_SHIFT = 0.35  # latent shift toward better ratings per decade of buyer size
@@ -120,8 +173,12 @@ def sample_countries() -> pl.DataFrame:
     """
     text = resources.files("riskengine.book").joinpath("data/countries.csv").read_bytes()
     schema = {
-        "country": pl.String, "name": pl.String, "region": pl.String, "risk_grade": pl.Int64,
-        "trade_weight": pl.Float64, "currency": pl.String,
+        "country": pl.String,
+        "name": pl.String,
+        "region": pl.String,
+        "risk_grade": pl.Int64,
+        "trade_weight": pl.Float64,
+        "currency": pl.String,
     }
     return pl.read_csv(text, schema=schema, comment_prefix="#")
 
@@ -177,13 +234,16 @@ def _ratings(rng: np.random.Generator, grade: np.ndarray, size: np.ndarray) -> n
     cum = np.cumsum(list(_RATING_MIX.values()))[:-1]
     cuts = np.array([NormalDist().inv_cdf(p) for p in cum])
     latent = (
-        rng.standard_normal(len(grade)) + _GRADE_SHIFT * grade
+        rng.standard_normal(len(grade))
+        + _GRADE_SHIFT * grade
         - _SIZE_SHIFT * np.log10(size / _MEDIAN_LIMIT)
     )
     return np.searchsorted(cuts, latent)
 
 
-def _buyers(rng: np.random.Generator, n: int, countries: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+def _buyers(
+    rng: np.random.Generator, n: int, countries: pl.DataFrame
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
     """The buyers table, each buyer's total limit (EUR) and country index."""
     weight = countries.get_column("trade_weight").to_numpy()
     country = rng.choice(len(weight), size=n, p=weight / weight.sum())
@@ -193,15 +253,19 @@ def _buyers(rng: np.random.Generator, n: int, countries: pl.DataFrame) -> tuple[
     rating = _ratings(rng, grade, size)
     sector = _choice(rng, _SECTORS, n)
     names = list(DEFAULT_RATINGS)
-    group_ids = _ids("G", int(group.max()) + 1, 6) if group.max() >= 0 else pl.Series([], dtype=pl.String)
-    df = pl.DataFrame({
-        "buyer_id": _ids("B", n, 7),
-        "country": countries.get_column("country").gather(country),
-        "sector": pl.Series(list(_SECTORS)).gather(sector),
-        "rating": pl.Series(names).gather(rating),
-        "pd": np.array([DEFAULT_RATINGS[r] for r in names])[rating],
-        "group_id": group_ids.gather(pl.Series(group).set(pl.Series(group < 0), None)),
-    })
+    group_ids = (
+        _ids("G", int(group.max()) + 1, 6) if group.max() >= 0 else pl.Series([], dtype=pl.String)
+    )
+    df = pl.DataFrame(
+        {
+            "buyer_id": _ids("B", n, 7),
+            "country": countries.get_column("country").gather(country),
+            "sector": pl.Series(list(_SECTORS)).gather(sector),
+            "rating": pl.Series(names).gather(rating),
+            "pd": np.array([DEFAULT_RATINGS[r] for r in names])[rating],
+            "group_id": group_ids.gather(pl.Series(group).set(pl.Series(group < 0), None)),
+        }
+    )
     return df, size, country
 
 
@@ -210,7 +274,9 @@ def _policy_sizes(rng: np.random.Generator, n_exposures: int) -> np.ndarray:
     out: list[np.ndarray] = []
     total = 0
     while total < n_exposures:
-        draw = np.maximum(np.ceil(rng.lognormal(math.log(20.0), 1.5, n_exposures // 40 + 16)), 3).astype(np.int64)
+        draw = np.maximum(
+            np.ceil(rng.lognormal(math.log(20.0), 1.5, n_exposures // 40 + 16)), 3
+        ).astype(np.int64)
         out.append(draw)
         total += int(draw.sum())
     sizes = np.concatenate(out)
@@ -235,7 +301,9 @@ def _exposure_pairs(rng: np.random.Generator, size: np.ndarray) -> pl.DataFrame:
     n_policies = len(policy_sizes)
     key, inverse = np.unique(buyer * n_policies + policy, return_inverse=True)
     limit = np.bincount(inverse, size[buyer] * share, minlength=len(key))
-    return pl.DataFrame({"buyer": key // n_policies, "policy": key % n_policies, "limit_eur": limit})
+    return pl.DataFrame(
+        {"buyer": key // n_policies, "policy": key % n_policies, "limit_eur": limit}
+    )
 
 
 def _fx_rate(codes: pl.Series) -> pl.Series:
@@ -244,7 +312,10 @@ def _fx_rate(codes: pl.Series) -> pl.Series:
 
 
 def _exposures(
-    rng: np.random.Generator, pairs: pl.DataFrame, policy_ccy: pl.Series, buyer_local_ccy: pl.Series,
+    rng: np.random.Generator,
+    pairs: pl.DataFrame,
+    policy_ccy: pl.Series,
+    buyer_local_ccy: pl.Series,
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """The exposures table (limits in the exposure's currency, rounded to 1,000 units) and each
     exposure's EUR rate (of its own currency, else its policy's)."""
@@ -252,29 +323,37 @@ def _exposures(
     b = pairs.get_column("buyer")
     p = pairs.get_column("policy")
     local = buyer_local_ccy.gather(b)
-    local = pl.select(pl.when(local.is_in(list(SAMPLE_FX_EUR))).then(local).otherwise(pl.lit("USD"))).to_series()
+    local = pl.select(
+        pl.when(local.is_in(list(SAMPLE_FX_EUR))).then(local).otherwise(pl.lit("USD"))
+    ).to_series()
     explicit = pl.Series(rng.random(m) < 0.12)
     currency = pl.select(pl.when(explicit).then(local).otherwise(None)).to_series()
     effective = pl.select(pl.coalesce(currency, policy_ccy.gather(p))).to_series()
     rate = _fx_rate(effective).to_numpy()
     limit = _round(pairs.get_column("limit_eur").to_numpy() / rate, 1_000.0, 1_000.0)
     cover = rng.random((2, m))
-    df = pl.DataFrame({
-        "exposure_id": _ids("E", m, 8),
-        "policy_id": _ids("P", int(p.max()) + 1, 6).gather(p),
-        "buyer_id": _ids("B", int(b.max()) + 1, 7).gather(b),
-        "limit": limit,
-        "utilization": np.round(0.3 + 0.7 * rng.beta(2.5, 2.0, m), 3),
-        "currency": currency,
-        "commercial_cover": cover[0] >= 0.005,
-        "political_cover": cover[1] >= 0.04,
-    })
+    df = pl.DataFrame(
+        {
+            "exposure_id": _ids("E", m, 8),
+            "policy_id": _ids("P", int(p.max()) + 1, 6).gather(p),
+            "buyer_id": _ids("B", int(b.max()) + 1, 7).gather(b),
+            "limit": limit,
+            "utilization": np.round(0.3 + 0.7 * rng.beta(2.5, 2.0, m), 3),
+            "currency": currency,
+            "commercial_cover": cover[0] >= 0.005,
+            "political_cover": cover[1] >= 0.04,
+        }
+    )
     return df, rate
 
 
 def _policies(
-    rng: np.random.Generator, exposures: pl.DataFrame, rate: np.ndarray, pairs: pl.DataFrame,
-    policy_ccy: pl.Series, grade: np.ndarray,
+    rng: np.random.Generator,
+    exposures: pl.DataFrame,
+    rate: np.ndarray,
+    pairs: pl.DataFrame,
+    policy_ccy: pl.Series,
+    grade: np.ndarray,
 ) -> pl.DataFrame:
     """The policies table: terms, turnover, premium from the policy's limit-weighted risk grade."""
     n = len(policy_ccy)
@@ -285,32 +364,44 @@ def _policies(
     g = np.bincount(p, limit_eur * grade, minlength=n) / total
     to_ccy = 1.0 / _fx_rate(policy_ccy).to_numpy()
     term = rng.choice(_PAYMENT_TERMS[0], size=n, p=_PAYMENT_TERMS[1])
-    turnover = np.round(np.bincount(p, used, minlength=n) * 365.0 / term * rng.uniform(0.8, 1.25, n) * to_ccy)
+    turnover = np.round(
+        np.bincount(p, used, minlength=n) * 365.0 / term * rng.uniform(0.8, 1.25, n) * to_ccy
+    )
     lo, hi = premium_rate_band(g)
     premium = np.round((lo + rng.uniform(0.0, 1.0, n) * (hi - lo)) * turnover, 2)
-    deductible = np.where(rng.random(n) < 0.5, 0.0, _round(rng.uniform(0.01, 0.05, n) * total * to_ccy, 1_000.0, 1_000.0))
+    deductible = np.where(
+        rng.random(n) < 0.5,
+        0.0,
+        _round(rng.uniform(0.01, 0.05, n) * total * to_ccy, 1_000.0, 1_000.0),
+    )
     nql_eur = np.array([1_000.0, 2_500.0, 5_000.0, 10_000.0])[rng.integers(0, 4, n)]
     nql = np.where(rng.random(n) < 0.4, 0.0, _round(nql_eur * to_ccy, 100.0, 100.0))
-    return pl.DataFrame({
-        "policy_id": _ids("P", n, 6),
-        "currency": policy_ccy,
-        "policyholder": _ids("H", n, 6),
-        "indemnity": np.array([0.9, 0.85, 0.95])[rng.choice(3, size=n, p=[0.8, 0.1, 0.1])],
-        "deductible": deductible,
-        "nql": nql,
-        "max_liability": np.round(rng.uniform(30.0, 50.0, n) * premium, 0),
-        "premium": premium,
-        "insured_turnover": turnover,
-    })
+    return pl.DataFrame(
+        {
+            "policy_id": _ids("P", n, 6),
+            "currency": policy_ccy,
+            "policyholder": _ids("H", n, 6),
+            "indemnity": np.array([0.9, 0.85, 0.95])[rng.choice(3, size=n, p=[0.8, 0.1, 0.1])],
+            "deductible": deductible,
+            "nql": nql,
+            "max_liability": np.round(rng.uniform(30.0, 50.0, n) * premium, 0),
+            "premium": premium,
+            "insured_turnover": turnover,
+        }
+    )
 
 
 def _conformed(name: str, df: pl.DataFrame) -> pl.DataFrame:
     """``df`` with exactly the declared columns of table ``name``, in order, at their dtypes."""
     t = TABLES[name]
-    return df.select([
-        (pl.col(c.name) if c.name in df.columns else pl.lit(c.default)).cast(c.dtype).alias(c.name)
-        for c in t.columns
-    ])
+    return df.select(
+        [
+            (pl.col(c.name) if c.name in df.columns else pl.lit(c.default))
+            .cast(c.dtype)
+            .alias(c.name)
+            for c in t.columns
+        ]
+    )
 
 
 def generate_book(
@@ -355,17 +446,33 @@ def generate_book(
     buyers, size, country = _buyers(rng, n_buyers, countries)
     pairs = _exposure_pairs(rng, size)
     n_policies = int(pairs.get_column("policy").max()) + 1
-    policy_ccy = pl.Series(list(_POLICY_CURRENCIES)).gather(_choice(rng, _POLICY_CURRENCIES, n_policies))
+    policy_ccy = pl.Series(list(_POLICY_CURRENCIES)).gather(
+        _choice(rng, _POLICY_CURRENCIES, n_policies)
+    )
     local = countries.get_column("currency").gather(country)
     exposures, rate = _exposures(rng, pairs, policy_ccy, local)
-    grade_of_exposure = countries.get_column("risk_grade").to_numpy()[country][pairs.get_column("buyer").to_numpy()]
+    grade_of_exposure = countries.get_column("risk_grade").to_numpy()[country][
+        pairs.get_column("buyer").to_numpy()
+    ]
     policies = _policies(rng, exposures, rate, pairs, policy_ccy, grade_of_exposure)
-    used = countries.filter(pl.col("country").is_in(buyers.get_column("country").unique().implode()))
-    country_table = used.select(
-        "country", "region", "risk_grade",
-        pl.col("risk_grade").replace_strict(dict(enumerate(DEFAULT_GRADE_PD)), return_dtype=pl.Float64).alias("political_pd"),
+    used = countries.filter(
+        pl.col("country").is_in(buyers.get_column("country").unique().implode())
     )
-    ccys = pl.concat([policies.get_column("currency"), exposures.get_column("currency").drop_nulls(), pl.Series(["EUR"])])
+    country_table = used.select(
+        "country",
+        "region",
+        "risk_grade",
+        pl.col("risk_grade")
+        .replace_strict(dict(enumerate(DEFAULT_GRADE_PD)), return_dtype=pl.Float64)
+        .alias("political_pd"),
+    )
+    ccys = pl.concat(
+        [
+            policies.get_column("currency"),
+            exposures.get_column("currency").drop_nulls(),
+            pl.Series(["EUR"]),
+        ]
+    )
     ccys = ccys.unique().sort()
     fx = pl.DataFrame({"currency": ccys, "rate": _fx_rate(ccys)})
     book = Book(
@@ -376,7 +483,12 @@ def generate_book(
         fx=_conformed("fx", fx),
     )
     if out is not None:
-        marker = {"generator": "riskengine.book.generate_book", "n_buyers": n_buyers, "seed": seed, "format": fmt}
+        marker = {
+            "generator": "riskengine.book.generate_book",
+            "n_buyers": n_buyers,
+            "seed": seed,
+            "format": fmt,
+        }
         write_book(book, out, fmt=fmt, marker=marker)
     return book
 
@@ -433,7 +545,9 @@ def write_book(
             else:
                 df.write_csv(tmp / files[name])
         if marker is not None:
-            (tmp / MARKER).write_text(json.dumps({**marker, "version": __version__}, indent=2) + "\n")
+            (tmp / MARKER).write_text(
+                json.dumps({**marker, "version": __version__}, indent=2) + "\n"
+            )
         _swap(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -44,7 +44,12 @@ _READ_ERRORS: tuple[type[BaseException], ...] = (
     UnicodeError,
 )
 
-_TYPE_TEXT = {pl.String: "text", pl.Float64: "a number", pl.Int64: "an integer", pl.Boolean: "true or false"}
+_TYPE_TEXT = {
+    pl.String: "text",
+    pl.Float64: "a number",
+    pl.Int64: "an integer",
+    pl.Boolean: "true or false",
+}
 
 
 def _is_text(dtype: DataType) -> bool:
@@ -69,7 +74,9 @@ def _caster(name: str, src: DataType, dst: Any) -> tuple[pl.Expr, pl.Expr | None
         return (x.cast(pl.String), None) if _is_text(src) or src.is_integer() else refuse
     if dst == pl.Boolean:
         if src.is_integer():
-            return pl.when(x == 1).then(True).when(x == 0).then(False), x.is_not_null() & ~x.is_in([0, 1])
+            return pl.when(x == 1).then(True).when(x == 0).then(False), x.is_not_null() & ~x.is_in(
+                [0, 1]
+            )
         if _is_text(src):
             s = x.cast(pl.String).str.strip_chars().str.to_lowercase()
             yes, no = s.is_in(_TRUE), s.is_in(_FALSE)
@@ -85,7 +92,9 @@ def _caster(name: str, src: DataType, dst: Any) -> tuple[pl.Expr, pl.Expr | None
         return f, (x.is_not_null() & f.is_null()) if not src.is_numeric() else None
     if dst == pl.Int64:
         ok = f.is_finite() & (f == f.round(0)) & (f.abs() < 2.0**63)
-        return pl.when(ok).then(f.cast(pl.Int64, strict=False)), x.is_not_null() & ~ok.fill_null(False)
+        return pl.when(ok).then(f.cast(pl.Int64, strict=False)), x.is_not_null() & ~ok.fill_null(
+            False
+        )
     raise TypeError(f"no conversion to {dst}")  # pragma: no cover - schema uses only the above
 
 
@@ -93,7 +102,9 @@ def _fill(expr: pl.Expr, col: Column) -> pl.Expr:
     return expr if col.default is None else expr.fill_null(pl.lit(col.default, dtype=col.dtype))
 
 
-def _plan(lf: pl.LazyFrame, src: pl.Schema, table: Table) -> tuple[pl.LazyFrame, frozenset[str], list[str]]:
+def _plan(
+    lf: pl.LazyFrame, src: pl.Schema, table: Table
+) -> tuple[pl.LazyFrame, frozenset[str], list[str]]:
     """The conforming query of ``lf`` (schema ``src``): declared columns cast and filled, bad-value flags, extras kept."""
     read: list[pl.Expr] = []
     added: list[pl.Expr] = []  # absent columns: constants, broadcast to the table's height
@@ -120,14 +131,26 @@ def _type_problems(lf: pl.LazyFrame, loaded: LoadedTable, src: pl.Schema) -> lis
     """One problem per column with values that did not convert (second read, on the error path only)."""
     ids = loaded.frame.select(row_ids(loaded)).to_series()
     text = [name for name in loaded.type_bad if not src[name].is_nested()]
-    raw = lf.select([pl.col(name).cast(pl.String, strict=False) for name in text]).collect() if text else None
+    raw = (
+        lf.select([pl.col(name).cast(pl.String, strict=False) for name in text]).collect()
+        if text
+        else None
+    )
     problems = []
     for name, mask in loaded.type_bad.items():
         col = loaded.table.column(name)
         none = f"<{src[name]}>"  # a value with no text form: the message names its type instead
-        shown = none if raw is None or name not in text else quote_values(raw.get_column(name).filter(mask), none=none)
+        shown = (
+            none
+            if raw is None or name not in text
+            else quote_values(raw.get_column(name).filter(mask), none=none)
+        )
         rule = f"type: must be {_TYPE_TEXT.get(col.dtype, str(col.dtype))} (found: {shown})"
-        problems.append(Problem(loaded.file, name, rule, int(mask.sum()), tuple(ids.filter(mask).head(N_EXAMPLES))))
+        problems.append(
+            Problem(
+                loaded.file, name, rule, int(mask.sum()), tuple(ids.filter(mask).head(N_EXAMPLES))
+            )
+        )
     return problems
 
 
@@ -198,8 +221,11 @@ def _find(folder: Path, table: Table) -> tuple[Path | None, Problem | None]:
 
 
 def _finish(
-    loaded: dict[str, LoadedTable], problems: list[Problem], reporting_currency: str,
-    source: str | None, path: Path | None,
+    loaded: dict[str, LoadedTable],
+    problems: list[Problem],
+    reporting_currency: str,
+    source: str | None,
+    path: Path | None,
 ) -> Book:
     problems = problems + find_problems(loaded, reporting_currency=reporting_currency)
     if problems:
@@ -284,8 +310,12 @@ def from_frames(
         Listing every problem found.
     """
     given = {
-        "buyers": buyers, "exposures": exposures, "policies": policies, "countries": countries,
-        "fx": fx, "factor_loadings": factor_loadings,
+        "buyers": buyers,
+        "exposures": exposures,
+        "policies": policies,
+        "countries": countries,
+        "fx": fx,
+        "factor_loadings": factor_loadings,
     }
     problems: list[Problem] = []
     loaded: dict[str, LoadedTable] = {}

@@ -185,24 +185,65 @@ BUYERS = Table(
     description="One row per insured buyer (the exporter's customer whose non-payment is covered).",
     columns=(
         Column("buyer_id", pl.String, True, "Buyer identifier.", nullable=False, unique=True),
-        Column("country", pl.String, True, "Buyer's country, ISO 3166-1 alpha-2.", nullable=False, code="country"),
-        Column("sector", pl.String, True, "Buyer's sector (e.g. a NACE section letter).", nullable=False),
-        Column("rating", pl.String, False, "Rating, mapped to a PD by the scenario's `ratings` table where `pd` is null."),
         Column(
-            "pd", pl.Float64, False, "Annual probability of default (fraction).",
-            range=Range(0.0, 1.0, lo_open=True, hi_open=True), fill_from="scenario ratings[rating]",
+            "country",
+            pl.String,
+            True,
+            "Buyer's country, ISO 3166-1 alpha-2.",
+            nullable=False,
+            code="country",
         ),
-        Column("lgd", pl.Float64, False, "Mean loss given default (fraction of EAD).", range=_P01, fill_from="scenario model.lgd.mean"),
         Column(
-            "lgd_sd", pl.Float64, False,
+            "sector",
+            pl.String,
+            True,
+            "Buyer's sector (e.g. a NACE section letter).",
+            nullable=False,
+        ),
+        Column(
+            "rating",
+            pl.String,
+            False,
+            "Rating, mapped to a PD by the scenario's `ratings` table where `pd` is null.",
+        ),
+        Column(
+            "pd",
+            pl.Float64,
+            False,
+            "Annual probability of default (fraction).",
+            range=Range(0.0, 1.0, lo_open=True, hi_open=True),
+            fill_from="scenario ratings[rating]",
+        ),
+        Column(
+            "lgd",
+            pl.Float64,
+            False,
+            "Mean loss given default (fraction of EAD).",
+            range=_P01,
+            fill_from="scenario model.lgd.mean",
+        ),
+        Column(
+            "lgd_sd",
+            pl.Float64,
+            False,
             "Standard deviation of the beta LGD (fraction); 0 means deterministic; needs lgd_sd² < lgd·(1 − lgd).",
-            range=Range(0.0, None), fill_from="scenario model.lgd.sd",
+            range=Range(0.0, None),
+            fill_from="scenario model.lgd.sd",
         ),
         Column(
-            "asset_correlation", pl.Float64, False, "Asset correlation R² (fraction).",
-            range=Range(0.0, 1.0, hi_open=True), fill_from="scenario model.asset_correlation",
+            "asset_correlation",
+            pl.Float64,
+            False,
+            "Asset correlation R² (fraction).",
+            range=Range(0.0, 1.0, hi_open=True),
+            fill_from="scenario model.asset_correlation",
         ),
-        Column("group_id", pl.String, False, "Buyer group; buyers of one group share one idiosyncratic draw."),
+        Column(
+            "group_id",
+            pl.String,
+            False,
+            "Buyer group; buyers of one group share one idiosyncratic draw.",
+        ),
     ),
 )
 
@@ -214,14 +255,44 @@ EXPOSURES = Table(
         Column("exposure_id", pl.String, True, "Exposure identifier.", nullable=False, unique=True),
         Column("policy_id", pl.String, True, "Policy that grants the cover.", nullable=False),
         Column("buyer_id", pl.String, True, "Covered buyer.", nullable=False),
-        Column("limit", pl.Float64, True, "Approved credit limit (amount, exposure currency).", nullable=False, range=Range(0.0, None, lo_open=True)),
         Column(
-            "utilization", pl.Float64, False, "Expected share of the limit outstanding at default (fraction).",
-            range=_P01, fill_from="scenario model.utilization",
+            "limit",
+            pl.Float64,
+            True,
+            "Approved credit limit (amount, exposure currency).",
+            nullable=False,
+            range=Range(0.0, None, lo_open=True),
         ),
-        Column("currency", pl.String, False, "ISO 4217 currency of the limit; null: the policy's.", code="currency", fill_from="policies.currency"),
-        Column("commercial_cover", pl.Boolean, False, "Whether commercial risk (insolvency, protracted default) is covered.", default=True),
-        Column("political_cover", pl.Boolean, False, "Whether political risk (war, transfer, embargo) is covered.", default=True),
+        Column(
+            "utilization",
+            pl.Float64,
+            False,
+            "Expected share of the limit outstanding at default (fraction).",
+            range=_P01,
+            fill_from="scenario model.utilization",
+        ),
+        Column(
+            "currency",
+            pl.String,
+            False,
+            "ISO 4217 currency of the limit; null: the policy's.",
+            code="currency",
+            fill_from="policies.currency",
+        ),
+        Column(
+            "commercial_cover",
+            pl.Boolean,
+            False,
+            "Whether commercial risk (insolvency, protracted default) is covered.",
+            default=True,
+        ),
+        Column(
+            "political_cover",
+            pl.Boolean,
+            False,
+            "Whether political risk (war, transfer, embargo) is covered.",
+            default=True,
+        ),
     ),
 )
 
@@ -231,14 +302,61 @@ POLICIES = Table(
     description="One row per credit insurance policy (one policyholder's annual contract).",
     columns=(
         Column("policy_id", pl.String, True, "Policy identifier.", nullable=False, unique=True),
-        Column("currency", pl.String, True, "ISO 4217 currency of the policy's amounts.", nullable=False, code="currency"),
+        Column(
+            "currency",
+            pl.String,
+            True,
+            "ISO 4217 currency of the policy's amounts.",
+            nullable=False,
+            code="currency",
+        ),
         Column("policyholder", pl.String, False, "Insured exporter."),
-        Column("indemnity", pl.Float64, False, "Share of a qualifying loss the insurer pays (fraction).", default=0.9, range=_P01),
-        Column("deductible", pl.Float64, False, "Aggregate first loss per policy year (amount).", default=0.0, range=Range(0.0, None)),
-        Column("nql", pl.Float64, False, "Non-qualifying loss: an exposure's loss below it is not paid (amount).", default=0.0, range=Range(0.0, None)),
-        Column("max_liability", pl.Float64, False, "Cap on the policy's claims per year (amount); null: none.", range=Range(0.0, None, lo_open=True)),
-        Column("premium", pl.Float64, False, "Annual premium (amount).", default=0.0, range=Range(0.0, None)),
-        Column("insured_turnover", pl.Float64, False, "Annual insured turnover the premium is charged on (amount).", range=Range(0.0, None)),
+        Column(
+            "indemnity",
+            pl.Float64,
+            False,
+            "Share of a qualifying loss the insurer pays (fraction).",
+            default=0.9,
+            range=_P01,
+        ),
+        Column(
+            "deductible",
+            pl.Float64,
+            False,
+            "Aggregate first loss per policy year (amount).",
+            default=0.0,
+            range=Range(0.0, None),
+        ),
+        Column(
+            "nql",
+            pl.Float64,
+            False,
+            "Non-qualifying loss: an exposure's loss below it is not paid (amount).",
+            default=0.0,
+            range=Range(0.0, None),
+        ),
+        Column(
+            "max_liability",
+            pl.Float64,
+            False,
+            "Cap on the policy's claims per year (amount); null: none.",
+            range=Range(0.0, None, lo_open=True),
+        ),
+        Column(
+            "premium",
+            pl.Float64,
+            False,
+            "Annual premium (amount).",
+            default=0.0,
+            range=Range(0.0, None),
+        ),
+        Column(
+            "insured_turnover",
+            pl.Float64,
+            False,
+            "Annual insured turnover the premium is charged on (amount).",
+            range=Range(0.0, None),
+        ),
     ),
 )
 
@@ -247,14 +365,45 @@ COUNTRIES = Table(
     key="country",
     description="One row per country buyers are in.",
     columns=(
-        Column("country", pl.String, True, "ISO 3166-1 alpha-2 code.", nullable=False, unique=True, code="country"),
-        Column("region", pl.String, True, "Region (shares a regional systematic and political factor).", nullable=False),
-        Column("risk_grade", pl.Int64, False, "OECD-style country risk grade, 0 (lowest risk) to 7.", range=Range(0, 7)),
         Column(
-            "political_pd", pl.Float64, False, "Annual probability of a political loss event (fraction).",
-            range=Range(0.0, 1.0, hi_open=True), fill_from="scenario political.grade_pd[risk_grade]",
+            "country",
+            pl.String,
+            True,
+            "ISO 3166-1 alpha-2 code.",
+            nullable=False,
+            unique=True,
+            code="country",
         ),
-        Column("political_lgd", pl.Float64, False, "Loss given a political event (fraction of EAD).", range=_P01, fill_from="scenario political.lgd"),
+        Column(
+            "region",
+            pl.String,
+            True,
+            "Region (shares a regional systematic and political factor).",
+            nullable=False,
+        ),
+        Column(
+            "risk_grade",
+            pl.Int64,
+            False,
+            "OECD-style country risk grade, 0 (lowest risk) to 7.",
+            range=Range(0, 7),
+        ),
+        Column(
+            "political_pd",
+            pl.Float64,
+            False,
+            "Annual probability of a political loss event (fraction).",
+            range=Range(0.0, 1.0, hi_open=True),
+            fill_from="scenario political.grade_pd[risk_grade]",
+        ),
+        Column(
+            "political_lgd",
+            pl.Float64,
+            False,
+            "Loss given a political event (fraction of EAD).",
+            range=_P01,
+            fill_from="scenario political.lgd",
+        ),
     ),
 )
 
@@ -264,8 +413,23 @@ FX = Table(
     description="Exchange rates into the reporting currency.",
     required=False,
     columns=(
-        Column("currency", pl.String, True, "ISO 4217 code.", nullable=False, unique=True, code="currency"),
-        Column("rate", pl.Float64, True, "Units of the reporting currency per unit of `currency`.", nullable=False, range=Range(0.0, None, lo_open=True)),
+        Column(
+            "currency",
+            pl.String,
+            True,
+            "ISO 4217 code.",
+            nullable=False,
+            unique=True,
+            code="currency",
+        ),
+        Column(
+            "rate",
+            pl.Float64,
+            True,
+            "Units of the reporting currency per unit of `currency`.",
+            nullable=False,
+            range=Range(0.0, None, lo_open=True),
+        ),
     ),
 )
 
@@ -277,18 +441,37 @@ FACTOR_LOADINGS = Table(
     unique_together=("buyer_id", "factor"),
     columns=(
         Column("buyer_id", pl.String, True, "Buyer.", nullable=False),
-        Column("factor", pl.String, True, "Factor name (a row/column of the scenario's factor correlation matrix).", nullable=False),
-        Column("loading", pl.Float64, True, "Loading a_i on the factor.", nullable=False, range=Range(-1.0, 1.0)),
+        Column(
+            "factor",
+            pl.String,
+            True,
+            "Factor name (a row/column of the scenario's factor correlation matrix).",
+            nullable=False,
+        ),
+        Column(
+            "loading",
+            pl.Float64,
+            True,
+            "Loading a_i on the factor.",
+            nullable=False,
+            range=Range(-1.0, 1.0),
+        ),
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (BUYERS, EXPOSURES, POLICIES, COUNTRIES, FX, FACTOR_LOADINGS)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (BUYERS, EXPOSURES, POLICIES, COUNTRIES, FX, FACTOR_LOADINGS)
+}
 
 REFERENCES: tuple[Reference, ...] = (
     Reference("exposures", "buyer_id", "buyers", "buyer_id", "every exposure's buyer is in buyers"),
-    Reference("exposures", "policy_id", "policies", "policy_id", "every exposure's policy is in policies"),
+    Reference(
+        "exposures", "policy_id", "policies", "policy_id", "every exposure's policy is in policies"
+    ),
     Reference("buyers", "country", "countries", "country", "every buyer's country is in countries"),
-    Reference("factor_loadings", "buyer_id", "buyers", "buyer_id", "every loading's buyer is in buyers"),
+    Reference(
+        "factor_loadings", "buyer_id", "buyers", "buyer_id", "every loading's buyer is in buyers"
+    ),
 )
 
 
@@ -317,17 +500,29 @@ CODE_RULES: dict[str, str] = {
 
 #: Rules beyond single columns, by name (the validator looks them up by these names).
 RULES: dict[str, Rule] = {
-    "rows": Rule("buyers, exposures, policies, countries", None, "each of these tables has at least one row"),
-    "pd_or_rating": Rule("buyers", "pd", "each buyer has a pd or a rating (at least one is not null)"),
-    "lgd_sd_beta": Rule("buyers", "lgd_sd", "lgd_sd² < lgd·(1 − lgd) where lgd_sd > 0 and lgd is given"),
+    "rows": Rule(
+        "buyers, exposures, policies, countries", None, "each of these tables has at least one row"
+    ),
+    "pd_or_rating": Rule(
+        "buyers", "pd", "each buyer has a pd or a rating (at least one is not null)"
+    ),
+    "lgd_sd_beta": Rule(
+        "buyers", "lgd_sd", "lgd_sd² < lgd·(1 − lgd) where lgd_sd > 0 and lgd is given"
+    ),
     "fx_coverage": Rule(
-        "policies, exposures", "currency",
+        "policies, exposures",
+        "currency",
         "every currency used has a rate in fx unless it is the reporting currency",
     ),
     "reporting_rate": Rule("fx", "rate", "the reporting currency, if listed in fx, has rate 1"),
 }
 
-_TYPE_NAMES: dict[Any, str] = {pl.String: "string", pl.Float64: "float", pl.Int64: "integer", pl.Boolean: "boolean"}
+_TYPE_NAMES: dict[Any, str] = {
+    pl.String: "string",
+    pl.Float64: "float",
+    pl.Int64: "integer",
+    pl.Boolean: "boolean",
+}
 
 
 def type_name(dtype: Any) -> str:
@@ -368,15 +563,23 @@ def _md_table(t: Table) -> list[str]:
         t.description,
         "",
         f"File: `{t.name}.parquet` or `{t.name}.csv` ({'required' if t.required else 'optional'}). "
-        + (f"Key: `{t.key}`." if t.key else f"Unique together: {', '.join(f'`{c}`' for c in t.unique_together)}."),
+        + (
+            f"Key: `{t.key}`."
+            if t.key
+            else f"Unique together: {', '.join(f'`{c}`' for c in t.unique_together)}."
+        ),
         "",
         "| column | type | required | default | rules | description |",
         "|---|---|---|---|---|---|",
     ]
     for c in t.columns:
         cells = [
-            f"`{c.name}`", type_name(c.dtype), "yes" if c.required else "no", _md_default(c),
-            "; ".join(column_rules(c)) or "—", c.description,
+            f"`{c.name}`",
+            type_name(c.dtype),
+            "yes" if c.required else "no",
+            _md_default(c),
+            "; ".join(column_rules(c)) or "—",
+            c.description,
         ]
         lines.append("| " + " | ".join(_md_cell(x) for x in cells) + " |")
     lines.append("")
@@ -398,16 +601,21 @@ def markdown() -> str:
     for t in TABLES.values():
         lines += _md_table(t)
     lines += ["### Rules across columns and tables", ""]
-    lines += [f"- `{r.table}.{r.column}` → `{r.target}.{r.target_column}`: {r.rule}." for r in REFERENCES]
     lines += [
-        f"- {r.table}" + (f" `{r.column}`" if r.column else "") + f": {r.text}." for r in RULES.values()
+        f"- `{r.table}.{r.column}` → `{r.target}.{r.target_column}`: {r.rule}." for r in REFERENCES
+    ]
+    lines += [
+        f"- {r.table}" + (f" `{r.column}`" if r.column else "") + f": {r.text}."
+        for r in RULES.values()
     ]
     lines.append("")
     return "\n".join(lines)
 
 
 #: Markers around the generated schema section of ``docs/data-format.md``.
-DOC_BEGIN = "<!-- BEGIN schema: generated by riskengine.book.schema.markdown(); do not edit by hand -->"
+DOC_BEGIN = (
+    "<!-- BEGIN schema: generated by riskengine.book.schema.markdown(); do not edit by hand -->"
+)
 DOC_END = "<!-- END schema -->"
 
 

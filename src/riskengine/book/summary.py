@@ -60,12 +60,21 @@ def exposures_in(book: Book, reporting_currency: str = "EUR") -> pl.DataFrame:
     """
     rates = pl.DataFrame({"currency": [reporting_currency], "rate": [1.0]})
     if book.fx is not None:
-        rates = pl.concat([rates, book.fx.select("currency", "rate").filter(pl.col("currency") != reporting_currency)])
+        rates = pl.concat(
+            [
+                rates,
+                book.fx.select("currency", "rate").filter(pl.col("currency") != reporting_currency),
+            ]
+        )
     policy_ccy = book.policies.select("policy_id", pl.col("currency").alias("__policy_currency"))
     return (
         book.exposures.join(policy_ccy, on="policy_id", how="left")
         .with_columns(effective_currency=pl.coalesce("currency", "__policy_currency"))
-        .join(rates.rename({"currency": "effective_currency", "rate": "__rate"}), on="effective_currency", how="left")
+        .join(
+            rates.rename({"currency": "effective_currency", "rate": "__rate"}),
+            on="effective_currency",
+            how="left",
+        )
         .with_columns(limit_reporting=pl.col("limit") * pl.col("__rate"))
         .drop("__policy_currency", "__rate")
     )
@@ -98,7 +107,11 @@ def summarize(book: Book, *, reporting_currency: str = "EUR") -> BookSummary:
     total = float(exp.get_column("limit_reporting").sum())
     by_currency = (
         exp.group_by(pl.col("effective_currency").alias("currency"))
-        .agg(exposures=pl.len(), limit_local=pl.col("limit").sum(), limit=pl.col("limit_reporting").sum())
+        .agg(
+            exposures=pl.len(),
+            limit_local=pl.col("limit").sum(),
+            limit=pl.col("limit_reporting").sum(),
+        )
         .with_columns(share=pl.col("limit") / total)
         .sort("limit", descending=True)
     )
@@ -106,17 +119,33 @@ def summarize(book: Book, *, reporting_currency: str = "EUR") -> BookSummary:
         book.countries.select("country", "region", "risk_grade"), on="country", how="left"
     )
     per_buyer = exp.group_by("buyer_id").agg(limit_reporting=pl.col("limit_reporting").sum())
-    buyers = buyers.join(per_buyer, on="buyer_id", how="left").with_columns(pl.col("limit_reporting").fill_null(0.0))
+    buyers = buyers.join(per_buyer, on="buyer_id", how="left").with_columns(
+        pl.col("limit_reporting").fill_null(0.0)
+    )
     n = book.buyers.height
     by_rating = (
         buyers.group_by("rating")
         .agg(
-            buyers=pl.len(), pd_given=pl.col("pd").count(), pd_min=pl.col("pd").min(), pd_mean=pl.col("pd").mean(),
-            pd_max=pl.col("pd").max(), limit=pl.col("limit_reporting").sum(),
+            buyers=pl.len(),
+            pd_given=pl.col("pd").count(),
+            pd_min=pl.col("pd").min(),
+            pd_mean=pl.col("pd").mean(),
+            pd_max=pl.col("pd").max(),
+            limit=pl.col("limit_reporting").sum(),
         )
         .with_columns(buyers_share=pl.col("buyers") / n, share=pl.col("limit") / total)
         .sort(pl.col("pd_mean").fill_null(2.0), "rating", nulls_last=True)
-        .select("rating", "buyers", "buyers_share", "pd_given", "pd_min", "pd_mean", "pd_max", "limit", "share")
+        .select(
+            "rating",
+            "buyers",
+            "buyers_share",
+            "pd_given",
+            "pd_min",
+            "pd_mean",
+            "pd_max",
+            "limit",
+            "share",
+        )
     )
     return BookSummary(
         reporting_currency=reporting_currency,

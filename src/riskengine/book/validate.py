@@ -85,7 +85,9 @@ class _Check:
     distinct: bool = False  # list distinct example values (duplicates)
     values: pl.Expr | None = None  # offending values to quote in the rule text
     label: str = "found"  # how the quoted values are introduced
-    flag: pl.Expr | None = None  # cheaper aggregate, > 0 iff some row breaks the rule (default: count)
+    flag: pl.Expr | None = (
+        None  # cheaper aggregate, > 0 iff some row breaks the rule (default: count)
+    )
 
 
 @cache
@@ -104,12 +106,18 @@ def row_ids(t: LoadedTable) -> pl.Expr:
     cols = [c for c in t.table.id_columns if t.has(c) and c in t.frame.columns]
     if not cols or len(cols) != len(t.table.id_columns):
         return row
-    ids = pl.col(cols[0]) if len(cols) == 1 else pl.concat_str([pl.col(c) for c in cols], separator="/")
+    ids = (
+        pl.col(cols[0])
+        if len(cols) == 1
+        else pl.concat_str([pl.col(c) for c in cols], separator="/")
+    )
     return pl.coalesce(ids, row)
 
 
 def _quote(values: Iterable[object], none: str = "None") -> str:
-    return ", ".join(none if v is None else repr(v) if isinstance(v, str) else str(v) for v in values)
+    return ", ".join(
+        none if v is None else repr(v) if isinstance(v, str) else str(v) for v in values
+    )
 
 
 def quote_values(values: pl.Series, *, none: str = "None") -> str:
@@ -163,15 +171,26 @@ def _column_checks(t: LoadedTable, col: Column) -> list[_Check]:
     if col.range is not None:
         checks.append(_Check(col.name, col.range.text(col.name), col.range.violated(x)))
     if col.unique:
-        checks.append(_Check(
-            col.name, "unique: duplicated", x.is_not_null() & x.is_duplicated(), examples=x, distinct=True,
-            flag=x.drop_nulls().len() - x.drop_nulls().n_unique(),  # cheaper than the mask
-        ))
+        checks.append(
+            _Check(
+                col.name,
+                "unique: duplicated",
+                x.is_not_null() & x.is_duplicated(),
+                examples=x,
+                distinct=True,
+                flag=x.drop_nulls().len() - x.drop_nulls().n_unique(),  # cheaper than the mask
+            )
+        )
     if col.code is not None:
         codes = pl.Series(sorted(valid_codes(col.code)), dtype=pl.String).implode()
-        checks.append(_Check(
-            col.name, schema.CODE_RULES[col.code], x.is_not_null() & ~x.is_in(codes), values=x,
-        ))
+        checks.append(
+            _Check(
+                col.name,
+                schema.CODE_RULES[col.code],
+                x.is_not_null() & ~x.is_in(codes),
+                values=x,
+            )
+        )
     return checks
 
 
@@ -184,9 +203,14 @@ def _table_checks(t: LoadedTable) -> list[_Check]:
     if together and all(t.has(c) for c in together):
         cols = [pl.col(c) for c in together]
         dup = pl.struct(cols).is_duplicated() & pl.all_horizontal([c.is_not_null() for c in cols])
-        checks.append(_Check(
-            "/".join(together), f"unique together ({', '.join(together)}): duplicated", dup, distinct=True,
-        ))
+        checks.append(
+            _Check(
+                "/".join(together),
+                f"unique together ({', '.join(together)}): duplicated",
+                dup,
+                distinct=True,
+            )
+        )
     return checks
 
 
@@ -211,8 +235,12 @@ def _reference_checks(tables: Mapping[str, LoadedTable]) -> dict[str, list[_Chec
         if src is None or dst is None or not src.has(ref.column) or not dst.has(ref.target_column):
             continue
         targets = dst.frame.select(pl.col(ref.target_column).alias("__key")).unique()
-        missing = src.frame.select(pl.col(ref.column).alias("__key")).join(targets, on="__key", how="anti")
-        n_missing = missing.get_column("__key").count()  # an anti-join: faster than is_in on 10⁶ keys
+        missing = src.frame.select(pl.col(ref.column).alias("__key")).join(
+            targets, on="__key", how="anti"
+        )
+        n_missing = missing.get_column(
+            "__key"
+        ).count()  # an anti-join: faster than is_in on 10⁶ keys
         if not n_missing:
             continue
         x = pl.col(ref.column)
@@ -223,7 +251,9 @@ def _reference_checks(tables: Mapping[str, LoadedTable]) -> dict[str, list[_Chec
     return out
 
 
-def _fx_checks(tables: Mapping[str, LoadedTable], reporting_currency: str) -> dict[str, list[_Check]]:
+def _fx_checks(
+    tables: Mapping[str, LoadedTable], reporting_currency: str
+) -> dict[str, list[_Check]]:
     """Every currency used has a rate; the reporting currency's rate, if listed, is 1."""
     out: dict[str, list[_Check]] = {}
     fx = tables.get("fx")
@@ -237,7 +267,9 @@ def _fx_checks(tables: Mapping[str, LoadedTable], reporting_currency: str) -> di
         t = tables.get(name)
         if t is not None and t.has("currency"):
             x = pl.col("currency")
-            out.setdefault(name, []).append(_Check("currency", rule, x.is_in(known), values=x, label=label))
+            out.setdefault(name, []).append(
+                _Check("currency", rule, x.is_in(known), values=x, label=label)
+            )
     if fx is not None and fx.has("currency") and fx.has("rate"):
         mask = (pl.col("currency") == reporting_currency) & (pl.col("rate") != 1.0)
         text = f"{RULES['reporting_rate'].text} (reporting currency {reporting_currency})"
@@ -264,9 +296,13 @@ def find_problems(
     """
     problems: list[Problem] = []
     if reporting_currency not in valid_codes("currency"):
-        problems.append(Problem(
-            "reporting currency", None, f"{reporting_currency!r} is not an ISO 4217 currency code",
-        ))
+        problems.append(
+            Problem(
+                "reporting currency",
+                None,
+                f"{reporting_currency!r} is not an ISO 4217 currency code",
+            )
+        )
     extra: dict[str, list[_Check]] = {}
     for more in (_reference_checks(tables), _fx_checks(tables, reporting_currency)):
         for name, checks in more.items():
@@ -274,10 +310,18 @@ def find_problems(
     for name, t in tables.items():
         if t.table.required and t.frame.height == 0:
             rows = RULES["rows"]
-            problems.append(Problem(t.file, None, f"the table has no rows ({rows.table}: {rows.text})"))
+            problems.append(
+                Problem(t.file, None, f"the table has no rows ({rows.table}: {rows.text})")
+            )
             continue
-        problems += [Problem(t.file, c, _missing_text(t, c)) for c in t.table.required_columns if c in t.missing]
-        checks = _table_checks(t) + (_buyer_checks(t) if name == "buyers" else []) + extra.get(name, [])
+        problems += [
+            Problem(t.file, c, _missing_text(t, c))
+            for c in t.table.required_columns
+            if c in t.missing
+        ]
+        checks = (
+            _table_checks(t) + (_buyer_checks(t) if name == "buyers" else []) + extra.get(name, [])
+        )
         problems += _evaluate(t, checks)
     return problems
 

@@ -89,7 +89,9 @@ def fmix64_np(z: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def stream_key(seed, stream):
     """Key of one stream of a run: mixes the seed and the stream number."""
-    return fmix64(fmix64(uint64(seed) ^ uint64(0x5851F42D4C957F2D)) + uint64(stream) * uint64(GOLDEN))
+    return fmix64(
+        fmix64(uint64(seed) ^ uint64(0x5851F42D4C957F2D)) + uint64(stream) * uint64(GOLDEN)
+    )
 
 
 @njit(cache=True)

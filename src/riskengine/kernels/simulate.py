@@ -53,7 +53,16 @@ from .special import ndtri, norm_cdf
 __all__ = ["YLT_COLUMNS", "N_YLT", "simulate_chunk", "simulate_detail", "new_scratch"]
 
 #: Columns of the kernel's per-simulation output matrix, in order.
-YLT_COLUMNS = ("ground_up", "gross", "commercial", "political", "n_defaults", "n_political_events", "max_occurrence", "net")
+YLT_COLUMNS = (
+    "ground_up",
+    "gross",
+    "commercial",
+    "political",
+    "n_defaults",
+    "n_political_events",
+    "max_occurrence",
+    "net",
+)
 N_YLT = len(YLT_COLUMNS)
 
 #: Treaty kinds as the kernel knows them (compile.TREATY_KINDS maps the scenario's types onto them).
@@ -138,7 +147,9 @@ def _push_loss(ent_e, ent_l, ent_cause, n, e, loss, cause):
 
 
 @njit(cache=True)
-def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, grid, grid_k, grid_row):
+def _one_sim(
+    P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, grid, grid_k, grid_row
+):
     """Simulate year ``s``; write the YLT row, the ceded row and (``use_seg``) the segment row.
 
     ``grid`` (float64[G, n_treaties, 4]) holds alternative treaty parameters (share, retention,
@@ -150,8 +161,27 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
     ``P.occ_threshold`` are appended to chunk ``ch`` of the ``occ`` buffers from position ``cnt``.
     Returns ``(n_defaults, n_events, n_entries, n_policies_touched, n_buyers_touched, cnt)``.
     """
-    z, xi, v, ev, ev_list, dl_b, dl_lgd, ent_e, ent_l, ent_cause = S[0], S[1], S[2], S[3], S[4], S[5], S[6], S[7], S[8], S[9]
-    qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol = S[10], S[11], S[12], S[13], S[14], S[15], S[16]
+    z, xi, v, ev, ev_list, dl_b, dl_lgd, ent_e, ent_l, ent_cause = (
+        S[0],
+        S[1],
+        S[2],
+        S[3],
+        S[4],
+        S[5],
+        S[6],
+        S[7],
+        S[8],
+        S[9],
+    )
+    qual, ratio, p_touch, b_comm, b_pol, b_touch, c_pol = (
+        S[10],
+        S[11],
+        S[12],
+        S[13],
+        S[14],
+        S[15],
+        S[16],
+    )
     occ_x, occ_ceded, occ_touch, b_slot, net_c, net_p = S[17], S[18], S[19], S[20], S[21], S[22]
     n_f = P.factor_key.shape[0]
     n_c = P.country_key.shape[0]
@@ -196,7 +226,12 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
     nd = 0
     kd = sim_key(keys[4], s)
     n_cells = P.cell_key.shape[0]
-    cell_unit_ptr, cell_key, unit_member_ptr, unit_members = P.cell_unit_ptr, P.cell_key, P.unit_member_ptr, P.unit_members
+    cell_unit_ptr, cell_key, unit_member_ptr, unit_members = (
+        P.cell_unit_ptr,
+        P.cell_key,
+        P.unit_member_ptr,
+        P.unit_members,
+    )
     fac_ptr, fac_idx, fac_w = P.cell_fac_ptr, P.cell_fac_idx, P.cell_fac_w
     thr0, thr1, inv_sig, cell_country = P.cell_thr0, P.cell_thr1, P.cell_inv_sigma, P.cell_country
     phi_hi = S[24]
@@ -277,7 +312,9 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
         row = lgd_table[br.lgd_class]
         method = row[3]
         if method == 1.0:
-            lgd = beta_cheng_bb(row[4], row[5], row[6], row[7], row[1] > row[2], draw_state(kl, br.key))
+            lgd = beta_cheng_bb(
+                row[4], row[5], row[6], row[7], row[1] > row[2], draw_state(kl, br.key)
+            )
         elif method == 2.0:
             lgd = draw_beta(row[1], row[2], draw_state(kl, br.key))
         else:
@@ -390,7 +427,15 @@ def _one_sim(P, s, S, keys, out_row, ceded_row, seg_row, use_seg, occ, ch, cnt, 
 def _reset(S, n_ev, n_pt, n_bt):
     """Zero the accumulators the year touched (arrays written before use are left as they are)."""
     ev, ev_list = S[3], S[4]
-    qual, p_touch, b_comm, b_pol, b_touch, c_pol, b_slot = S[10], S[12], S[13], S[14], S[15], S[16], S[20]
+    qual, p_touch, b_comm, b_pol, b_touch, c_pol, b_slot = (
+        S[10],
+        S[12],
+        S[13],
+        S[14],
+        S[15],
+        S[16],
+        S[20],
+    )
     for i in range(n_ev):
         c = ev_list[i]
         ev[c] = 0
@@ -414,7 +459,9 @@ def _programme(P, tp, work, ceded_row):
     for i in range(n_bt):
         net_c[i] = b_comm[i]
         net_p[i] = b_pol[i]
-    return _apply_treaties(P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row)
+    return _apply_treaties(
+        P, tp, net_c, net_p, b_touch, n_bt, occ_x, occ_ceded, occ_touch, ceded_row
+    )
 
 
 @njit(cache=True)
@@ -529,7 +576,22 @@ def _stream_keys(seed):
 
 @njit(cache=True, nogil=True)
 def simulate_chunk(
-    P, sim0, lo, hi, ylt, ceded, seg, use_seg, occ_sim, occ_kind, occ_id, occ_val, ch, grid, grid_k, grid_out
+    P,
+    sim0,
+    lo,
+    hi,
+    ylt,
+    ceded,
+    seg,
+    use_seg,
+    occ_sim,
+    occ_kind,
+    occ_id,
+    occ_val,
+    ch,
+    grid,
+    grid_k,
+    grid_out,
 ):
     """Simulate rows ``lo .. hi - 1`` of a block (years ``sim0 + lo`` …) into caller-allocated arrays.
 
@@ -569,7 +631,20 @@ def simulate_chunk(
         seg_row = seg[i] if use_seg else seg[0]
         grid_row = grid_out[i] if grid.shape[0] > 0 else grid_out[0]
         _, n_ev, _, n_pt, n_bt, cnt = _one_sim(
-            P, sim0 + i, S, keys, ylt[i], ceded[i], seg_row, use_seg, occ, ch, cnt, grid, grid_k, grid_row
+            P,
+            sim0 + i,
+            S,
+            keys,
+            ylt[i],
+            ceded[i],
+            seg_row,
+            use_seg,
+            occ,
+            ch,
+            cnt,
+            grid,
+            grid_k,
+            grid_row,
         )
         _reset(S, n_ev, n_pt, n_bt)
     return cnt
@@ -619,12 +694,30 @@ def simulate_detail(P, s):
     row = np.zeros(N_YLT)
     ced = np.zeros(P.t_kind.shape[0])
     seg = np.zeros(P.n_seg)
-    occ = (np.zeros((1, 0), np.int64), np.zeros((1, 0), np.int8), np.zeros((1, 0), np.int32), np.zeros((1, 0)))
+    occ = (
+        np.zeros((1, 0), np.int64),
+        np.zeros((1, 0), np.int8),
+        np.zeros((1, 0), np.int32),
+        np.zeros((1, 0)),
+    )
     use_seg = P.n_seg >= 0  # a run-time bool, so that _one_sim is compiled once for all callers
     grid = np.zeros((0, P.t_kind.shape[0], 4))
     grid_row = np.zeros((0, 2))
     nd, n_ev, n_ent, n_pt, n_bt, _ = _one_sim(
-        P, np.int64(s), S, keys, row, ced, seg, use_seg, occ, np.int64(0), np.int64(0), grid, np.int64(0), grid_row
+        P,
+        np.int64(s),
+        S,
+        keys,
+        row,
+        ced,
+        seg,
+        use_seg,
+        occ,
+        np.int64(0),
+        np.int64(0),
+        grid,
+        np.int64(0),
+        grid_row,
     )
     qual, ratio, p_touch = S[10], S[11], S[12]
     pols = p_touch[:n_pt].copy()

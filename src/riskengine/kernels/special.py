@@ -80,7 +80,9 @@ _F = (
 
 @njit(cache=True)
 def _poly(c, x):
-    return ((((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]) * x + c[0]
+    return (
+        (((((c[7] * x + c[6]) * x + c[5]) * x + c[4]) * x + c[3]) * x + c[2]) * x + c[1]
+    ) * x + c[0]
 
 
 @njit(cache=True)

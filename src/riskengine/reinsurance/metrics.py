@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["treaty_metrics", "reinstatement_premium"]
 
 
-def reinstatement_premium(ceded: np.ndarray, *, limit: float, reinstatements: int | None, rate: float, premium: float) -> np.ndarray:
+def reinstatement_premium(
+    ceded: np.ndarray, *, limit: float, reinstatements: int | None, rate: float, premium: float
+) -> np.ndarray:
     """Reinstatement premium per year: rate × premium × (limit reinstated) / limit.
 
     The limit reinstated in a year is min(ceded, limit × reinstatements) (all of ``ceded`` when
@@ -61,7 +63,11 @@ def treaty_metrics(results: Results) -> dict[str, dict[str, Any]]:
         rip = np.zeros_like(c)
         if isinstance(t, PerRiskXL | PoliticalEventXL):
             rip = reinstatement_premium(
-                c, limit=t.limit, reinstatements=t.reinstatements, rate=t.reinstatement_rate, premium=t.premium
+                c,
+                limit=t.limit,
+                reinstatements=t.reinstatements,
+                rate=t.reinstatement_rate,
+                premium=t.premium,
             )
         d: dict[str, Any] = {
             "type": t.type,
@@ -69,13 +75,17 @@ def treaty_metrics(results: Results) -> dict[str, dict[str, Any]]:
             "expected_ceded_se": est.se,
             "sd": sd,
             "prob_attach": float(np.mean(c > 0)) if len(c) else 0.0,
-            "prob_exhaust": None if math.isinf(capacity) else float(np.mean(c >= capacity * (1 - 1e-12))),
+            "prob_exhaust": None
+            if math.isinf(capacity)
+            else float(np.mean(c >= capacity * (1 - 1e-12))),
             "expected_reinstatement_premium": float(rip.mean()) if len(c) else 0.0,
             "share_of_gross_el": est.value / gross_el if gross_el > 0 else 0.0,
             "premium": t.premium,
             "ceding_commission": t.premium * t.ceding_commission,
         }
-        d["expected_margin"] = t.premium + d["expected_reinstatement_premium"] - d["ceding_commission"] - est.value
+        d["expected_margin"] = (
+            t.premium + d["expected_reinstatement_premium"] - d["ceding_commission"] - est.value
+        )
         d["loss_ratio"] = est.value / t.premium if t.premium > 0 else None
         d["rate_on_line"] = t.premium / limit if (math.isfinite(limit) and t.premium > 0) else None
         out[t.name] = d

@@ -22,17 +22,33 @@ def sweep_figure_png(res: SweepResult, dpi: int = 110) -> bytes:
     ccy = res.reporting_currency
     fig = Figure(figsize=(11, 4.4), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
-    groups = [(None, df)] if series_key is None else list(df.group_by(series_key, maintain_order=True))
+    groups = (
+        [(None, df)] if series_key is None else list(df.group_by(series_key, maintain_order=True))
+    )
     for key, sub in groups:
-        label = "" if series_key is None else f"{series_key} = {key[0] if isinstance(key, tuple) else key:,.4g}"
+        label = (
+            ""
+            if series_key is None
+            else f"{series_key} = {key[0] if isinstance(key, tuple) else key:,.4g}"
+        )
         sub = sub.sort(x_key)
         x = sub[x_key].to_numpy()
-        ax1.plot(x, sub["expected_ceded"].to_numpy(), marker="o", label=f"expected ceded {label}".strip())
-        ax1.plot(x, sub["premium"].to_numpy(), linestyle="--", marker=".", label=f"premium {label}".strip())
+        ax1.plot(
+            x, sub["expected_ceded"].to_numpy(), marker="o", label=f"expected ceded {label}".strip()
+        )
+        ax1.plot(
+            x,
+            sub["premium"].to_numpy(),
+            linestyle="--",
+            marker=".",
+            label=f"premium {label}".strip(),
+        )
         margin = (sub["premium"] - sub["expected_ceded"]).to_numpy()
         ax2.plot(margin, sub["capital_relief"].to_numpy(), marker="o", label=label or res.treaty)
         for xi, mi, ri in zip(x, margin, sub["capital_relief"].to_numpy(), strict=True):
-            ax2.annotate(f"{xi:,.3g}", (mi, ri), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            ax2.annotate(
+                f"{xi:,.3g}", (mi, ri), textcoords="offset points", xytext=(4, 4), fontsize=7
+            )
     ax1.set_xlabel(f"{res.treaty}.{x_key}")
     ax1.set_ylabel(f"{ccy} per year")
     ax1.set_title(f"Expected ceded loss and premium (loading {res.loading:.0%})")
@@ -44,7 +60,10 @@ def sweep_figure_png(res: SweepResult, dpi: int = 110) -> bytes:
     ax2.grid(alpha=0.3)
     if series_key is not None:
         ax2.legend(fontsize=8)
-    fig.suptitle(f"Sizing {res.treaty}: {res.sims:,} simulated years; gross capital {res.gross_capital:,.0f} {ccy}", fontsize=11)
+    fig.suptitle(
+        f"Sizing {res.treaty}: {res.sims:,} simulated years; gross capital {res.gross_capital:,.0f} {ccy}",
+        fontsize=11,
+    )
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

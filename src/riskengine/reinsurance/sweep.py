@@ -62,7 +62,9 @@ def _number(text: str, spec: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise ScenarioError([Problem("--sweep", spec, f"{text!r} is not a number", label="option")], "--sweep") from None
+        raise ScenarioError(
+            [Problem("--sweep", spec, f"{text!r} is not a number", label="option")], "--sweep"
+        ) from None
 
 
 def parse_sweep(spec: str) -> Sweep:
@@ -70,16 +72,33 @@ def parse_sweep(spec: str) -> Sweep:
     m = _SPEC.match(spec.strip())
     if not m:
         raise ScenarioError(
-            [Problem("--sweep", spec, "expected TREATY.KEY=START:STOP:N or TREATY.KEY=V1,V2,…", label="option")], "--sweep"
+            [
+                Problem(
+                    "--sweep",
+                    spec,
+                    "expected TREATY.KEY=START:STOP:N or TREATY.KEY=V1,V2,…",
+                    label="option",
+                )
+            ],
+            "--sweep",
         )
     values_text = m.group("values")
     if ":" in values_text:
         parts = values_text.split(":")
         if len(parts) != 3:
-            raise ScenarioError([Problem("--sweep", spec, "a range is START:STOP:N", label="option")], "--sweep")
+            raise ScenarioError(
+                [Problem("--sweep", spec, "a range is START:STOP:N", label="option")], "--sweep"
+            )
         start, stop, n = _number(parts[0], spec), _number(parts[1], spec), _number(parts[2], spec)
         if n < 1 or n != int(n) or n > 1000:
-            raise ScenarioError([Problem("--sweep", spec, "N must be a whole number from 1 to 1000", label="option")], "--sweep")
+            raise ScenarioError(
+                [
+                    Problem(
+                        "--sweep", spec, "N must be a whole number from 1 to 1000", label="option"
+                    )
+                ],
+                "--sweep",
+            )
         values = tuple(float(v) for v in np.linspace(start, stop, int(n)))
     else:
         values = tuple(_number(v, spec) for v in values_text.split(",") if v.strip())
@@ -108,7 +127,10 @@ class SweepResult:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         out: dict[str, Path] = {}
-        for name, writer in (("treaty_sweep.csv", self.table.write_csv), ("treaty_sweep.parquet", self.table.write_parquet)):
+        for name, writer in (
+            ("treaty_sweep.csv", self.table.write_csv),
+            ("treaty_sweep.parquet", self.table.write_parquet),
+        ):
             target = folder / name
             tmp = atomic_path(target)
             try:
@@ -123,22 +145,46 @@ class SweepResult:
         return out
 
 
-def _grid_treaties(scenario: Scenario, sweeps: list[Sweep]) -> tuple[int, list[dict[str, float]], list[Any]]:
+def _grid_treaties(
+    scenario: Scenario, sweeps: list[Sweep]
+) -> tuple[int, list[dict[str, float]], list[Any]]:
     names = {s.treaty for s in sweeps}
     if len(names) != 1:
         raise ScenarioError(
-            [Problem("--sweep", None, f"all sweeps must be of one treaty (got {', '.join(sorted(names))})", label="option")],
+            [
+                Problem(
+                    "--sweep",
+                    None,
+                    f"all sweeps must be of one treaty (got {', '.join(sorted(names))})",
+                    label="option",
+                )
+            ],
             "--sweep",
         )
     name = names.pop()
     idx = next((i for i, t in enumerate(scenario.treaties) if t.name == name), None)
     if idx is None:
         have = ", ".join(t.name for t in scenario.treaties) or "none"
-        raise ScenarioError([Problem("--sweep", name, f"no treaty of that name in the scenario (treaties: {have})", label="option")], "--sweep")
+        raise ScenarioError(
+            [
+                Problem(
+                    "--sweep",
+                    name,
+                    f"no treaty of that name in the scenario (treaties: {have})",
+                    label="option",
+                )
+            ],
+            "--sweep",
+        )
     base = scenario.treaties[idx]
     allowed = SWEEPABLE[base.type]
     problems = [
-        Problem("--sweep", f"{name}.{s.key}", f"cannot sweep {s.key!r} of a {base.type} (sweepable: {', '.join(allowed)})", label="option")
+        Problem(
+            "--sweep",
+            f"{name}.{s.key}",
+            f"cannot sweep {s.key!r} of a {base.type} (sweepable: {', '.join(allowed)})",
+            label="option",
+        )
         for s in sweeps
         if s.key not in allowed
     ]
@@ -147,7 +193,10 @@ def _grid_treaties(scenario: Scenario, sweeps: list[Sweep]) -> tuple[int, list[d
         problems.append(Problem("--sweep", name, "a key is swept twice", label="option"))
     if problems:
         raise ScenarioError(problems, "--sweep")
-    points = [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*[s.values for s in sweeps])]
+    points = [
+        dict(zip(keys, combo, strict=True))
+        for combo in itertools.product(*[s.values for s in sweeps])
+    ]
     variants = []
     for p in points:
         data = base.model_dump(by_alias=True)
@@ -157,7 +206,9 @@ def _grid_treaties(scenario: Scenario, sweeps: list[Sweep]) -> tuple[int, list[d
             variants.append(type(base).model_validate(data))
         except ValidationError as exc:  # report the grid point and the rule it breaks
             rule = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-            raise ScenarioError([Problem("--sweep", f"{name} at {p}", rule, label="option")], "--sweep") from None
+            raise ScenarioError(
+                [Problem("--sweep", f"{name} at {p}", rule, label="option")], "--sweep"
+            ) from None
     return idx, points, variants
 
 
@@ -197,7 +248,16 @@ def sweep_treaty(
     grid = np.repeat(base_params[None, :, :], len(points), axis=0)
     for g, t in enumerate(variants):
         grid[g, k] = treaty_params(t, cp.book_premium)
-    res = simulate(book, scenario, client=client, scheduler=scheduler, progress=progress, grid=grid, grid_k=k, compiled=cp)
+    res = simulate(
+        book,
+        scenario,
+        client=client,
+        scheduler=scheduler,
+        progress=progress,
+        grid=grid,
+        grid_k=k,
+        compiled=cp,
+    )
     assert res.grid is not None
     gross = res.ylt["gross"].to_numpy()
     g_meas = measures(gross)

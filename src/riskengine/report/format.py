@@ -92,7 +92,11 @@ def fmt_pct(p: Any, *, digits: int = 3) -> str:
 
 def fmt_count(n: Any) -> str:
     """An integer count with thousands separators: ``12,345``."""
-    if isinstance(n, bool) or not isinstance(n, int | float) or (isinstance(n, float) and not math.isfinite(n)):
+    if (
+        isinstance(n, bool)
+        or not isinstance(n, int | float)
+        or (isinstance(n, float) and not math.isfinite(n))
+    ):
         return DASH
     return f"{int(n):,}"
 

@@ -26,7 +26,15 @@ if TYPE_CHECKING:
     from matplotlib.axis import Axis
     from matplotlib.figure import Figure
 
-__all__ = ["EPCurve", "return_period_grid", "ep_points", "ep_plot", "histogram_plot", "bar_plot", "svg_of"]
+__all__ = [
+    "EPCurve",
+    "return_period_grid",
+    "ep_points",
+    "ep_plot",
+    "histogram_plot",
+    "bar_plot",
+    "svg_of",
+]
 
 # Colours (colour-blind safe, Okabe-Ito based) by role.
 GROSS = "#0b4f8a"
@@ -66,7 +74,9 @@ def return_period_grid(n: int, points: int = 240) -> np.ndarray:
     return n / k
 
 
-def ep_points(losses_sorted: np.ndarray, return_periods: np.ndarray, kind: str = "AEP") -> np.ndarray:
+def ep_points(
+    losses_sorted: np.ndarray, return_periods: np.ndarray, kind: str = "AEP"
+) -> np.ndarray:
     """Loss exceeded once every T years, with the conventions of :mod:`riskengine.measures`.
 
     ``kind`` is ``"AEP"`` (the quantile, VaR at q = 1 − 1/T: also OEP when given occurrence
@@ -122,7 +132,9 @@ def svg_of(fig: Figure, key: str, title: str) -> str:
     return head + body.strip()
 
 
-def _figure(height: float, *, left: float = 0.85, right: float = 0.2, bottom: float = 0.6, top: float = 0.15) -> Figure:
+def _figure(
+    height: float, *, left: float = 0.85, right: float = 0.2, bottom: float = 0.6, top: float = 0.15
+) -> Figure:
     """A figure with fixed margins (inches) around one axes.
 
     Fixed margins rather than a layout engine: a layout engine costs two extra drawing passes,
@@ -131,7 +143,9 @@ def _figure(height: float, *, left: float = 0.85, right: float = 0.2, bottom: fl
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(_WIDTH, height), facecolor="white")
-    fig.subplots_adjust(left=left / _WIDTH, right=1 - right / _WIDTH, bottom=bottom / height, top=1 - top / height)
+    fig.subplots_adjust(
+        left=left / _WIDTH, right=1 - right / _WIDTH, bottom=bottom / height, top=1 - top / height
+    )
     return fig
 
 
@@ -260,11 +274,25 @@ def histogram_plot(
     ax.set_xlabel(f"Annual gross loss ({unit})", color=INK, fontsize=10)
     ax.set_ylabel("Simulated years (log scale)", color=INK, fontsize=10)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else ""))
-    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(lines), frameon=False, fontsize=9, borderaxespad=0.2)
+    ax.legend(
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncol=len(lines),
+        frameon=False,
+        fontsize=9,
+        borderaxespad=0.2,
+    )
     return svg_of(fig, key, title)
 
 
-def bar_plot(labels: Sequence[str], values: Sequence[float], shares: Sequence[float], currency: str, key: str, title: str) -> str:
+def bar_plot(
+    labels: Sequence[str],
+    values: Sequence[float],
+    shares: Sequence[float],
+    currency: str,
+    key: str,
+    title: str,
+) -> str:
     """Horizontal bars, the first label on top, each annotated with its amount and share."""
     n = len(labels)
     # y labels at 9 pt: about 0.075 in a character, plus the tick pad

@@ -68,7 +68,9 @@ class _Run:
     def xs(self, column: str) -> np.ndarray:
         """Ascending-sorted values of a YLT column (cached)."""
         if column not in self.sorted:
-            self.sorted[column] = np.sort(self.results.ylt[column].to_numpy().astype(np.float64, copy=False))
+            self.sorted[column] = np.sort(
+                self.results.ylt[column].to_numpy().astype(np.float64, copy=False)
+            )
         return self.sorted[column]
 
     def money(self, x: Any) -> str:
@@ -85,24 +87,43 @@ def _gather(results: Results) -> _Run:
         # Treaty metrics failed: summarise the rest without them, and say so on the page.
         treaty_error = f"{type(exc).__name__}: {exc}"
         log.warning("report: treaty metrics unavailable (%s)", treaty_error)
-        bare = dataclasses.replace(results, compiled=dataclasses.replace(results.compiled, treaty_names=[]))
+        bare = dataclasses.replace(
+            results, compiled=dataclasses.replace(results.compiled, treaty_names=[])
+        )
         summary = bare.summary()
     measures = dict(summary.get("measures") or {})
     for p in results.perspectives():
         if p not in measures:
             measures[p] = results.measures(p)
-    return _Run(results, results.compiled.reporting_currency, results.n_sims, summary, measures, treaty_error, {})
+    return _Run(
+        results,
+        results.compiled.reporting_currency,
+        results.n_sims,
+        summary,
+        measures,
+        treaty_error,
+        {},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # HTML helpers
 # ---------------------------------------------------------------------------------------------
-def _table(head: list[str], rows: list[list[str]], *, cls: str = "", numeric_from: int = 1, row_cls: list[str] | None = None) -> str:
+def _table(
+    head: list[str],
+    rows: list[list[str]],
+    *,
+    cls: str = "",
+    numeric_from: int = 1,
+    row_cls: list[str] | None = None,
+) -> str:
     """A table; cells are HTML already. Columns from ``numeric_from`` on are right-aligned."""
 
     def cells(tag: str, values: list[str]) -> str:
         num = ' class="num"'
-        return "".join(f"<{tag}{num if i >= numeric_from else ''}>{v}</{tag}>" for i, v in enumerate(values))
+        return "".join(
+            f"<{tag}{num if i >= numeric_from else ''}>{v}</{tag}>" for i, v in enumerate(values)
+        )
 
     body = []
     for i, r in enumerate(rows):
@@ -116,7 +137,7 @@ def _table(head: list[str], rows: list[list[str]], *, cls: str = "", numeric_fro
 
 
 def _figure(svg: str, caption: str) -> str:
-    return f'<figure>{svg}<figcaption>{caption}</figcaption></figure>'
+    return f"<figure>{svg}<figcaption>{caption}</figcaption></figure>"
 
 
 def _value_se(value: Any, se: Any, currency: str) -> str:
@@ -136,7 +157,11 @@ def _wall(seconds: Any) -> str:
 
 
 def _z(z: Any) -> str:
-    return f"{z:+.2f}".replace("-", "\u2212") if isinstance(z, int | float) and math.isfinite(z) else DASH
+    return (
+        f"{z:+.2f}".replace("-", "\u2212")
+        if isinstance(z, int | float) and math.isfinite(z)
+        else DASH
+    )
 
 
 def _country_name(code: str) -> str:
@@ -159,7 +184,9 @@ def _country_name(code: str) -> str:
 def _header(run: _Run) -> str:
     r = run.results
     sc, meta = r.scenario, r.meta
-    copula = sc.model.copula + (f" (ν = {sc.model.dof:g})" if sc.model.copula == "student_t" else "")
+    copula = sc.model.copula + (
+        f" (ν = {sc.model.dof:g})" if sc.model.copula == "student_t" else ""
+    )
     when = meta.get("finished_at") or meta.get("started_at")
     when_label = "Run date"
     if not when:
@@ -177,8 +204,14 @@ def _header(run: _Run) -> str:
         ("Wall time", _wall(meta.get("wall_time_s"))),
         ("Executor", esc(executor or DASH)),
         ("riskengine", esc(run.summary.get("riskengine_version") or __version__)),
-        ("Scenario hash", f'<code title="{esc(meta.get("scenario_hash"))}">{esc(str(meta.get("scenario_hash") or DASH)[:12])}</code>'),
-        ("Book hash", f'<code title="{esc(meta.get("book_hash"))}">{esc(str(meta.get("book_hash") or DASH)[:12])}</code>'),
+        (
+            "Scenario hash",
+            f'<code title="{esc(meta.get("scenario_hash"))}">{esc(str(meta.get("scenario_hash") or DASH)[:12])}</code>',
+        ),
+        (
+            "Book hash",
+            f'<code title="{esc(meta.get("book_hash"))}">{esc(str(meta.get("book_hash") or DASH)[:12])}</code>',
+        ),
     ]
     dl = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in facts)
     desc = f'<p class="lead">{esc(sc.description)}</p>' if sc.description else ""
@@ -189,7 +222,13 @@ def _header(run: _Run) -> str:
 
 
 def _nav(run: _Run) -> str:
-    items = [("key-figures", "Key figures"), ("ep-curve", "EP curve"), ("distribution", "Loss distribution"), ("segments", "Countries &amp; sectors"), ("book", "Book")]
+    items = [
+        ("key-figures", "Key figures"),
+        ("ep-curve", "EP curve"),
+        ("distribution", "Loss distribution"),
+        ("segments", "Countries &amp; sectors"),
+        ("book", "Book"),
+    ]
     if run.treaties:
         items.append(("reinsurance", "Reinsurance"))
     return '<nav class="toc">' + "".join(f'<a href="#{a}">{t}</a>' for a, t in items) + "</nav>"
@@ -210,12 +249,23 @@ def _key_figures(run: _Run) -> str:
     add("Standard deviation", "", lambda m: (m["SD"]["value"], m["SD"]["se"]))
     for kind, label in (("VaR", "VaR"), ("TVaR", "TVaR")):
         for lvl in g[kind]:
-            add(f"{label} {lvl} %", "key" if lvl == "99.5" else "", lambda m, k=kind, q=lvl: (m[k][q]["value"], m[k][q]["se"]))
-    rows.append(["Capital (VaR 99.5 % − EL)", *[f'<span class="v">{run.money(ms[p]["capital"])}</span>' for p, _ in persp]])
+            add(
+                f"{label} {lvl} %",
+                "key" if lvl == "99.5" else "",
+                lambda m, k=kind, q=lvl: (m[k][q]["value"], m[k][q]["se"]),
+            )
+    rows.append(
+        [
+            "Capital (VaR 99.5 % − EL)",
+            *[f'<span class="v">{run.money(ms[p]["capital"])}</span>' for p, _ in persp],
+        ]
+    )
     row_cls.append("key total")
     premium = run.results.compiled.book_premium
     if premium and premium > 0:
-        rows.append(["EL / book premium", *[fmt_pct(ms[p]["EL"]["value"] / premium) for p, _ in persp]])
+        rows.append(
+            ["EL / book premium", *[fmt_pct(ms[p]["EL"]["value"] / premium) for p, _ in persp]]
+        )
         row_cls.append("")
     note = (
         "No reinsurance treaties in this scenario: net equals gross."
@@ -240,34 +290,68 @@ def _ep_section(run: _Run) -> str:
     curves = [EPCurve("AEP gross", rps, ep_points(gross, rps), GROSS, width=2.4)]
     if run.treaties:
         curves.append(EPCurve("AEP net", rps, ep_points(run.xs("net"), rps), NET, width=2.2))
-    curves.append(EPCurve("OEP gross", rps, ep_points(run.xs("max_occurrence"), rps), OEP, style="--", width=1.8))
-    curves.append(EPCurve("TVaR-AEP gross", rps, ep_points(gross, rps, "TVaR"), TVAR, style=":", width=2.0))
+    curves.append(
+        EPCurve(
+            "OEP gross", rps, ep_points(run.xs("max_occurrence"), rps), OEP, style="--", width=1.8
+        )
+    )
+    curves.append(
+        EPCurve("TVaR-AEP gross", rps, ep_points(gross, rps, "TVaR"), TVAR, style=":", width=2.0)
+    )
     v995 = run.measures["gross"]["VaR"].get("99.5", {}).get("value", math.nan)
-    svg = ep_plot(curves, run.currency, "ep", "Exceedance probability curves", n_sims=n, mark=(200.0, v995, "1-in-200 (VaR 99.5 %)"))
+    svg = ep_plot(
+        curves,
+        run.currency,
+        "ep",
+        "Exceedance probability curves",
+        n_sims=n,
+        mark=(200.0, v995, "1-in-200 (VaR 99.5 %)"),
+    )
     caption = (
         "<strong>AEP</strong>: annual aggregate loss exceeded once every T years (probability 1/T a year). "
         "<strong>OEP</strong>: the year's largest single occurrence (one buyer's claims, or one country's political event) "
         "exceeded once every T years. <strong>TVaR-AEP</strong>: average annual loss in the years beyond the T-year loss. "
         f"Return periods run from 1 to {fmt_count(n)} years, the number of simulated years"
-        + ("; the circle marks the 1-in-200 loss." if n >= 200 else "; too few years to show the 1-in-200 loss.")
+        + (
+            "; the circle marks the 1-in-200 loss."
+            if n >= 200
+            else "; too few years to show the 1-in-200 loss."
+        )
     )
     # Table at the scenario's return periods, from Results.ep_curve() (the numbers of ept.parquet).
     table = ""
     ep = run.results.ep_curve()
-    cols = [("gross", "AEP", "AEP gross"), ("gross", "OEP", "OEP gross"), ("gross", "TVaR_AEP", "TVaR-AEP gross")]
+    cols = [
+        ("gross", "AEP", "AEP gross"),
+        ("gross", "OEP", "OEP gross"),
+        ("gross", "TVaR_AEP", "TVaR-AEP gross"),
+    ]
     if run.treaties:
         cols.append(("net", "AEP", "AEP net"))
     values: dict[tuple[str, str], dict[float, float]] = {}
     for p, t, _ in cols:
         sub = ep.filter((ep["perspective"] == p) & (ep["ep_type"] == t))
-        values[(p, t)] = dict(zip(sub["return_period"].to_list(), sub["loss"].to_list(), strict=True))
+        values[(p, t)] = dict(
+            zip(sub["return_period"].to_list(), sub["loss"].to_list(), strict=True)
+        )
     rp_list = sorted({rp for d in values.values() for rp in d})
     rows, row_cls = [], []
     for rp in rp_list:
-        rows.append([f"{rp:,.6g}", fmt_pct(1 / rp), *[run.money(values[(p, t)].get(rp)) for p, t, _ in cols]])
+        rows.append(
+            [
+                f"{rp:,.6g}",
+                fmt_pct(1 / rp),
+                *[run.money(values[(p, t)].get(rp)) for p, t, _ in cols],
+            ]
+        )
         row_cls.append("beyond" if rp > n else ("key" if rp == 200 else ""))
     if rows:
-        table = _table(["Return period (years)", "Annual probability", *[c[2] for c in cols]], rows, cls="ep", row_cls=row_cls)
+        table = _table(
+            ["Return period (years)", "Annual probability", *[c[2] for c in cols]],
+            rows,
+            cls="ep",
+            row_cls=row_cls,
+        )
         if any(rp > n for rp in rp_list):
             table += '<p class="note">Greyed rows lie beyond the number of simulated years: the value is the largest simulated loss, not an estimate.</p>'
     return f'<section id="ep-curve"><h2>Exceedance probability (EP) curve</h2>{_figure(svg, caption)}{table}</section>'
@@ -291,8 +375,14 @@ def _distribution(run: _Run) -> str:
     stats = [
         ["Gross: commercial", run.money(float(run.results.ylt["commercial"].mean() or 0.0))],
         ["Gross: political", run.money(float(run.results.ylt["political"].mean() or 0.0))],
-        ["Defaulted buyers a year (mean)", fmt_number(float(run.results.ylt["n_defaults"].mean() or 0.0))],
-        ["Political events a year (mean)", fmt_number(float(run.results.ylt["n_political_events"].mean() or 0.0))],
+        [
+            "Defaulted buyers a year (mean)",
+            fmt_number(float(run.results.ylt["n_defaults"].mean() or 0.0)),
+        ],
+        [
+            "Political events a year (mean)",
+            fmt_number(float(run.results.ylt["n_political_events"].mean() or 0.0)),
+        ],
     ]
     return (
         f'<section id="distribution"><h2>Annual loss distribution</h2>{_figure(svg, caption)}'
@@ -308,12 +398,20 @@ def _segment_table(run: _Run, dim: str, df: Any, total: float) -> str:
     regions: dict[str, str] = {}
     if country:
         cp = run.results.compiled
-        regions = dict(zip(cp.country_codes.astype(str), cp.region_names[cp.kernel.country_region].astype(str), strict=True))
+        regions = dict(
+            zip(
+                cp.country_codes.astype(str),
+                cp.region_names[cp.kernel.country_region].astype(str),
+                strict=True,
+            )
+        )
 
     def share(x: float) -> str:
         return fmt_pct(x / total if total > 0 else math.nan)
 
-    for i, (seg, el) in enumerate(zip(top["segment"].to_list(), top["el"].to_list(), strict=True), start=1):
+    for i, (seg, el) in enumerate(
+        zip(top["segment"].to_list(), top["el"].to_list(), strict=True), start=1
+    ):
         if country:
             name = _country_name(seg)
             label = f"<b>{esc(seg)}</b> {esc(name)}" if name else f"<b>{esc(seg)}</b>"
@@ -328,7 +426,11 @@ def _segment_table(run: _Run, dim: str, df: Any, total: float) -> str:
         row_cls.append("muted")
     rows.append(["", "Total", *pad, run.money(total), share(total)])
     row_cls.append("total")
-    head = ["#", "Country", "Region", "Expected loss", "Share"] if country else ["#", "Sector", "Expected loss", "Share"]
+    head = (
+        ["#", "Country", "Region", "Expected loss", "Share"]
+        if country
+        else ["#", "Sector", "Expected loss", "Share"]
+    )
     return _table(head, rows, cls="segments", numeric_from=3 if country else 2, row_cls=row_cls)
 
 
@@ -355,7 +457,14 @@ def _segments(run: _Run) -> str:
                 name = name[:23] + "…"
             labels.append(f"{code}  {name}".replace("$", r"\$").strip())
         vals = top["el"].to_list()
-        svg = bar_plot(labels, vals, [v / total_c for v in vals], run.currency, "countries", f"Top {top.height} countries by expected loss")
+        svg = bar_plot(
+            labels,
+            vals,
+            [v / total_c for v in vals],
+            run.currency,
+            "countries",
+            f"Top {top.height} countries by expected loss",
+        )
         chart = _figure(
             svg,
             f"Expected annual gross loss of the {top.height} countries with the largest expected loss, "
@@ -390,7 +499,9 @@ def _book(run: _Run) -> str:
     if ead > 0:
         rows.append(["Expected gross loss / EAD", fmt_pct(el / ead)])
     gu = run.summary["checks"]["expected_ground_up"]
-    badge = '<span class="badge ok">OK</span>' if gu["ok"] else '<span class="badge bad">CHECK</span>'
+    badge = (
+        '<span class="badge ok">OK</span>' if gu["ok"] else '<span class="badge bad">CHECK</span>'
+    )
     check_rows = [
         ["Expected ground-up loss (exact, from the book)", run.money(gu["exact"])],
         ["Simulated ground-up loss (mean)", _value_se(gu["simulated"], gu["se"], run.currency)],
@@ -402,7 +513,9 @@ def _book(run: _Run) -> str:
         + '<p class="note">The simulated mean ground-up loss (before policy terms) should lie within about 4 standard errors '
         "of the closed-form expectation Σ EAD × PD × LGD (with political events); a larger gap points at the model or the inputs.</p>"
     )
-    return f'<section id="book"><h2>Book</h2>{_table(["", ""], rows, cls="kv")}{check_html}</section>'
+    return (
+        f'<section id="book"><h2>Book</h2>{_table(["", ""], rows, cls="kv")}{check_html}</section>'
+    )
 
 
 _TREATY_LABELS: dict[str, tuple[str, str]] = {
@@ -416,7 +529,24 @@ _TREATY_LABELS: dict[str, tuple[str, str]] = {
     "share_of_gross_el": ("Share of gross EL", "pct"),
 }
 _PCT_HINTS = ("prob", "share", "ratio", "rate", "pct", "percent", "frequency")
-_AMOUNT_HINTS = ("ceded", "premium", "loss", "el", "sd", "var", "tvar", "capital", "retention", "limit", "attachment", "amount", "relief", "cost", "margin", "commission")
+_AMOUNT_HINTS = (
+    "ceded",
+    "premium",
+    "loss",
+    "el",
+    "sd",
+    "var",
+    "tvar",
+    "capital",
+    "retention",
+    "limit",
+    "attachment",
+    "amount",
+    "relief",
+    "cost",
+    "margin",
+    "commission",
+)
 
 
 def _metric_kind(key: str) -> str:
@@ -435,11 +565,17 @@ def _metric_cell(value: Any, kind: str, currency: str) -> str:
             v = value["value"]
             if kind == "pct":
                 se = value.get("se")
-                return fmt_pct(v) + (f'<span class="se">± {fmt_pct(se)}</span>' if isinstance(se, int | float) else "")
+                return fmt_pct(v) + (
+                    f'<span class="se">± {fmt_pct(se)}</span>'
+                    if isinstance(se, int | float)
+                    else ""
+                )
             if kind == "amount":
                 return _value_se(v, value.get("se"), currency)
             return fmt_number(v)
-        return "<br>".join(f"{esc(k)}: {_metric_cell(v, _metric_kind(str(k)), currency)}" for k, v in value.items())
+        return "<br>".join(
+            f"{esc(k)}: {_metric_cell(v, _metric_kind(str(k)), currency)}" for k, v in value.items()
+        )
     if isinstance(value, list | tuple):
         return ", ".join(_metric_cell(v, kind, currency) for v in value)
     if value is None:
@@ -462,7 +598,10 @@ def _metric_cell(value: Any, kind: str, currency: str) -> str:
 def _treaty_metrics_table(run: _Run) -> str:
     raw = run.summary.get("treaties")
     if isinstance(raw, list | tuple):
-        raw = {str(t.get("name", i)) if isinstance(t, Mapping) else str(i): t for i, t in enumerate(raw)}
+        raw = {
+            str(t.get("name", i)) if isinstance(t, Mapping) else str(i): t
+            for i, t in enumerate(raw)
+        }
     note = ""
     if not isinstance(raw, Mapping) or not raw:
         # Fallback from the YLT's ceded columns, so the page still says what each treaty does.
@@ -512,12 +651,20 @@ def _programme_table(run: _Run) -> str:
         for k, v in d.items():
             if k in ("name", "type", "scope"):
                 continue
-            kind = "pct" if k in ("share", "ceding_commission", "reinstatement_rate", "attachment_lr", "limit_lr") else _metric_kind(k)
+            kind = (
+                "pct"
+                if k
+                in ("share", "ceding_commission", "reinstatement_rate", "attachment_lr", "limit_lr")
+                else _metric_kind(k)
+            )
             if k == "reinstatements":
                 kind = "number"
             if k in ("premium", "ceding_commission", "reinstatement_rate") and not v:
                 continue
-            label = {"attachment_lr": "attachment (loss ratio)", "limit_lr": "limit (loss ratio)"}.get(k, k.replace("_", " "))
+            label = {
+                "attachment_lr": "attachment (loss ratio)",
+                "limit_lr": "limit (loss ratio)",
+            }.get(k, k.replace("_", " "))
             terms.append(f"{esc(label)} {_metric_cell(v, kind, run.currency)}")
         scope = d.get("scope")
         if scope:
@@ -541,7 +688,16 @@ def _reinsurance(run: _Run) -> str:
     palette = ["#cc79a7", "#56b4e9", "#999933", "#882255", "#44aa99", "#332288"]
     if 1 < len(run.treaties) <= len(palette):
         for t, col in zip(run.treaties, palette, strict=False):
-            curves.append(EPCurve(f"Ceded: {t}", rps, ep_points(run.xs(f"ceded_{t}"), rps), col, style="--", width=1.4))
+            curves.append(
+                EPCurve(
+                    f"Ceded: {t}",
+                    rps,
+                    ep_points(run.xs(f"ceded_{t}"), rps),
+                    col,
+                    style="--",
+                    width=1.4,
+                )
+            )
     svg = ep_plot(curves, run.currency, "ri-ep", "Gross, ceded and net AEP curves", n_sims=n)
     caption = (
         "Annual aggregate loss exceeded once every T years, before reinsurance (gross), recovered from the treaties "
@@ -561,9 +717,11 @@ def _reinsurance(run: _Run) -> str:
 
 
 def _footer(run: _Run) -> str:
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("T", " ").replace("+00:00", " UTC")
+    now = (
+        datetime.now(UTC).isoformat(timespec="seconds").replace("T", " ").replace("+00:00", " UTC")
+    )
     return (
-        f'<footer>Generated by riskengine {esc(__version__)} on {now}. Amounts in {esc(run.currency)} '
+        f"<footer>Generated by riskengine {esc(__version__)} on {now}. Amounts in {esc(run.currency)} "
         "(k = thousand, m = million, bn = billion). VaR is the lower empirical quantile; TVaR the mean of the worst "
         "⌈(1 − q)·n⌉ simulated years; a return period of T years is the level q = 1 − 1/T.</footer>"
     )
@@ -655,7 +813,12 @@ def render_report(results: Results) -> str:
     """
     run = _gather(results)
     title = f"{results.scenario.name} · riskengine report"
-    body = [_header(run), _nav(run), *[_safely(name, fn, run) for name, fn in _SECTIONS], _footer(run)]
+    body = [
+        _header(run),
+        _nav(run),
+        *[_safely(name, fn, run) for name, fn in _SECTIONS],
+        _footer(run),
+    ]
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'

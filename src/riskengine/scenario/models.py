@@ -69,14 +69,19 @@ class SimulationConfig(_Strict):
     sims: int = Field(10_000, gt=0, le=100_000_000, description="Number of simulated policy years.")
     seed: int = Field(20261128, ge=0, lt=2**63, description="Seed of the counter-based generator.")
     block_size: int = Field(
-        10_000, gt=0, le=10_000_000, description="Simulations per block (a unit of work and of checkpointing)."
+        10_000,
+        gt=0,
+        le=10_000_000,
+        description="Simulations per block (a unit of work and of checkpointing).",
     )
 
 
 class FactorWeights(_Strict):
     """Weights of the structured factor model's systematic factors (omitted ones weigh 0; they sum to 1)."""
 
-    global_: float = Field(0.0, ge=0, le=1, alias="global", description="Weight of the single global factor.")
+    global_: float = Field(
+        0.0, ge=0, le=1, alias="global", description="Weight of the single global factor."
+    )
     region: float = Field(0.0, ge=0, le=1, description="Weight of the buyer's region factor.")
     country: float = Field(0.0, ge=0, le=1, description="Weight of the buyer's country factor.")
     sector: float = Field(0.0, ge=0, le=1, description="Weight of the buyer's sector factor.")
@@ -95,7 +100,9 @@ class FactorCorrelation(_Strict):
     """Correlation matrix of the explicit model's factors (used with a `factor_loadings` table)."""
 
     factors: list[str] = Field(..., min_length=1, description="Factor names, in matrix order.")
-    matrix: list[list[float]] = Field(..., description="Correlation matrix Σ_F (symmetric, positive definite, unit diagonal).")
+    matrix: list[list[float]] = Field(
+        ..., description="Correlation matrix Σ_F (symmetric, positive definite, unit diagonal)."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> FactorCorrelation:
@@ -136,34 +143,50 @@ class LGDConfig(_Strict):
 class ModelConfig(_Strict):
     """The commercial default model (DESIGN.md §3)."""
 
-    copula: Literal["gaussian", "student_t"] = Field("gaussian", description="Dependence of buyers' asset values.")
-    dof: float = Field(6.0, gt=0, le=1e6, description="Degrees of freedom ν of the Student-t copula.")
+    copula: Literal["gaussian", "student_t"] = Field(
+        "gaussian", description="Dependence of buyers' asset values."
+    )
+    dof: float = Field(
+        6.0, gt=0, le=1e6, description="Degrees of freedom ν of the Student-t copula."
+    )
     asset_correlation: float = Field(0.2, ge=0, lt=1, description="R² where a buyer has none.")
     factor_weights: FactorWeights = Field(
-        default_factory=lambda: FactorWeights(**{"global": 0.35, "region": 0.2, "country": 0.3, "sector": 0.15}),
+        default_factory=lambda: FactorWeights(
+            **{"global": 0.35, "region": 0.2, "country": 0.3, "sector": 0.15}
+        ),
         description="Structured model weights (global, region, country, sector).",
     )
     factor_correlation: FactorCorrelation | None = Field(
-        None, description="Explicit model: correlation of the factors named in the book's factor_loadings table."
+        None,
+        description="Explicit model: correlation of the factors named in the book's factor_loadings table.",
     )
     lgd: LGDConfig = Field(default_factory=LGDConfig, description="LGD where a buyer has none.")
-    utilization: float = Field(0.6, ge=0, le=1, description="Utilisation where an exposure has none.")
+    utilization: float = Field(
+        0.6, ge=0, le=1, description="Utilisation where an exposure has none."
+    )
 
 
 class PoliticalConfig(_Strict):
     """Political (country) events."""
 
     enabled: bool = Field(True, description="Simulate political events at all.")
-    correlation: float = Field(0.3, ge=0, lt=1, description="ρ_p: correlation of two countries' events within a region.")
+    correlation: float = Field(
+        0.3, ge=0, lt=1, description="ρ_p: correlation of two countries' events within a region."
+    )
     grade_pd: list[float] = Field(
         default_factory=lambda: list(DEFAULT_GRADE_PD),
         min_length=8,
         max_length=8,
         description="Event probability by risk grade 0..7 where a country has no political_pd.",
     )
-    lgd: float = Field(0.8, ge=0, le=1, description="Loss given a political event where a country has none.")
+    lgd: float = Field(
+        0.8, ge=0, le=1, description="Loss given a political event where a country has none."
+    )
     commercial_pd_multiplier: float = Field(
-        1.5, ge=1, le=1000, description="Multiplier of buyers' PDs in their country's event years (capped below 1)."
+        1.5,
+        ge=1,
+        le=1000,
+        description="Multiplier of buyers' PDs in their country's event years (capped below 1).",
     )
 
     @field_validator("grade_pd")
@@ -179,8 +202,12 @@ class Scope(_Strict):
     """Which claims a treaty covers: those matching every list given (omitted lists match all)."""
 
     countries: list[str] | None = Field(None, min_length=1, description="ISO 3166-1 alpha-2 codes.")
-    regions: list[str] | None = Field(None, min_length=1, description="Region names as in the book's countries table.")
-    sectors: list[str] | None = Field(None, min_length=1, description="Sector codes as in the book's buyers table.")
+    regions: list[str] | None = Field(
+        None, min_length=1, description="Region names as in the book's countries table."
+    )
+    sectors: list[str] | None = Field(
+        None, min_length=1, description="Sector codes as in the book's buyers table."
+    )
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -188,8 +215,12 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 class _TreatyBase(_Strict):
     name: str = Field(..., description="Identifier; the YLT column is ceded_<name>.")
-    premium: float = Field(0.0, ge=0, description="Annual reinsurance premium (reporting currency).")
-    ceding_commission: float = Field(0.0, ge=0, le=1, description="Commission paid back to the cedant (fraction of premium).")
+    premium: float = Field(
+        0.0, ge=0, description="Annual reinsurance premium (reporting currency)."
+    )
+    ceding_commission: float = Field(
+        0.0, ge=0, le=1, description="Commission paid back to the cedant (fraction of premium)."
+    )
     scope: Scope | None = Field(None, description="Claims covered; omitted: all.")
 
     @field_validator("name")
@@ -211,10 +242,14 @@ class _XLBase(_TreatyBase):
     retention: float = Field(..., ge=0, description="Occurrence retention (reporting currency).")
     limit: float = Field(..., gt=0, description="Occurrence limit (reporting currency).")
     reinstatements: int | None = Field(
-        None, ge=0, description="Number of reinstatements; null/omitted: unlimited. A year cedes ≤ limit·(1 + reinstatements)."
+        None,
+        ge=0,
+        description="Number of reinstatements; null/omitted: unlimited. A year cedes ≤ limit·(1 + reinstatements).",
     )
     reinstatement_rate: float = Field(
-        0.0, ge=0, description="A reinstatement's premium as a share of `premium`, pro rata to the limit used."
+        0.0,
+        ge=0,
+        description="A reinstatement's premium as a share of `premium`, pro rata to the limit used.",
     )
 
 
@@ -222,7 +257,9 @@ class PerRiskXL(_XLBase):
     """Excess of loss per buyer (or buyer group) on commercial claims."""
 
     type: Literal["per_risk_xl"]
-    per: Literal["buyer", "group"] = Field("buyer", description="Occurrence unit: a buyer, or a buyer group.")
+    per: Literal["buyer", "group"] = Field(
+        "buyer", description="Occurrence unit: a buyer, or a buyer group."
+    )
 
 
 class PoliticalEventXL(_XLBase):
@@ -237,7 +274,9 @@ class StopLoss(_TreatyBase):
     type: Literal["stop_loss"]
     attachment: float | None = Field(None, ge=0, description="Attachment (reporting currency).")
     limit: float | None = Field(None, gt=0, description="Limit (reporting currency).")
-    attachment_lr: float | None = Field(None, ge=0, description="Attachment as a loss ratio on book premium.")
+    attachment_lr: float | None = Field(
+        None, ge=0, description="Attachment as a loss ratio on book premium."
+    )
     limit_lr: float | None = Field(None, gt=0, description="Limit as a loss ratio on book premium.")
 
     @model_validator(mode="after")
@@ -253,13 +292,17 @@ class StopLoss(_TreatyBase):
         return self
 
 
-Treaty = Annotated[QuotaShare | PerRiskXL | PoliticalEventXL | StopLoss, Field(discriminator="type")]
+Treaty = Annotated[
+    QuotaShare | PerRiskXL | PoliticalEventXL | StopLoss, Field(discriminator="type")
+]
+
 
 class OutputsConfig(_Strict):
     """What a run writes besides the year loss table and the summary."""
 
     segments: list[Literal["country", "region", "sector", "policy"]] = Field(
-        default_factory=lambda: ["country", "sector"], description="Dimensions of segments.parquet ([] for none)."
+        default_factory=lambda: ["country", "sector"],
+        description="Dimensions of segments.parquet ([] for none).",
     )
     return_periods: list[float] = Field(
         default_factory=lambda: [2, 5, 10, 20, 50, 100, 200, 250, 500, 1000],
@@ -267,7 +310,9 @@ class OutputsConfig(_Strict):
         description="Return periods (years) of ept.parquet.",
     )
     occurrence_threshold: float | None = Field(
-        None, ge=0, description="Write occurrences.parquet with every buyer/country occurrence whose gross claim exceeds this."
+        None,
+        ge=0,
+        description="Write occurrences.parquet with every buyer/country occurrence whose gross claim exceeds this.",
     )
     report: bool = Field(True, description="Write report.html.")
 
@@ -290,14 +335,19 @@ class Scenario(_Strict):
     name: str = Field("scenario", description="Scenario name, shown in outputs.")
     description: str = Field("", description="Free text.")
     reporting_currency: str = Field("EUR", description="ISO 4217 currency results are reported in.")
-    book: str | None = Field(None, description="Book folder, relative to the scenario file; --book overrides.")
+    book: str | None = Field(
+        None, description="Book folder, relative to the scenario file; --book overrides."
+    )
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     political: PoliticalConfig = Field(default_factory=PoliticalConfig)
     ratings: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_RATINGS), description="PD by rating, where a buyer has no pd."
+        default_factory=lambda: dict(DEFAULT_RATINGS),
+        description="PD by rating, where a buyer has no pd.",
     )
-    treaties: list[Treaty] = Field(default_factory=list, description="Reinsurance programme, applied in order.")
+    treaties: list[Treaty] = Field(
+        default_factory=list, description="Reinsurance programme, applied in order."
+    )
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
 
     @field_validator("reporting_currency")
@@ -352,13 +402,23 @@ def _problems(err: ValidationError, file: str) -> list[Problem]:
             msg = "unknown key (not allowed)"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        if e["type"] not in ("missing", "extra_forbidden") and "input" in e and not isinstance(e["input"], dict | list):
+        if (
+            e["type"] not in ("missing", "extra_forbidden")
+            and "input" in e
+            and not isinstance(e["input"], dict | list)
+        ):
             msg += f" (got {e['input']!r})"
         out.append(Problem(file, path or None, msg, label="key"))
     return out
 
 
-_UNION_TAGS = {"quota_share", "per_risk_xl", "political_event_xl", "stop_loss", "function-after[_one_form(), StopLoss]"}
+_UNION_TAGS = {
+    "quota_share",
+    "per_risk_xl",
+    "political_event_xl",
+    "stop_loss",
+    "function-after[_one_form(), StopLoss]",
+}
 
 
 def parse_scenario(data: dict[str, Any] | None, source: str = "scenario") -> Scenario:
@@ -372,7 +432,9 @@ def parse_scenario(data: dict[str, Any] | None, source: str = "scenario") -> Sce
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(source, None, "a scenario must be a mapping of keys to values")], source)
+        raise ScenarioError(
+            [Problem(source, None, "a scenario must be a mapping of keys to values")], source
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
@@ -403,7 +465,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([Problem(name, None, f"not valid YAML: {exc}")], name) from None
     scenario = parse_scenario(data, name)
     if scenario.book is not None and not Path(scenario.book).is_absolute():
-        scenario = scenario.model_copy(update={"book": str((path.parent / scenario.book).resolve())})
+        scenario = scenario.model_copy(
+            update={"book": str((path.parent / scenario.book).resolve())}
+        )
     return scenario
 
 
@@ -416,7 +480,9 @@ def scenario_json_schema() -> dict[str, Any]:
 
 
 # -- documentation rendered from the models (docs/scenario.md; a test keeps it in sync) ------------
-_DOC_BEGIN = "<!-- BEGIN scenario keys (generated by riskengine.scenario.models.scenario_markdown) -->"
+_DOC_BEGIN = (
+    "<!-- BEGIN scenario keys (generated by riskengine.scenario.models.scenario_markdown) -->"
+)
 _DOC_END = "<!-- END scenario keys -->"
 
 
@@ -461,7 +527,9 @@ def scenario_markdown() -> str:
         lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
         for name, f in model.model_fields.items():
             key = f.alias or name
-            lines.append(f"| `{key}` | {_type_text(f.annotation)} | {_default_text(f)} | {f.description or ''} |")
+            lines.append(
+                f"| `{key}` | {_type_text(f.annotation)} | {_default_text(f)} | {f.description or ''} |"
+            )
     lines += ["", _DOC_END]
     return "\n".join(lines)
 
