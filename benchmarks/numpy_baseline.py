@@ -58,7 +58,7 @@ class NumpyModel:
 
     @classmethod
     def from_compiled(cls, cp) -> NumpyModel:
-        """Gather per-buyer arrays from :class:`riskengine.compile.CompiledPortfolio` (structured model)."""
+        """Gather per-buyer arrays from :class:`riskengine.portfolio.CompiledPortfolio` (structured model)."""
         k = cp.kernel
         n_b = cp.n_buyers
         cell = k.buyer_cell
@@ -82,9 +82,9 @@ class NumpyModel:
             sector=br["sector"].astype(np.int64),
             group_unit=unit,
             n_units=int(unit.max() + 1) if n_b else 0,
-            lgd_mu=k.lgd_table[br["lgd_class"], 0],
-            lgd_a=k.lgd_table[br["lgd_class"], 1],
-            lgd_b=k.lgd_table[br["lgd_class"], 2],
+            lgd_mu=k.lgd_class["mean"][br["lgd_class"]],
+            lgd_a=k.lgd_class["alpha"][br["lgd_class"]],
+            lgd_b=k.lgd_class["beta"][br["lgd_class"]],
             exp_buyer=er["buyer"].astype(np.int64),
             exp_policy=er["policy"].astype(np.int64),
             exp_ead=er["ead"],
@@ -100,7 +100,7 @@ class NumpyModel:
             pol_a=k.pol_a,
             pol_b=k.pol_b,
             n_factors=len(k.factor_key),
-            n_sectors=k.n_sectors,
+            n_sectors=len(cp.sector_codes),
             student_t=bool(k.student_t),
             dof=float(k.dof),
         )

@@ -24,9 +24,9 @@ import numpy as np
 from numba import njit, prange
 
 from riskengine.book import generate_book
-from riskengine.compile import compile_portfolio
-from riskengine.engine import simulate
 from riskengine.kernels.rng import draw_u64, u01
+from riskengine.portfolio.compile import compile_portfolio
+from riskengine.run.simulate import simulate
 from riskengine.scenario import baseline_scenario_path, load_scenario
 
 HERE = Path(__file__).resolve().parent
@@ -245,7 +245,7 @@ _COMPILE_SCRIPT = textwrap.dedent(
     """
     import json, time
     t0 = time.perf_counter()
-    from riskengine.warmup import warmup
+    from riskengine.run.warmup import warmup
     timings = warmup()
     print(json.dumps({"total": time.perf_counter() - t0, "steps": timings}))
     """
@@ -277,7 +277,7 @@ _MEMORY_SCRIPT = textwrap.dedent(
     """
     import json, resource, sys, time
     from riskengine.book import generate_book
-    from riskengine.engine import simulate
+    from riskengine.run.simulate import simulate
     from riskengine.scenario import baseline_scenario_path, load_scenario
     nb, sims = int(sys.argv[1]), int(sys.argv[2])
     book = generate_book(nb, seed=2026)

@@ -1,4 +1,4 @@
-"""The Dask executor (riskengine.distributed) on real LocalClusters over loopback: no mocks.
+"""The Dask executor (riskengine.run.dask) on real LocalClusters over loopback: no mocks.
 
 Every run is compared with the in-process executor for the same inputs: results must be
 bit-identical whatever the executor, the number of workers, the block size, the order in which
@@ -23,9 +23,11 @@ import yaml
 distributed = pytest.importorskip("distributed")
 
 from riskengine.book import Book, generate_book  # noqa: E402
-from riskengine.engine import plan_blocks, run_block, simulate  # noqa: E402
 from riskengine.errors import RiskEngineError  # noqa: E402
 from riskengine.results import Results  # noqa: E402
+from riskengine.run.blocks import plan_blocks  # noqa: E402
+from riskengine.run.inprocess import run_block  # noqa: E402
+from riskengine.run.simulate import simulate  # noqa: E402
 from riskengine.scenario import Scenario, load_scenario  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,9 +118,9 @@ def _wait_until(cond, timeout: float = 10.0) -> bool:
 
 def test_import_does_not_import_dask() -> None:
     code = (
-        "import sys, riskengine, riskengine.engine, riskengine.cli\n"
+        "import sys, riskengine, riskengine.run.simulate, riskengine.cli\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')"
-        " or m == 'riskengine.distributed')\n"
+        " or m == 'riskengine.run.dask')\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
@@ -154,7 +156,7 @@ def test_one_worker_identical(client1, book, scenario, reference, block_size) ->
 
 
 def test_tasks_use_the_workers_threads(client1, client2) -> None:
-    from riskengine.distributed import _worker_threads
+    from riskengine.run.dask import _worker_threads
 
     def threads() -> int:
         return _worker_threads()
@@ -192,8 +194,8 @@ def test_scheduler_local(book, scenario, reference) -> None:
 
 def test_active_client_and_early_close(client2, book, scenario, reference) -> None:
     """With no address, the active client is used; closing the stream early cancels the rest."""
-    from riskengine.compile import compile_portfolio
-    from riskengine.distributed import run_blocks_dask
+    from riskengine.portfolio.compile import compile_portfolio
+    from riskengine.run.dask import run_blocks_dask
 
     sc = scenario.with_simulation(sims=SIMS, seed=SEED, block_size=50)
     port = compile_portfolio(book, sc).kernel
@@ -213,8 +215,8 @@ def test_active_client_and_early_close(client2, book, scenario, reference) -> No
 
 
 def test_no_client_is_an_error(book, scenario, monkeypatch) -> None:
-    from riskengine.compile import compile_portfolio
-    from riskengine.distributed import run_blocks_dask
+    from riskengine.portfolio.compile import compile_portfolio
+    from riskengine.run.dask import run_blocks_dask
 
     monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
     port = compile_portfolio(book, scenario).kernel

@@ -14,12 +14,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from riskengine import engine
 from riskengine.book import Book, from_frames, generate_book
 from riskengine.book.generate import sample_countries
-from riskengine.compile import compile_portfolio
-from riskengine.engine import replay, run_block, simulate
-from riskengine.kernels.simulate import YLT_COLUMNS
+from riskengine.portfolio.compile import compile_portfolio
+from riskengine.results.ylt import YLT_VALUE_COLUMNS as YLT_COLUMNS
+from riskengine.run import inprocess
+from riskengine.run.inprocess import run_block
+from riskengine.run.replay import replay
+from riskengine.run.simulate import simulate
 from riskengine.scenario import Scenario, parse_scenario
 
 SIMS = 1500
@@ -135,7 +137,7 @@ def test_segment_sub_blocks_and_occurrence_retries_change_nothing(book, monkeypa
     )  # more than the first buffer of a 4-chunk block holds
     calls = []
     monkeypatch.setattr(
-        engine, "_segment_budget_rows", lambda n_seg, budget_bytes=0: calls.append(n_seg) or 7
+        inprocess, "_segment_budget_rows", lambda n_seg, budget_bytes=0: calls.append(n_seg) or 7
     )
     other = simulate(book, sc, sims=3000, seed=1, block_size=1000)
     assert calls  # the blocks really were split into sub-blocks of 7 simulations
@@ -155,6 +157,7 @@ def test_replayed_simulation_equals_its_row(book):
         row = res.ylt.row(s, named=True)
         assert rp.sim_id == row["sim_id"] == s
         assert {c: rp.row[c] for c in YLT_COLUMNS} == {c: row[c] for c in YLT_COLUMNS}
+        assert rp.weight == row["weight"] == 1.0
         assert rp.ceded == {t: row[f"ceded_{t}"] for t in cp.treaty_names}
         assert (
             rp.defaults.height == row["n_defaults"]

@@ -1,6 +1,6 @@
 """The engine against the closed-form laws of the model (DESIGN.md §3).
 
-Every check runs the real engine (``riskengine.engine.simulate``) with a fixed seed and compares a
+Every check runs the real engine (``riskengine.run.simulate.simulate``) with a fixed seed and compares a
 simulated statistic with an exact value within K standard errors computed here (K = 4: a normal
 deviation beyond K has probability ``k_sigma_alpha(K)`` = 6.3e-5). Chi-square and quantile-band
 tests reject at that tail probability; where one test is m tests, each uses α/m (``family_k``).
@@ -45,8 +45,8 @@ from reference.testing import (
     within_rate,
 )
 from reference.testing import mixed_scenario as _mixed_scenario
-from riskengine.compile import compile_portfolio
-from riskengine.engine import simulate
+from riskengine.portfolio.compile import compile_portfolio
+from riskengine.run.simulate import simulate
 from riskengine.scenario import Scenario, parse_scenario
 
 

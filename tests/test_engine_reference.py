@@ -27,7 +27,7 @@ from reference.laws import quantile_band
 from reference.model import reference_simulate
 from reference.testing import ALPHA, K
 from riskengine.book import generate_book
-from riskengine.engine import simulate
+from riskengine.run.simulate import simulate
 from riskengine.scenario import Scenario, baseline_scenario_path, load_scenario, parse_scenario
 
 COLUMNS = ("gross", "ground_up", "n_defaults", "political", "max_occurrence")

@@ -22,8 +22,9 @@ import pytest
 
 from reference.model import PER_SIM_KEYS, make_book, reference_losses, reference_portfolio
 from reference.testing import segment_matrix
-from riskengine.engine import replay, simulate
-from riskengine.kernels.simulate import YLT_COLUMNS
+from riskengine.results.ylt import YLT_VALUE_COLUMNS as YLT_COLUMNS
+from riskengine.run.replay import replay
+from riskengine.run.simulate import simulate
 from riskengine.scenario import Scenario, parse_scenario
 
 RTOL = 1e-12

@@ -29,7 +29,6 @@ from scipy import special, stats
 
 from reference.model import homogeneous_book
 from reference.testing import ALPHA, K, binom_se, chi_square_pvalue, family_k, segment_matrix
-from riskengine.engine import simulate
 from riskengine.kernels.rng import (
     GOLDEN,
     STREAM_DEFAULT,
@@ -41,13 +40,14 @@ from riskengine.kernels.rng import (
     draw_u64,
     fmix64,
     fmix64_np,
-    hash_strings,
     sim_key,
     stream_key,
     u01,
     u01_open0,
 )
 from riskengine.kernels.special import ndtri, norm_cdf
+from riskengine.portfolio.keys import hash_strings
+from riskengine.run.simulate import simulate
 from riskengine.scenario import parse_scenario
 
 EPS = np.finfo(np.float64).eps

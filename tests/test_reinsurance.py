@@ -35,11 +35,11 @@ from reference.treaties import (
     year_claims,
 )
 from riskengine.book import Book, generate_book
-from riskengine.compile import compile_portfolio
-from riskengine.engine import _kernel_of, replay, simulate
 from riskengine.errors import ScenarioError
-from riskengine.kernels.simulate import simulate_detail
+from riskengine.portfolio.compile import compile_portfolio
 from riskengine.results import Results
+from riskengine.run.replay import replay, replay_year
+from riskengine.run.simulate import simulate
 from riskengine.scenario import Scenario, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,10 +132,17 @@ def known_claims(defaults: set[str], events: set[str]) -> dict[str, tuple[float,
 
 def year_of(cp: Any, s: int, maps: Any) -> tuple[set[str], set[str], np.ndarray, np.ndarray]:
     """Year ``s`` replayed alone: (defaulted buyers, event countries, commercial and political
-    claims by buyer in ``maps`` order). This is :func:`riskengine.engine.replay` without building
-    its Polars frames (a hundred times faster); ``check_run`` compares the two on every tenth year."""
-    detail = simulate_detail(_kernel_of(cp.kernel), int(s))
-    dl, ev, buyers, b_comm, b_pol = detail[3], detail[5], detail[11], detail[12], detail[13]
+    claims by buyer in ``maps`` order). This is :func:`riskengine.run.replay.replay` without
+    building its Polars frames (a hundred times faster); ``check_run`` compares the two on every
+    tenth year."""
+    y = replay_year(cp, int(s))
+    dl, ev, buyers, b_comm, b_pol = (
+        y.defaults,
+        y.events,
+        y.buyers,
+        y.buyer_commercial,
+        y.buyer_political,
+    )
     pos = {b: i for i, b in enumerate(maps.buyer_ids)}
     com, pol = np.zeros(maps.n), np.zeros(maps.n)
     for b, c, p in zip(cp.buyer_ids[buyers], b_comm, b_pol, strict=True):

@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from riskengine.book import generate_book
-from riskengine.engine import simulate
+from riskengine.jobs import write_outputs
 from riskengine.measures import tvar_se, var_se
 from riskengine.report import fmt_amount, fmt_pct, fmt_se, render_report
 from riskengine.report.plots import ep_points, return_period_grid
 from riskengine.results import Results
+from riskengine.run.simulate import simulate
 from riskengine.scenario import parse_scenario
 
 NAME = "<b>&test</b>"
@@ -326,7 +327,7 @@ def test_few_simulations_and_a_tiny_book(book: Any) -> None:
 
 
 def test_write_includes_report(res: Results, tmp_path: Path) -> None:
-    written = res.write(tmp_path / "out", report=True)
+    written = write_outputs(res, tmp_path / "out", report=True)
     text = written["report.html"].read_text("utf-8")
     assert text.startswith("<!DOCTYPE html>") and "Exceedance probability curves" in text
 

@@ -20,9 +20,9 @@ import yaml
 from reference.model import make_book
 from reference.testing import run_cli
 from riskengine.book import Book
-from riskengine.engine import simulate
 from riskengine.errors import ScenarioError
 from riskengine.reinsurance.sweep import SWEEPABLE, Sweep, parse_sweep, sweep_treaty
+from riskengine.run.simulate import simulate
 from riskengine.scenario import Scenario, parse_scenario
 
 PROGRAMME = [

@@ -9,12 +9,25 @@ __version__ = "0.1.0"
 
 logging.getLogger("riskengine").addHandler(logging.NullHandler())
 
-__all__ = ["__version__", "load_book", "load_scenario", "simulate", "Results", "Scenario", "Book"]
+__all__ = [
+    "__version__",
+    "load_book",
+    "load_scenario",
+    "simulate",
+    "write_outputs",
+    "replay",
+    "compile_portfolio",
+    "Results",
+    "Scenario",
+    "Book",
+]
 
 if TYPE_CHECKING:
     from .book import Book, load_book
-    from .engine import simulate
+    from .jobs import simulate, write_outputs
+    from .portfolio import compile_portfolio
     from .results import Results
+    from .run.replay import replay
     from .scenario import Scenario, load_scenario
 
 _LAZY = {
@@ -22,7 +35,10 @@ _LAZY = {
     "Book": ("book", "Book"),
     "load_scenario": ("scenario", "load_scenario"),
     "Scenario": ("scenario", "Scenario"),
-    "simulate": ("engine", "simulate"),
+    "simulate": ("jobs", "simulate"),
+    "write_outputs": ("jobs", "write_outputs"),
+    "replay": ("run.replay", "replay"),
+    "compile_portfolio": ("portfolio.compile", "compile_portfolio"),
     "Results": ("results", "Results"),
 }
 

@@ -1,30 +1,35 @@
-"""The compiled portfolio as the kernels see it.
+"""The compiled portfolio as the kernels see it, declared once.
 
-``FIELDS`` declares, once, every array and scalar the kernels read, with its Numba type and
-meaning. From it come :class:`KernelPortfolio` (a picklable NamedTuple of NumPy arrays: what
-compile produces and what Dask scatters to workers) and :data:`PortfolioType` (a Numba structref:
-what jitted code receives). Kernels take the structref, which is passed by reference — passing
-the ~60 arrays by value through every jitted call multiplied compile time several-fold.
+:data:`PORTFOLIO` lists every array and scalar the kernels read, with its Numba type and meaning;
+:class:`KernelPortfolio` (a picklable NamedTuple of NumPy arrays: what compile produces and Dask
+scatters) and the structref type the kernels take are both built from it
+(:mod:`riskengine.kernels.structs`), and :func:`to_kernel` converts one into the other without
+copying an array.
 
 Index conventions: buyers, countries, regions, sectors and policies are 0-based codes whose labels
-live in :class:`riskengine.compile.CompiledPortfolio`. Exposures are stored sorted by buyer.
-Amounts are in the reporting currency.
+live in :class:`riskengine.portfolio.CompiledPortfolio`. Exposures are stored sorted by buyer,
+and buyers are numbered in the order the kernel visits them. Amounts are in the reporting
+currency.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any
 
 import numpy as np
 from numba import from_dtype, njit, types
-from numba.experimental import structref
+
+from .structs import declare, to_struct
 
 __all__ = [
-    "FIELDS",
+    "PORTFOLIO",
+    "KernelPortfolio",
     "BUYER_RECORD",
     "EXPOSURE_RECORD",
-    "KernelPortfolio",
-    "PortfolioType",
+    "LGD_CLASS",
+    "LGD_FIXED",
+    "LGD_CHENG",
+    "LGD_GAMMAS",
     "to_kernel",
 ]
 
@@ -51,216 +56,90 @@ EXPOSURE_RECORD = np.dtype(
         ("pad", "u1", (6,)),
     ]
 )
+#: How an LGD class is drawn: fixed at its mean, Cheng's BB (both shapes > 1), two gammas.
+LGD_FIXED, LGD_CHENG, LGD_GAMMAS = 0, 1, 2
+#: One record per distinct (mean, alpha, beta) of beta LGDs, with the sampler's set-up constants.
+LGD_CLASS = np.dtype(
+    [
+        ("mean", "<f8"),
+        ("alpha", "<f8"),
+        ("beta", "<f8"),
+        ("method", "<i8"),
+        ("ch_a", "<f8"),
+        ("ch_b", "<f8"),
+        ("ch_beta", "<f8"),
+        ("ch_gamma", "<f8"),
+    ]
+)
 
-#: (name, Numba type, meaning) of every field, in order.
-FIELDS = [
-    ("seed", types.uint64, ""),
-    ("student_t", types.boolean, ""),
-    ("dof", types.float64, ""),
-    ("explicit", types.boolean, ""),
-    ("factor_key", types.Array(types.uint64, 1, "C"), "uint64[n_f]"),
-    (
-        "factor_chol",
-        types.Array(types.float64, 2, "C"),
-        "float64[n_f, n_f] (explicit model; identity otherwise)",
-    ),
-    ("pol_enabled", types.boolean, ""),
-    ("pol_a", types.float64, "sqrt(rho_p)"),
-    ("pol_b", types.float64, "sqrt(1 - rho_p)"),
-    ("region_key", types.Array(types.uint64, 1, "C"), "uint64[n_r]"),
-    ("country_key", types.Array(types.uint64, 1, "C"), "uint64[n_c]"),
-    ("country_region", types.Array(types.int32, 1, "C"), "int32[n_c]"),
-    (
-        "country_polthr",
-        types.Array(types.float64, 1, "C"),
-        "float64[n_c], Phi^-1(q_c) (-inf: never)",
-    ),
-    ("country_plgd", types.Array(types.float64, 1, "C"), "float64[n_c]"),
-    ("cell_key", types.Array(types.uint64, 1, "C"), "uint64[n_cells]"),
-    ("cell_thr0", types.Array(types.float64, 1, "C"), "float64: threshold of the PD"),
-    ("cell_thr1", types.Array(types.float64, 1, "C"), "float64: threshold of the contagion PD"),
-    ("cell_inv_sigma", types.Array(types.float64, 1, "C"), "float64: 1 / sqrt(1 - a'Σa)"),
-    ("cell_country", types.Array(types.int32, 1, "C"), "int32"),
-    ("cell_fac_ptr", types.Array(types.int64, 1, "C"), "int64[n_cells + 1]"),
-    ("cell_fac_idx", types.Array(types.int32, 1, "C"), "int32"),
-    ("cell_fac_w", types.Array(types.float64, 1, "C"), "float64"),
-    ("cell_unit_ptr", types.Array(types.int64, 1, "C"), "int64[n_cells + 1]"),
-    ("unit_member_ptr", types.Array(types.int64, 1, "C"), "int64[n_units + 1]"),
-    ("unit_members", types.Array(types.int32, 1, "C"), "int32 buyer codes"),
-    ("hg_key", types.Array(types.uint64, 1, "C"), "uint64[n_hg]"),
-    ("hg_ptr", types.Array(types.int64, 1, "C"), "int64[n_hg + 1]"),
-    ("hg_members", types.Array(types.int32, 1, "C"), "int32 buyer codes"),
-    ("buyer_cell", types.Array(types.int32, 1, "C"), "int32"),
-    (
-        "lgd_table",
-        types.Array(types.float64, 2, "C"),
-        "[n_lgd, 8]: mean, alpha, beta, method (0 fixed, 1 Cheng BB, 2 gammas), Cheng's a, b, beta, gamma",
-    ),
-    (
-        "buyer_occ_group",
-        types.Array(types.int32, 1, "C"),
-        "int32: occurrence unit for per-group XL (group code, or n_groups + buyer)",
-    ),
-    (
-        "buyer_rec",
-        types.Array(from_dtype(BUYER_RECORD), 1, "C"),
-        "BUYER_RECORD[n_b]: the buyer arrays a default reads, packed",
-    ),
-    (
-        "exp_rec",
-        types.Array(from_dtype(EXPOSURE_RECORD), 1, "C"),
-        "EXPOSURE_RECORD[n_e]: the exposure arrays a loss reads, packed",
-    ),
-    (
-        "cpe_ptr",
-        types.Array(types.int64, 1, "C"),
-        "int64[n_c + 1]: politically covered exposures by country",
-    ),
-    ("cpe_exp", types.Array(types.int32, 1, "C"), "int32"),
-    ("pol_ind", types.Array(types.float64, 1, "C"), ""),
-    ("pol_ded", types.Array(types.float64, 1, "C"), ""),
-    ("pol_nql", types.Array(types.float64, 1, "C"), ""),
-    ("pol_maxl", types.Array(types.float64, 1, "C"), "inf: no cap"),
-    ("t_kind", types.Array(types.int32, 1, "C"), "int32[n_t]"),
-    (
-        "t_params",
-        types.Array(types.float64, 2, "C"),
-        "[n_t, 4]: share, retention, limit, annual cap (limit·(1 + reinstatements); inf: unlimited)",
-    ),
-    ("t_scope", types.Array(types.uint8, 2, "C"), "uint8[n_t, n_b]"),
-    ("n_occ_units", types.int64, "size of occurrence accumulators: max(n_b + n_groups, n_c)"),
-    ("n_sectors", types.int64, ""),
-    ("n_seg", types.int64, "columns of the segment matrix: n_c + n_s (+ n_p if policy segments)"),
-    ("seg_policy", types.boolean, ""),
-    ("occ_threshold", types.float64, "inf: no occurrence output"),
-]
+_f8 = types.Array(types.float64, 1, "C")
+_i4 = types.Array(types.int32, 1, "C")
+_i8 = types.Array(types.int64, 1, "C")
+_u8 = types.Array(types.uint64, 1, "C")
 
-
-@structref.register
-class PortfolioType(types.StructRef):
-    """Numba type of the kernel portfolio (a structref: passed by reference)."""
-
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(typ)) for name, typ in fields)
-
-
-class _PortfolioProxy(structref.StructRefProxy):
-    pass
-
-
-structref.define_proxy(_PortfolioProxy, PortfolioType, [f[0] for f in FIELDS])
-
-PORTFOLIO_TYPE = PortfolioType([(name, typ) for name, typ, _ in FIELDS])
-
-KernelPortfolio = NamedTuple(  # noqa: UP014 - built from FIELDS
+PORTFOLIO = declare(
     "KernelPortfolio",
     [
-        ("seed", np.uint64),
-        ("student_t", bool),
-        ("dof", float),
-        ("explicit", bool),
-        ("factor_key", np.ndarray),
-        ("factor_chol", np.ndarray),
-        ("pol_enabled", bool),
-        ("pol_a", float),
-        ("pol_b", float),
-        ("region_key", np.ndarray),
-        ("country_key", np.ndarray),
-        ("country_region", np.ndarray),
-        ("country_polthr", np.ndarray),
-        ("country_plgd", np.ndarray),
-        ("cell_key", np.ndarray),
-        ("cell_thr0", np.ndarray),
-        ("cell_thr1", np.ndarray),
-        ("cell_inv_sigma", np.ndarray),
-        ("cell_country", np.ndarray),
-        ("cell_fac_ptr", np.ndarray),
-        ("cell_fac_idx", np.ndarray),
-        ("cell_fac_w", np.ndarray),
-        ("cell_unit_ptr", np.ndarray),
-        ("unit_member_ptr", np.ndarray),
-        ("unit_members", np.ndarray),
-        ("hg_key", np.ndarray),
-        ("hg_ptr", np.ndarray),
-        ("hg_members", np.ndarray),
-        ("buyer_cell", np.ndarray),
-        ("lgd_table", np.ndarray),
-        ("buyer_occ_group", np.ndarray),
-        ("buyer_rec", np.ndarray),
-        ("exp_rec", np.ndarray),
-        ("cpe_ptr", np.ndarray),
-        ("cpe_exp", np.ndarray),
-        ("pol_ind", np.ndarray),
-        ("pol_ded", np.ndarray),
-        ("pol_nql", np.ndarray),
-        ("pol_maxl", np.ndarray),
-        ("t_kind", np.ndarray),
-        ("t_params", np.ndarray),
-        ("t_scope", np.ndarray),
-        ("n_occ_units", int),
-        ("n_sectors", int),
-        ("n_seg", int),
-        ("seg_policy", bool),
-        ("occ_threshold", float),
+        ("seed", types.uint64, "the run's seed"),
+        ("student_t", types.boolean, "Student-t copula (else Gaussian)"),
+        ("dof", types.float64, "degrees of freedom of the Student-t copula"),
+        ("explicit", types.boolean, "explicit factor model (factor_loadings table)"),
+        ("factor_key", _u8, "uint64[n_f]: entity key of each systematic factor's draw"),
+        ("factor_chol", types.Array(types.float64, 2, "C"), "[n_f, n_f] Cholesky factor of Σ_F"),
+        ("pol_enabled", types.boolean, "political events simulated"),
+        ("pol_a", types.float64, "√ρ_p"),
+        ("pol_b", types.float64, "√(1 − ρ_p)"),
+        ("region_key", _u8, "uint64[n_r]"),
+        ("country_key", _u8, "uint64[n_c]"),
+        ("country_region", _i4, "int32[n_c]"),
+        ("country_polthr", _f8, "float64[n_c]: Φ⁻¹(q_c) (−inf: never an event)"),
+        ("country_plgd", _f8, "float64[n_c]: political LGD"),
+        ("cell_key", _u8, "uint64[n_cells]: key of the cell's default draws"),
+        ("cell_thr0", _f8, "threshold of the cell's PD"),
+        ("cell_thr1", _f8, "threshold of the cell's contagion PD"),
+        ("cell_inv_sigma", _f8, "1 / idiosyncratic weight"),
+        ("cell_country", _i4, "country code of the cell"),
+        ("cell_fac_ptr", _i8, "int64[n_cells + 1]: CSR rows of the cell's loadings"),
+        ("cell_fac_idx", _i4, "factor index of each loading"),
+        ("cell_fac_w", _f8, "loading"),
+        ("cell_unit_ptr", _i8, "int64[n_cells + 1]: units of each cell"),
+        ("unit_member_ptr", _i8, "int64[n_units + 1]: buyers of each unit"),
+        ("unit_members", _i4, "buyer codes"),
+        ("hg_key", _u8, "uint64[n_hg]: key of each heterogeneous group's ε"),
+        ("hg_ptr", _i8, "int64[n_hg + 1]"),
+        ("hg_members", _i4, "buyer codes"),
+        ("buyer_cell", _i4, "int32[n_b]"),
+        ("lgd_class", types.Array(from_dtype(LGD_CLASS), 1, "C"), "LGD_CLASS[n_lgd]"),
+        ("buyer_occ_group", _i4, "occurrence of a per-group XL: group code, or n_groups + buyer"),
+        ("buyer_rec", types.Array(from_dtype(BUYER_RECORD), 1, "C"), "BUYER_RECORD[n_b]"),
+        ("exp_rec", types.Array(from_dtype(EXPOSURE_RECORD), 1, "C"), "EXPOSURE_RECORD[n_e]"),
+        ("cpe_ptr", _i8, "int64[n_c + 1]: politically covered exposures by country"),
+        ("cpe_exp", _i4, "exposure codes"),
+        ("pol_ind", _f8, "float64[n_p]: indemnity"),
+        ("pol_ded", _f8, "aggregate first loss"),
+        ("pol_nql", _f8, "non-qualifying loss"),
+        ("pol_maxl", _f8, "maximum liability (inf: no cap)"),
+        ("t_kind", _i4, "int32[n_t]: codes.TREATY_KINDS"),
+        ("t_params", types.Array(types.float64, 2, "C"), "[n_t, codes.N_TREATY_PARAMS]"),
+        ("t_scope", types.Array(types.uint8, 2, "C"), "uint8[n_t, n_b]: buyer in scope"),
+        ("n_occ_units", types.int64, "size of occurrence accumulators: max(n_b + n_groups, n_c)"),
+        ("seg_sector0", types.int64, "segment column of sector 0 (countries come first)"),
+        ("seg_policy0", types.int64, "segment column of policy 0 (−1: no policy segments)"),
+        ("n_seg", types.int64, "columns of the segment matrix"),
+        ("occ_threshold", types.float64, "occurrences above it are recorded (inf: none)"),
     ],
+    "Every array and scalar the kernels read; picklable.",
 )
-KernelPortfolio.__doc__ = "Every array and scalar the kernels read (see ``FIELDS``); picklable."
+KernelPortfolio: Any = PORTFOLIO.tuple_class
 KernelPortfolio.__module__ = __name__
+_PORTFOLIO_TYPE = PORTFOLIO.struct_type
 
 
 @njit(cache=True)
 def _to_struct(nt):
-    st = structref.new(PORTFOLIO_TYPE)
-    st.seed = nt.seed
-    st.student_t = nt.student_t
-    st.dof = nt.dof
-    st.explicit = nt.explicit
-    st.factor_key = nt.factor_key
-    st.factor_chol = nt.factor_chol
-    st.pol_enabled = nt.pol_enabled
-    st.pol_a = nt.pol_a
-    st.pol_b = nt.pol_b
-    st.region_key = nt.region_key
-    st.country_key = nt.country_key
-    st.country_region = nt.country_region
-    st.country_polthr = nt.country_polthr
-    st.country_plgd = nt.country_plgd
-    st.cell_key = nt.cell_key
-    st.cell_thr0 = nt.cell_thr0
-    st.cell_thr1 = nt.cell_thr1
-    st.cell_inv_sigma = nt.cell_inv_sigma
-    st.cell_country = nt.cell_country
-    st.cell_fac_ptr = nt.cell_fac_ptr
-    st.cell_fac_idx = nt.cell_fac_idx
-    st.cell_fac_w = nt.cell_fac_w
-    st.cell_unit_ptr = nt.cell_unit_ptr
-    st.unit_member_ptr = nt.unit_member_ptr
-    st.unit_members = nt.unit_members
-    st.hg_key = nt.hg_key
-    st.hg_ptr = nt.hg_ptr
-    st.hg_members = nt.hg_members
-    st.buyer_cell = nt.buyer_cell
-    st.lgd_table = nt.lgd_table
-    st.buyer_occ_group = nt.buyer_occ_group
-    st.buyer_rec = nt.buyer_rec
-    st.exp_rec = nt.exp_rec
-    st.cpe_ptr = nt.cpe_ptr
-    st.cpe_exp = nt.cpe_exp
-    st.pol_ind = nt.pol_ind
-    st.pol_ded = nt.pol_ded
-    st.pol_nql = nt.pol_nql
-    st.pol_maxl = nt.pol_maxl
-    st.t_kind = nt.t_kind
-    st.t_params = nt.t_params
-    st.t_scope = nt.t_scope
-    st.n_occ_units = nt.n_occ_units
-    st.n_sectors = nt.n_sectors
-    st.n_seg = nt.n_seg
-    st.seg_policy = nt.seg_policy
-    st.occ_threshold = nt.occ_threshold
-    return st
+    return to_struct(_PORTFOLIO_TYPE, nt)
 
 
-def to_kernel(nt: KernelPortfolio):
+def to_kernel(nt: KernelPortfolio) -> Any:
     """The structref the kernels take, sharing ``nt``'s arrays (no copies)."""
     return _to_struct(nt)

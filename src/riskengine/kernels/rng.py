@@ -48,7 +48,7 @@ __all__ = [
     "beta_cheng_bb",
     "cheng_constants",
     "hash_bytes",
-    "hash_strings",
+    "hash_all",
 ]
 
 GOLDEN = 0x9E3779B97F4A7C15
@@ -235,31 +235,7 @@ def hash_bytes(data, start, stop, salt):
 
 
 @njit(cache=True)
-def _hash_all(offsets, data, salt, out):
+def hash_all(offsets, data, salt, out):
+    """``out[i]`` = :func:`hash_bytes` of ``data[offsets[i]:offsets[i + 1]]`` (string keys)."""
     for i in range(out.shape[0]):
         out[i] = hash_bytes(data, offsets[i], offsets[i + 1], salt)
-
-
-def hash_strings(values, salt: int) -> np.ndarray:
-    """Stable 64-bit keys of strings (a Polars Series, a list, or a NumPy array of str).
-
-    The key depends only on the string's UTF-8 bytes and ``salt`` (the entity kind), never on
-    its position, so adding an entity leaves the others' keys — and draws — unchanged.
-    """
-    import pyarrow as pa
-
-    if hasattr(values, "to_arrow"):
-        arr = values.to_arrow()
-    else:
-        arr = pa.array(list(values), type=pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    if arr.null_count:
-        raise ValueError("cannot hash null strings")
-    _, offs, data = arr.buffers()
-    offsets = np.frombuffer(offs, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    bytes_ = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    out = np.empty(len(arr), dtype=np.uint64)
-    _hash_all(offsets, bytes_, np.uint64(salt), out)
-    return out

@@ -31,9 +31,13 @@ import numpy as np
 import polars as pl
 from pydantic import ValidationError
 
-from ..compile import compile_portfolio, treaty_params
 from ..errors import Problem, ScenarioError
+from ..files import atomic_write, atomic_write_bytes, write_parquet
+from ..kernels.codes import TP_LIMIT
 from ..measures import mean_se, measures
+from ..portfolio.compile import compile_portfolio
+from ..portfolio.treaties import treaty_params
+from ..run.simulate import resolve_inputs, simulate
 from ..scenario.models import Scenario
 
 __all__ = ["Sweep", "parse_sweep", "sweep_treaty", "SweepResult", "SWEEPABLE"]
@@ -121,28 +125,17 @@ class SweepResult:
 
     def write(self, folder: str | Path) -> dict[str, Path]:
         """Write ``treaty_sweep.csv``, ``treaty_sweep.parquet`` and ``treaty_sweep.png`` atomically."""
-        from ..checkpoint import atomic_path, atomic_write_bytes
         from .plot import sweep_figure_png
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        out: dict[str, Path] = {}
-        for name, writer in (
-            ("treaty_sweep.csv", self.table.write_csv),
-            ("treaty_sweep.parquet", self.table.write_parquet),
-        ):
-            target = folder / name
-            tmp = atomic_path(target)
-            try:
-                writer(tmp)
-                tmp.replace(target)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            out[name] = target
-        atomic_write_bytes(folder / "treaty_sweep.png", sweep_figure_png(self))
-        out["treaty_sweep.png"] = folder / "treaty_sweep.png"
-        return out
+        return {
+            "treaty_sweep.csv": atomic_write(folder / "treaty_sweep.csv", self.table.write_csv),
+            "treaty_sweep.parquet": write_parquet(folder / "treaty_sweep.parquet", self.table),
+            "treaty_sweep.png": atomic_write_bytes(
+                folder / "treaty_sweep.png", sweep_figure_png(self)
+            ),
+        }
 
 
 def _grid_treaties(
@@ -238,16 +231,14 @@ def sweep_treaty(
     -------
     SweepResult
     """
-    from ..engine import _resolve, simulate
-
     sweeps = [parse_sweep(s) if isinstance(s, str) else s for s in sweeps]
-    book, scenario = _resolve(book, scenario)
+    book, scenario = resolve_inputs(book, scenario)
     k, points, variants = _grid_treaties(scenario, sweeps)
     cp = compile_portfolio(book, scenario)
     base_params = np.asarray(cp.kernel.t_params)
     grid = np.repeat(base_params[None, :, :], len(points), axis=0)
     for g, t in enumerate(variants):
-        grid[g, k] = treaty_params(t, cp.book_premium)
+        grid[g, k] = treaty_params(t, float(cp.treaty_premium[k]))
     res = simulate(
         book,
         scenario,
@@ -263,14 +254,14 @@ def sweep_treaty(
     g_meas = measures(gross)
     gross_capital = g_meas["capital"]
     rows = []
-    for g, (p, t) in enumerate(zip(points, variants, strict=True)):
+    for g, p in enumerate(points):
         ceded = res.grid[:, g, 0]
         net = res.grid[:, g, 1]
         est = mean_se(ceded)
         nm = measures(net)
         premium = (1 + loading) * est.value
         margin = premium - est.value
-        limit = treaty_params(t, cp.book_premium)[2]  # inf for a quota share
+        limit = grid[g, k, TP_LIMIT]  # inf for a quota share
         relief = gross_capital - nm["capital"]
         row: dict[str, Any] = dict(p)
         row.update(

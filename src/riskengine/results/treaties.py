@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..compile import treaty_params
+from ..kernels.codes import TP_CAP, TP_LIMIT
 from ..measures import mean_se
 from ..scenario.models import PerRiskXL, PoliticalEventXL, StopLoss
 
 if TYPE_CHECKING:
-    from ..results import Results
+    from .model import Results
 
 __all__ = ["treaty_metrics", "reinstatement_premium"]
 
@@ -53,12 +53,12 @@ def treaty_metrics(results: Results) -> dict[str, dict[str, Any]]:
     ylt = results.ylt
     gross_el = float(ylt["gross"].mean()) if ylt.height else 0.0
     out: dict[str, dict[str, Any]] = {}
-    book_premium = results.compiled.book_premium
-    for t in results.scenario.treaties:
+    params = results.compiled.kernel.t_params
+    for i, t in enumerate(results.scenario.treaties):
         c = ylt[f"ceded_{t.name}"].to_numpy()
         est = mean_se(c)
         sd = float(np.std(c, ddof=1)) if len(c) > 1 else 0.0
-        _, _, limit, cap = treaty_params(t, book_premium)
+        limit, cap = float(params[i, TP_LIMIT]), float(params[i, TP_CAP])
         capacity = limit if isinstance(t, StopLoss) else cap  # inf: unlimited
         rip = np.zeros_like(c)
         if isinstance(t, PerRiskXL | PoliticalEventXL):

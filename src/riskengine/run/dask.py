@@ -1,8 +1,8 @@
-"""The Dask executor: blocks of simulations as tasks on a ``distributed`` cluster (DESIGN.md §5).
+"""The Dask executor: blocks of simulations as tasks on a ``distributed`` cluster (docs/architecture.md, "Executors").
 
 All of riskengine's Dask code lives in this module, and nothing else in the package imports it
-(or Dask) at import time: :func:`riskengine.engine.simulate` imports it only when a run asks for
-Dask. Dask only orchestrates; the work is :func:`riskengine.engine.run_block`, the same function
+(or Dask) at import time: :func:`riskengine.run.simulate.simulate` imports it only when a run asks
+for Dask. Dask only orchestrates; the work is :func:`riskengine.run.inprocess.run_block`, the same function
 the in-process executor calls, so results are bit-identical whatever the executor, the number of
 workers or the order in which blocks finish (every random draw is keyed by the simulation id).
 
@@ -43,11 +43,11 @@ from typing import TYPE_CHECKING, Any
 import distributed
 import numpy as np
 
-from .errors import Problem, RiskEngineError
+from ..errors import Problem, RiskEngineError
 
 if TYPE_CHECKING:
-    from .engine import Block, BlockResult
-    from .kernels.portfolio import KernelPortfolio
+    from ..kernels.portfolio import KernelPortfolio
+    from .blocks import Block, BlockResult
 
 __all__ = ["run_blocks_dask", "BlockStream", "EXECUTOR"]
 
@@ -81,8 +81,9 @@ def _run_block_task(
     grid: np.ndarray | None,
     grid_k: int,
 ) -> BlockResult:
-    """A block as a Dask task: :func:`~riskengine.engine.run_block` on the worker's threads."""
-    from .engine import run_block
+    """A block as a Dask task: :func:`~riskengine.run.inprocess.run_block` on the worker's
+    threads."""
+    from .inprocess import run_block
 
     nthreads = _worker_threads()
     with _kernel_lock:
@@ -257,7 +258,7 @@ def run_blocks_dask(
         ``"local"`` to start a LocalCluster for this run, or a scheduler address
         (``"tcp://host:port"``); the default is ``$DASK_SCHEDULER_ADDRESS``, then the active client.
     grid, grid_k
-        Treaty sweep, as for :func:`~riskengine.engine.run_block`.
+        Treaty sweep, as for :func:`~riskengine.run.inprocess.run_block`.
 
     Returns
     -------

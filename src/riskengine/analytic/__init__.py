@@ -1,0 +1,1 @@
+"""Analytic loss distributions: CreditRisk+ (filled by the analytic work)."""

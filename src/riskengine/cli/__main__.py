@@ -1,0 +1,5 @@
+"""``python -m riskengine.cli``: the ``riskengine`` command."""
+
+from .app import main
+
+main()

@@ -1,0 +1,65 @@
+"""Whole jobs, as the command line and the Python API run them: simulate a scenario (the years,
+then what the scenario's outputs ask for), and write everything a run produces.
+
+The layers below each do one thing — ``run`` simulates years, ``results`` holds and writes them,
+``report`` renders the page — and this module composes them, so that neither results nor the
+executors need to know about the report or the checkpoints.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .results.model import Results
+from .results.write import prepare_folder
+from .run.checkpoint import RUN_DIR
+from .run.simulate import simulate as simulate_years
+
+__all__ = ["simulate", "write_outputs"]
+
+
+def simulate(
+    book: Any, scenario: Any, client: Any = None, progress: Any = None, **options: Any
+) -> Results:
+    """Simulate a book under a scenario (see :func:`riskengine.run.simulate.simulate` for the
+    options).
+
+    Parameters
+    ----------
+    book : Book or path
+    scenario : Scenario or path
+    client : distributed.Client, optional
+    progress : callable, optional
+        ``progress(done_sims, total_sims)``.
+
+    Returns
+    -------
+    Results
+    """
+    res = simulate_years(book, scenario, client, progress, **options)
+    if options.get("checkpoint") is not None:
+        res.meta["checkpoint"] = str(options["checkpoint"])
+    return res
+
+
+def write_outputs(
+    res: Results, folder: str | os.PathLike, *, report: bool | None = None
+) -> dict[str, Path]:
+    """Write every file of a run into ``folder``: the data files, ``report.html`` (when the
+    scenario's ``outputs.report`` or ``report`` asks for it) and ``summary.json`` last; then
+    remove the run's checkpoints. Returns the paths by file name."""
+    prepare_folder(folder)  # summary.json goes first: a run being written is not complete
+    extra: dict[str, bytes] = {}
+    if report if report is not None else res.scenario.outputs.report:
+        from .report import render_report
+
+        extra["report.html"] = render_report(res).encode("utf-8")
+    written = res.write(folder, extra_files=extra)
+    checkpoint = res.meta.get("checkpoint")
+    if checkpoint is not None:
+        import shutil
+
+        shutil.rmtree(Path(checkpoint) / RUN_DIR, ignore_errors=True)
+    return written

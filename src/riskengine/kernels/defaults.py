@@ -1,0 +1,126 @@
+"""Stage 3 of a year: commercial defaults, cell by cell.
+
+Conditionally on the year's systematic draws every buyer of a cell defaults with the same
+probability p = Φ((s·t − aᵀZ)/σ) (s = √(W/ν), 1 for the Gaussian copula; t the threshold of the
+cell's PD, or of its contagion PD when its country has an event). Within a cell the defaulting
+units are found by skipping from one to the next with geometric gaps ⌊log U / log(1 − p)⌋: the
+same law as one uniform per unit, at a cost proportional to cells + defaults. A heterogeneous
+group (members in different cells) draws one ε a year, compared with each member's conditional
+threshold. See docs/model.md §2, "How defaults are drawn".
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from .rng import TWO_M53, draw_state, draw_u64, sim_key, u01_open0
+from .scratch import PHI_C0, PHI_N, PHI_SCALE
+from .special import ndtri, norm_cdf
+
+__all__ = ["draw_defaults"]
+
+
+@njit(cache=True)
+def _phi_bound(phi_hi, c):
+    """An upper bound of Φ(c): Φ at the next grid point up (1 beyond the grid)."""
+    t = (c - PHI_C0) * PHI_SCALE
+    if t >= PHI_N - 2:
+        return 1.0
+    return phi_hi[int(t) + 1 if t > 0.0 else 0]
+
+
+@njit(cache=True)
+def _cells(P, S, s):
+    """Defaults of the cells' units; returns the number of defaulted buyers."""
+    z, ev, dl_b, cell_c, phi_hi = S.z, S.ev, S.dl_b, S.cell_c, S.phi_hi
+    scale = S.scale
+    nd = 0
+    kd = sim_key(S.key_default, s)
+    n_cells = P.cell_key.shape[0]
+    # P's arrays are bound to locals so that LLVM loads their data pointers once
+    cell_unit_ptr, cell_key = P.cell_unit_ptr, P.cell_key
+    unit_member_ptr, unit_members = P.unit_member_ptr, P.unit_members
+    fac_ptr, fac_idx, fac_w = P.cell_fac_ptr, P.cell_fac_idx, P.cell_fac_w
+    thr0, thr1, inv_sig, cell_country = P.cell_thr0, P.cell_thr1, P.cell_inv_sigma, P.cell_country
+    for cell in range(n_cells):
+        m = 0.0
+        for k in range(fac_ptr[cell], fac_ptr[cell + 1]):
+            m += fac_w[k] * z[fac_idx[k]]
+        thr = thr1[cell] if ev[cell_country[cell]] else thr0[cell]
+        c = (scale * thr - m) * inv_sig[cell]
+        cell_c[cell] = c
+        u0 = cell_unit_ptr[cell]
+        n_units = cell_unit_ptr[cell + 1] - u0
+        if n_units == 0:
+            continue
+        st = draw_state(kd, cell_key[cell])
+        x0 = u01_open0(draw_u64(st, 0))
+        # Exact shortcut: with Φ(c) ≤ phi_hi[k] (the next grid point up), n·phi_hi < 1 − U0
+        # implies U0 < 1 − n·p ≤ (1 − p)^n, i.e. the first geometric gap already passes the
+        # cell: no default, decided without Φ, log1p or log.
+        if n_units * _phi_bound(phi_hi, c) * (1.0 + 1e-9) < 1.0 - x0:
+            continue
+        p = norm_cdf(c)
+        if p <= 0.0:
+            continue
+        if p >= 1.0:
+            for u in range(u0, u0 + n_units):
+                for k in range(unit_member_ptr[u], unit_member_ptr[u + 1]):
+                    dl_b[nd] = unit_members[k]
+                    nd += 1
+            continue
+        inv_l1p = 1.0 / math.log1p(-p)
+        pos = -1
+        j = 0
+        x = x0
+        while True:
+            gap = math.log(x) * inv_l1p
+            j += 1
+            if gap >= n_units - 1 - pos:
+                break
+            pos += 1 + int(gap)
+            u = u0 + pos
+            for k in range(unit_member_ptr[u], unit_member_ptr[u + 1]):
+                dl_b[nd] = unit_members[k]
+                nd += 1
+            x = u01_open0(draw_u64(st, j))
+    return nd
+
+
+@njit(cache=True)
+def _groups(P, S, s, nd):
+    """Defaults of heterogeneous groups' members (after the cells'); returns the new count.
+
+    When U is above the tabulated bound of Φ(max c) no member can default, so the normal
+    quantile is only computed for groups that may have a default.
+    """
+    n_hg = P.hg_key.shape[0]
+    if n_hg == 0:
+        return nd
+    dl_b, cell_c, phi_hi = S.dl_b, S.cell_c, S.phi_hi
+    kg = sim_key(S.key_group, s)
+    hg_ptr, hg_members, buyer_cell = P.hg_ptr, P.hg_members, P.buyer_cell
+    for g in range(n_hg):
+        cmax = -math.inf
+        for k in range(hg_ptr[g], hg_ptr[g + 1]):
+            cm = cell_c[buyer_cell[hg_members[k]]]
+            if cm > cmax:
+                cmax = cm
+        u = u01_open0(draw_u64(draw_state(kg, P.hg_key[g]), 0)) - 0.5 * TWO_M53
+        if u > _phi_bound(phi_hi, cmax) * (1.0 + 1e-9):
+            continue
+        eps = ndtri(u)
+        for k in range(hg_ptr[g], hg_ptr[g + 1]):
+            b = hg_members[k]
+            if eps < cell_c[buyer_cell[b]]:
+                dl_b[nd] = b
+                nd += 1
+    return nd
+
+
+@njit(cache=True)
+def draw_defaults(P, S, s):
+    """Fill ``S.dl_b``, ``S.cell_c`` and ``S.nd`` (defaulted buyers, in draw order)."""
+    S.nd = _groups(P, S, s, _cells(P, S, s))

@@ -1,0 +1,1 @@
+"""Limits: credit-limit decisions and portfolio-wide limits (filled by the limits work)."""

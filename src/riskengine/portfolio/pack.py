@@ -1,0 +1,164 @@
+"""Pack a resolved book and its cells into the kernels' arrays (:class:`KernelPortfolio`).
+
+Buyers are in kernel (visit) order; exposures sorted by buyer; what a default and a loss read is
+packed into one record per buyer and per exposure (``kernels.portfolio``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels.portfolio import (
+    BUYER_RECORD,
+    EXPOSURE_RECORD,
+    LGD_CHENG,
+    LGD_CLASS,
+    LGD_FIXED,
+    LGD_GAMMAS,
+    KernelPortfolio,
+)
+from ..kernels.rng import cheng_constants
+from ..scenario.models import Scenario
+from .cells import Cells
+from .layout import SegmentLayout
+from .resolve import Resolved, event_thresholds
+
+__all__ = ["ExposureOrder", "order_exposures", "lgd_classes", "pack"]
+
+
+@dataclass
+class ExposureOrder:
+    """Exposures in kernel order (sorted by kernel buyer code): ``order[k]`` is the book row of
+    kernel exposure k; ``buyer`` its kernel buyer code; ``buyer_ptr`` the CSR rows by buyer."""
+
+    order: np.ndarray
+    buyer: np.ndarray
+    buyer_ptr: np.ndarray
+
+
+def order_exposures(r: Resolved, cells: Cells) -> ExposureOrder:
+    e_buyer = cells.inv[r.e_buyer]
+    order = np.argsort(e_buyer, kind="stable")
+    buyer = e_buyer[order].astype(np.int32)
+    ptr = np.zeros(r.n_buyers + 1, dtype=np.int64)
+    np.add.at(ptr, buyer.astype(np.int64) + 1, 1)
+    return ExposureOrder(order=order, buyer=buyer, buyer_ptr=np.cumsum(ptr))
+
+
+def lgd_classes(
+    mean: np.ndarray, alpha: np.ndarray, beta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (mean, alpha, beta) LGD laws with their sampler set-up, and each buyer's class."""
+    keys = np.stack([mean, alpha, beta], axis=1) if len(mean) else np.zeros((0, 3))
+    uniq, cls = np.unique(keys, axis=0, return_inverse=True)
+    table = np.zeros(len(uniq), dtype=LGD_CLASS)
+    for i, (mu_i, a_i, b_i) in enumerate(uniq):
+        rec = table[i]
+        rec["mean"], rec["alpha"], rec["beta"] = mu_i, a_i, b_i
+        if a_i > 1 and b_i > 1:
+            rec["method"] = LGD_CHENG
+            rec["ch_a"], rec["ch_b"], rec["ch_beta"], rec["ch_gamma"] = cheng_constants(a_i, b_i)
+        else:
+            rec["method"] = LGD_GAMMAS if a_i > 0 else LGD_FIXED
+    return table, cls.reshape(-1).astype(np.int32)
+
+
+def _records(
+    r: Resolved, cells: Cells, eo: ExposureOrder
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    perm = cells.perm
+    lgd_table, lgd_class = lgd_classes(r.b_lgd_mean[perm], r.b_lgd_alpha[perm], r.b_lgd_beta[perm])
+    buyer_rec = np.zeros(r.n_buyers, dtype=BUYER_RECORD)
+    buyer_rec["key"] = r.b_key[perm]
+    buyer_rec["exp_start"] = eo.buyer_ptr[:-1]
+    buyer_rec["exp_end"] = eo.buyer_ptr[1:]
+    buyer_rec["country"] = r.b_country[perm]
+    buyer_rec["sector"] = r.b_sector[perm]
+    buyer_rec["lgd_class"] = lgd_class
+    o = eo.order
+    exp_rec = np.zeros(len(o), dtype=EXPOSURE_RECORD)
+    exp_rec["ead"] = r.e_ead[o]
+    exp_rec["policy"] = r.e_policy[o]
+    exp_rec["buyer"] = eo.buyer
+    exp_rec["comm"] = r.e_commercial[o]
+    exp_rec["pol"] = r.e_political[o]
+    return buyer_rec, exp_rec, lgd_table
+
+
+def _political_exposures(r: Resolved, eo: ExposureOrder) -> tuple[np.ndarray, np.ndarray]:
+    """Politically covered exposures (kernel codes) grouped by country, as CSR."""
+    e_country = r.b_country[r.e_buyer[eo.order]]
+    pe = np.nonzero(r.e_political[eo.order])[0]
+    pe = pe[np.argsort(e_country[pe], kind="stable")]
+    ptr = np.zeros(len(r.country_codes) + 1, dtype=np.int64)
+    np.add.at(ptr, e_country[pe].astype(np.int64) + 1, 1)
+    return np.cumsum(ptr), pe.astype(np.int32)
+
+
+def pack(
+    r: Resolved,
+    cells: Cells,
+    eo: ExposureOrder,
+    scenario: Scenario,
+    treaties: tuple[np.ndarray, np.ndarray, np.ndarray],
+    layout: SegmentLayout,
+) -> KernelPortfolio:
+    """The kernel portfolio. ``treaties`` is (kinds int32[n_t], params [n_t, K], scope
+    uint8[n_t, n_b] in kernel buyer order)."""
+    m, pol = scenario.model, scenario.political
+    buyer_rec, exp_rec, lgd_table = _records(r, cells, eo)
+    cpe_ptr, cpe_exp = _political_exposures(r, eo)
+    t_kind, t_params, t_scope = treaties
+    occ = scenario.outputs.occurrence_threshold
+    return KernelPortfolio(
+        seed=np.uint64(scenario.simulation.seed),
+        student_t=m.copula == "student_t",
+        dof=float(m.dof),
+        explicit=r.factors.explicit,
+        factor_key=np.ascontiguousarray(r.factors.keys, dtype=np.uint64),
+        factor_chol=np.ascontiguousarray(r.factors.chol, dtype=np.float64),
+        pol_enabled=bool(pol.enabled),
+        pol_a=math.sqrt(pol.correlation),
+        pol_b=math.sqrt(1 - pol.correlation),
+        region_key=r.region_key,
+        country_key=r.c_key,
+        country_region=r.c_region.astype(np.int32),
+        country_polthr=event_thresholds(r.c_event_pd).astype(np.float64),
+        country_plgd=r.c_political_lgd,
+        cell_key=cells.cell_key,
+        cell_thr0=cells.cell_thr0,
+        cell_thr1=cells.cell_thr1,
+        cell_inv_sigma=cells.cell_inv_sigma,
+        cell_country=cells.cell_country,
+        cell_fac_ptr=cells.cell_fac_ptr,
+        cell_fac_idx=np.ascontiguousarray(cells.cell_fac_idx, dtype=np.int32),
+        cell_fac_w=np.ascontiguousarray(cells.cell_fac_w, dtype=np.float64),
+        cell_unit_ptr=cells.cell_unit_ptr.astype(np.int64),
+        unit_member_ptr=cells.unit_member_ptr,
+        unit_members=cells.unit_members,
+        hg_key=cells.hg_key,
+        hg_ptr=cells.hg_ptr,
+        hg_members=cells.hg_members,
+        buyer_cell=cells.buyer_cell,
+        lgd_class=lgd_table,
+        buyer_occ_group=cells.buyer_occ_group,
+        buyer_rec=buyer_rec,
+        exp_rec=exp_rec,
+        cpe_ptr=cpe_ptr,
+        cpe_exp=cpe_exp,
+        pol_ind=r.p_indemnity,
+        pol_ded=r.p_deductible,
+        pol_nql=r.p_nql,
+        pol_maxl=r.p_max_liability,
+        t_kind=t_kind,
+        t_params=t_params,
+        t_scope=t_scope,
+        n_occ_units=int(max(r.n_buyers + len(r.group_ids), len(r.country_codes), 1)),
+        seg_sector0=layout.sector0,
+        seg_policy0=layout.policy0,
+        n_seg=layout.width,
+        occ_threshold=math.inf if occ is None else float(occ),
+    )

@@ -1,0 +1,232 @@
+"""Results of a run: the year loss table, segment claims and occurrences (data only).
+
+:class:`Results` holds what a run produced and answers questions about it (measures, EP curves,
+segment tables). Summaries are computed by :mod:`.summary`, files written by :mod:`.write`;
+rendering the report and cleaning up checkpoints are the caller's.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from ..measures import ep_table, measures
+
+if TYPE_CHECKING:
+    from ..portfolio.compile import CompiledPortfolio
+    from ..scenario.models import Scenario
+
+__all__ = ["Results"]
+
+_SEGMENT_SCHEMA = {
+    "sim_id": pl.Int64,
+    "dimension": pl.String,
+    "segment": pl.String,
+    "gross": pl.Float64,
+}
+
+
+@dataclass
+class Results:
+    """The outcome of :func:`riskengine.simulate`.
+
+    Attributes
+    ----------
+    ylt : polars.DataFrame
+        One row per simulated year (columns: ``results.ylt.ylt_columns``).
+    compiled : CompiledPortfolio
+        Labels of codes (countries, sectors, policies, treaties), the segment layout, book totals.
+    scenario : Scenario
+    meta : dict
+        Run metadata (hashes, timings, executor).
+    seg_sim, seg_col, seg_val : numpy.ndarray
+        Non-zero segment claims as (simulation id, segment column, gross claim); columns follow
+        ``compiled.layout``.
+    occurrences_raw : tuple of numpy.ndarray or None
+        (sim, kind, code, gross) of occurrences above ``outputs.occurrence_threshold``.
+    grid : numpy.ndarray or None
+        Treaty sweep: [n, G, 2] (swept treaty's ceded, net) per year and grid point.
+    """
+
+    ylt: pl.DataFrame
+    compiled: CompiledPortfolio
+    scenario: Scenario
+    meta: dict[str, Any]
+    seg_sim: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
+    seg_col: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int32))
+    seg_val: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    occurrences_raw: tuple[np.ndarray, ...] | None = field(repr=False, default=None)
+    grid: np.ndarray | None = field(repr=False, default=None)
+    _summary: dict[str, Any] | None = field(init=False, repr=False, default=None, compare=False)
+
+    # -- accessors -------------------------------------------------------------------------------
+    @property
+    def n_sims(self) -> int:
+        return self.ylt.height
+
+    @property
+    def treaty_names(self) -> list[str]:
+        return list(self.compiled.treaty_names)
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """The years' likelihood-ratio weights, or None when every weight is 1."""
+        w = self.ylt["weight"].to_numpy()
+        return None if np.all(w == 1.0) else w
+
+    def perspectives(self) -> list[str]:
+        """Loss perspectives with measures: ground_up, gross, ceded_<treaty>…, net."""
+        return ["ground_up", "gross", *[f"ceded_{t}" for t in self.treaty_names], "net"]
+
+    def measures(self, perspective: str | None = None) -> dict:
+        """EL, SD, VaR/TVaR at 90/95/99/99.5/99.9 % (each with an SE) and capital.
+
+        Parameters
+        ----------
+        perspective : str, optional
+            One of :meth:`perspectives`; default: all, as a mapping.
+        """
+        if perspective is not None:
+            return measures(self.ylt[perspective].to_numpy())
+        return {p: measures(self.ylt[p].to_numpy()) for p in self.perspectives()}
+
+    def ep_curve(self) -> pl.DataFrame:
+        """EP table: perspective, ep_type (AEP, OEP, TVaR_AEP), return_period, loss."""
+        rps = list(self.scenario.outputs.return_periods)
+        rows = []
+        for p in ("ground_up", "gross", "net"):
+            occ = self.ylt["max_occurrence"].to_numpy() if p == "gross" else None
+            for ep_type, losses in ep_table(self.ylt[p].to_numpy(), rps, occ).items():
+                rows.extend(
+                    {
+                        "perspective": p,
+                        "ep_type": ep_type,
+                        "return_period": float(rp),
+                        "loss": float(v),
+                    }
+                    for rp, v in zip(rps, losses, strict=True)
+                )
+        schema = {
+            "perspective": pl.String,
+            "ep_type": pl.String,
+            "return_period": pl.Float64,
+            "loss": pl.Float64,
+        }
+        return pl.DataFrame(rows, schema=schema)
+
+    def _segment_frame(
+        self, dimension: str, sim: np.ndarray, codes: np.ndarray, v: np.ndarray
+    ) -> pl.DataFrame:
+        labels = {
+            "country": self.compiled.country_codes,
+            "region": self.compiled.region_names,
+            "sector": self.compiled.sector_codes,
+            "policy": self.compiled.policy_ids,
+        }[dimension]
+        # labels gathered by code in Polars: no Python strings per row
+        seg = pl.Series(labels.tolist(), dtype=pl.String).gather(codes)
+        return pl.DataFrame({"sim_id": sim, "segment": seg, "gross": v}).select(
+            "sim_id", pl.lit(dimension).alias("dimension"), "segment", "gross"
+        )
+
+    def segments(self, dimensions: list[str] | None = None) -> pl.DataFrame:
+        """Long table of gross claims by segment: sim_id, dimension, segment, gross (zeros left out).
+
+        Parameters
+        ----------
+        dimensions : list of str, optional
+            Subset of country, region, sector, policy; default: the scenario's ``outputs.segments``.
+        """
+        dims = list(self.scenario.outputs.segments if dimensions is None else dimensions)
+        layout = self.compiled.layout
+        sim, col, val = self.seg_sim, self.seg_col, self.seg_val
+        frames = []
+        for d in dims:
+            if d == "region":
+                m, codes = layout.select(col, "country")
+                df = (
+                    pl.DataFrame(
+                        {
+                            "sim_id": sim[m],
+                            "r": self.compiled.kernel.country_region[codes],
+                            "gross": val[m],
+                        }
+                    )
+                    .group_by(["sim_id", "r"])
+                    .agg(pl.col("gross").sum())
+                )
+                frames.append(
+                    self._segment_frame(
+                        d, df["sim_id"].to_numpy(), df["r"].to_numpy(), df["gross"].to_numpy()
+                    )
+                )
+            elif d in ("country", "sector", "policy"):
+                m, codes = layout.select(col, d)
+                frames.append(self._segment_frame(d, sim[m], codes, val[m]))
+            else:
+                raise ValueError(f"unknown segment dimension {d!r}")
+        if not frames:
+            return pl.DataFrame(schema=_SEGMENT_SCHEMA)
+        return pl.concat(frames).cast(_SEGMENT_SCHEMA).sort(["sim_id", "dimension", "segment"])
+
+    def segment_el(self, dimension: str) -> pl.DataFrame:
+        """Expected gross claim by segment (sum over simulations / n), sorted descending."""
+        n = max(self.n_sims, 1)
+        if dimension in ("country", "sector"):
+            labels = (
+                self.compiled.country_codes
+                if dimension == "country"
+                else self.compiled.sector_codes
+            )
+            m, codes = self.compiled.layout.select(self.seg_col, dimension)
+            sums = np.bincount(codes, weights=self.seg_val[m], minlength=len(labels))
+            return pl.DataFrame({"segment": labels.astype(str), "el": sums / n}).sort(
+                "el", descending=True
+            )
+        df = self.segments([dimension])
+        return (
+            df.group_by("segment")
+            .agg((pl.col("gross").sum() / n).alias("el"))
+            .sort("el", descending=True)
+        )
+
+    def occurrences(self) -> pl.DataFrame:
+        """Gross occurrences above ``outputs.occurrence_threshold``: sim_id, kind, id, gross."""
+        schema = {"sim_id": pl.Int64, "kind": pl.String, "id": pl.String, "gross": pl.Float64}
+        if self.occurrences_raw is None:
+            return pl.DataFrame(schema=schema)
+        sim, kind, idx, val = self.occurrences_raw
+        cp = self.compiled
+        buyer = cp.buyer_ids[np.where(kind == 0, idx, 0)]
+        country = cp.country_codes[np.where(kind == 1, idx, 0)]
+        ids = np.where(kind == 0, buyer, country)
+        data = {
+            "sim_id": sim,
+            "kind": np.where(kind == 0, "buyer", "country"),
+            "id": ids.astype(str),
+            "gross": val,
+        }
+        return pl.DataFrame(data, schema=schema)
+
+    # -- summary and files -------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Run metadata, book totals, measures by perspective, capital and self-checks (cached)."""
+        if self._summary is None:
+            from .summary import summarize
+
+            self._summary = summarize(self)
+        return self._summary
+
+    def write(
+        self, folder: str | os.PathLike, *, extra_files: dict[str, bytes] | None = None
+    ) -> dict[str, Path]:
+        """Write the data files and ``summary.json`` into ``folder`` atomically (see
+        :func:`riskengine.results.write.write_results`); return their paths."""
+        from .write import write_results
+
+        return write_results(self, folder, extra_files=extra_files)

@@ -1,0 +1,72 @@
+"""Writing a run's files: every file atomically, ``summary.json`` removed first and written last,
+so a folder whose ``summary.json`` exists holds a complete, consistent set of outputs."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import OutputError, Problem
+from ..files import atomic_write_bytes, write_parquet
+
+if TYPE_CHECKING:
+    from .model import Results
+
+__all__ = ["write_results", "jsonable", "prepare_folder"]
+
+
+def prepare_folder(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` and remove its ``summary.json`` (a run in progress is not complete)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        rule = f"cannot create the output folder: {exc.strerror or exc}"
+        raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
+    (folder / "summary.json").unlink(missing_ok=True)
+    return folder
+
+
+def write_results(
+    res: Results, folder: str | os.PathLike, *, extra_files: dict[str, bytes] | None = None
+) -> dict[str, Path]:
+    """Write ``ylt.parquet``, ``segments.parquet`` (when asked), ``ept.parquet``,
+    ``occurrences.parquet`` (when asked), the ``extra_files`` (e.g. the rendered report) and
+    finally ``summary.json`` into ``folder``; return the paths by file name."""
+    folder = prepare_folder(folder)
+    written: dict[str, Path] = {}
+
+    def put(name: str, df: Any) -> None:
+        written[name] = write_parquet(folder / name, df)
+
+    put("ylt.parquet", res.ylt)
+    if res.scenario.outputs.segments:
+        put("segments.parquet", res.segments())
+    else:
+        (folder / "segments.parquet").unlink(missing_ok=True)
+    put("ept.parquet", res.ep_curve())
+    if res.occurrences_raw is not None:
+        put("occurrences.parquet", res.occurrences())
+    for name, data in (extra_files or {}).items():
+        written[name] = atomic_write_bytes(folder / name, data)
+    summary = json.dumps(jsonable(res.summary()), indent=2).encode()
+    written["summary.json"] = atomic_write_bytes(folder / "summary.json", summary)
+    return written
+
+
+def jsonable(x: Any) -> Any:
+    """``x`` with NumPy scalars as Python numbers and non-finite floats as None (JSON null)."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
