@@ -38,10 +38,11 @@ unit circle, so Re P_k(z) ≤ 1 and Re(1 − v_k Q_k(z)) = 1 + v_k μ_k (1 − R
 argument of each logarithm stays in the right half-plane, where the principal branch is analytic
 and equals the continuous branch through G(1) = 1, so exp(−log(·)/v_k) is the right power.
 
-Panjer's recursion in double precision starts from P(0) = e^(−μ) · Π_k (1 + v_k μ_k)^(−1/v_k),
-which underflows to 0 on large books (μ of a few hundred expected defaults and up) and then stays
-0; the FFT has no such start. :func:`panjer_distribution` (per sector, then convolved) is kept as
-the plain reference for small books, which the tests compare with the FFT.
+Panjer's recursion in double precision starts from P(0) = e^(−μ_0) · Π_k (1 + v_k μ_k)^(−1/v_k)
+(μ_0 the specific part's expected defaults), which underflows to 0 once −log P(0) > ~745, as on
+large books, and every later term with it; the FFT has no such start. :func:`panjer_distribution`
+(per sector, then convolved) is kept as the plain reference for small books, which the tests
+compare with the FFT.
 """
 
 from __future__ import annotations
