@@ -1,4 +1,4 @@
-"""Determinism (DESIGN.md §4): every draw is a pure function of (seed, stream, simulation, entity).
+"""Determinism (docs/model.md §6): every draw is a pure function of (seed, stream, simulation, entity).
 
 * the YLT (with ceded columns) and the segments are bit-identical for any block size and thread
   count;
@@ -241,7 +241,7 @@ def test_adding_a_buyer_in_a_new_cell_leaves_the_others_draws_unchanged(book):
     # key order with one shared sequence of gaps, so a new unit shifts every unit after it and
     # the old members' defaults may change (still exact in distribution, not draw by draw). For
     # a 20-buyer cell (pd 0.3) and a new buyer whose key sorts first, the old members' defaults
-    # differ in most years. DESIGN.md §4's "adding a buyer does not change the draws of the
+    # differ in most years. docs/model.md §6's "adding a buyer does not change the draws of the
     # others" therefore holds for a buyer in a new cell only. Every other cell, the events, and
     # every buyer's LGD given default are unchanged.
     twin = template.with_columns(buyer_id=pl.lit("ZTWIN"))

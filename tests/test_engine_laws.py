@@ -1,4 +1,4 @@
-"""The engine against the closed-form laws of the model (DESIGN.md §3).
+"""The engine against the closed-form laws of the model (docs/model.md §2–§4).
 
 Every check runs the real engine (``riskengine.run.simulate.simulate``) with a fixed seed and compares a
 simulated statistic with an exact value within K standard errors computed here (K = 4: a normal

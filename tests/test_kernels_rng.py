@@ -1,7 +1,7 @@
 """The kernels' random numbers and special functions against their plain twins and known laws.
 
 * ``fmix64`` and the whole key chain (``stream_key`` → ``sim_key`` → ``draw_state`` → ``draw_u64``)
-  against NumPy twins written here from DESIGN.md §4 and the module docstring, bit for bit;
+  against NumPy twins written here from docs/model.md §6 and the module docstring, bit for bit;
 * ``ndtri``/``norm_cdf`` against SciPy's ``ndtri``/``ndtr`` with relative error bounds stated in
   units of the double epsilon (deterministic, not statistical);
 * ``hash_strings`` against a pure-Python FNV-1a + SplitMix64 twin, a pinned value, salts, and

@@ -1,6 +1,6 @@
 """Yardsticks for the engine: a plain NumPy reference of the model and closed-form laws.
 
-* :mod:`reference.model` — DESIGN.md §3 in plain NumPy/SciPy: independent draws
+* :mod:`reference.model` — docs/model.md §2–§4 in plain NumPy/SciPy: independent draws
   (``reference_draws``), the deterministic loss and policy-terms rules (``reference_losses``), and
   both chained in batches (``reference_simulate``). Small books only; clarity over speed.
 * :mod:`reference.laws` — closed forms: the Vasicek large-portfolio law, the exact finite

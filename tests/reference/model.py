@@ -1,4 +1,4 @@
-"""The model of DESIGN.md §3 in plain NumPy/SciPy: the yardstick the engine is tested against.
+"""The model of docs/model.md §2–§4 in plain NumPy/SciPy: the yardstick the engine is tested against.
 
 Small books only (a few thousand buyers): everything is vectorised over [simulations × buyers]
 (or × exposures) in batches, with no attempt at speed. Random numbers come from

@@ -1,6 +1,6 @@
 """The ``riskengine`` command line: typer + rich, one module per command group."""
 
-from . import book, run, treaty  # noqa: F401 - the command groups register themselves
-from .app import app, main
+from .app import app
+from .main import main
 
 __all__ = ["app", "main"]

@@ -1,5 +1,5 @@
 """``python -m riskengine.cli``: the ``riskengine`` command."""
 
-from .app import main
+from .main import main
 
 main()

@@ -1,4 +1,4 @@
-"""Counter-based random numbers (DESIGN.md §4).
+"""Counter-based random numbers (docs/model.md §6).
 
 Every random number is a pure function of (seed, stream, simulation id, entity key, draw index):
 

@@ -91,17 +91,19 @@ class Results:
         perspective : str, optional
             One of :meth:`perspectives`; default: all, as a mapping.
         """
+        w = self.weights
         if perspective is not None:
-            return measures(self.ylt[perspective].to_numpy())
-        return {p: measures(self.ylt[p].to_numpy()) for p in self.perspectives()}
+            return measures(self.ylt[perspective].to_numpy(), weights=w)
+        return {p: measures(self.ylt[p].to_numpy(), weights=w) for p in self.perspectives()}
 
     def ep_curve(self) -> pl.DataFrame:
         """EP table: perspective, ep_type (AEP, OEP, TVaR_AEP), return_period, loss."""
         rps = list(self.scenario.outputs.return_periods)
+        w = self.weights
         rows = []
         for p in ("ground_up", "gross", "net"):
             occ = self.ylt["max_occurrence"].to_numpy() if p == "gross" else None
-            for ep_type, losses in ep_table(self.ylt[p].to_numpy(), rps, occ).items():
+            for ep_type, losses in ep_table(self.ylt[p].to_numpy(), rps, occ, weights=w).items():
                 rows.extend(
                     {
                         "perspective": p,

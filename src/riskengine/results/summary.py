@@ -41,7 +41,7 @@ def _run_meta(res: Results) -> dict[str, Any]:
 
 def _el_check(res: Results) -> dict[str, Any]:
     cp = res.compiled
-    est = mean_se(res.ylt["ground_up"].to_numpy())
+    est = mean_se(res.ylt["ground_up"].to_numpy(), res.weights)
     z = (est.value - cp.expected_ground_up) / est.se if est.se and est.se > 0 else 0.0
     return {
         "exact": cp.expected_ground_up,
