@@ -52,7 +52,7 @@ def _join(number: str, word: str, currency: str | None) -> str:
 
 
 def fmt_amount(x: Any, currency: str | None = None, *, sig: int = 3) -> str:
-    """An amount to ``sig`` significant digits with a scale word: ``12.3 m EUR``; ``—`` if missing."""
+    """An amount to ``sig`` significant digits with a scale word: ``12.3 m EUR``; ``—`` if none."""
     if not _finite(x):
         return DASH
     x = float(x)

@@ -3,8 +3,10 @@
 No pyplot: every figure is a :class:`matplotlib.figure.Figure` of its own, rendered by the SVG
 canvas, so nothing touches the host's backend, open figures or rcParams (thread-safe, and safe
 to call from a Jupyter session with another backend active). Text is drawn as glyph paths
-(matplotlib's default ``svg.fonttype``), so the SVG needs no fonts. Curves are evaluated on a log-spaced grid of return periods, never one
-point per simulation, so a plot costs the same for 2,000 or 1,000,000 simulations.
+(matplotlib's default ``svg.fonttype``), so the SVG needs no fonts; each text's group carries
+``class="mpl-text"`` and its string in ``data-text``, which the browser test uses to check that
+no text lies outside its plot. Curves are evaluated on a log-spaced grid of return periods,
+never one point per simulation, so a plot costs the same for 2,000 or 1,000,000 simulations.
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EPCurve",
+    "HistPanel",
     "return_period_grid",
     "ep_points",
     "ep_plot",
     "histogram_plot",
     "bar_plot",
+    "concentration_plot",
     "svg_of",
 ]
 
@@ -62,7 +66,7 @@ class EPCurve:
 
 
 def _rank(q: np.ndarray, n: int) -> np.ndarray:
-    """0-based index of VaR_q in an ascending sort (vectorised :func:`riskengine.measures._rank`)."""
+    """0-based index of VaR_q in an ascending sort (:func:`riskengine.measures._rank`, vectorised)."""
     return np.clip(np.ceil(q * n - 1e-9).astype(np.int64) - 1, 0, n - 1)
 
 
@@ -103,20 +107,44 @@ _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 _IDREF = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
 _SIZE = re.compile(r'\s(width|height)="[^"]*"')
+_TEXT_GROUP = re.compile(r'<g id="text_\d+"')
+
+
+def _mark_texts(text: str) -> str:
+    """Add ``class="mpl-text"`` and ``data-text`` (the string drawn) to every text's group.
+
+    matplotlib writes each text as ``<g id="text_N">`` holding the glyphs after a comment with
+    the string (and, for an annotation, its box before them).
+    """
+    out: list[str] = []
+    pos = 0
+    starts = [m.start() for m in _TEXT_GROUP.finditer(text)]
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        c = text.find("<!-- ", start, end)
+        e = text.find(" -->", c, end) if c >= 0 else -1
+        label = text[c + 5 : e] if c >= 0 and e >= 0 else ""
+        tag_end = text.index(">", start)
+        out.append(text[pos:tag_end])
+        out.append(f' class="mpl-text" data-text="{escape(label, quote=True)}"')
+        pos = tag_end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def svg_of(fig: Figure, key: str, title: str) -> str:
     """Render ``fig`` as an ``<svg>`` element ready to inline into HTML.
 
-    Drops the XML prologue, metadata and comments; renames every id to ``<key>-<n>`` (unique in
-    the page and the same on every render); replaces the fixed size by the viewBox alone, so CSS
-    scales it to the container's width; adds ``role="img"`` and a ``<title>`` for screen readers.
+    Drops the XML prologue, metadata and comments; marks each text's group (``mpl-text``);
+    renames every id to ``<key>-<n>`` (unique in the page and the same on every render);
+    replaces the fixed size by the viewBox alone, so CSS scales it to the container's width;
+    adds ``role="img"`` and a ``<title>`` for screen readers.
     """
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = _PROLOGUE.sub("", buf.getvalue(), count=1)
     text = _METADATA.sub("", text)
-    text = _COMMENT.sub("", text)
+    text = _COMMENT.sub("", _mark_texts(text))
     names: dict[str, str] = {}
 
     def rename(m: re.Match[str]) -> str:
@@ -126,14 +154,15 @@ def svg_of(fig: Figure, key: str, title: str) -> str:
     text = _IDREF.sub(rename, text)
     head_end = text.index(">")
     head = _SIZE.sub("", text[:head_end])
-    head += f' class="plot" role="img" aria-label="{escape(title, quote=True)}" preserveAspectRatio="xMidYMid meet"'
+    label = escape(title, quote=True)
+    head += f' class="plot" role="img" aria-label="{label}" preserveAspectRatio="xMidYMid meet"'
     body = text[head_end:]
     body = ">" + f"<title>{escape(title)}</title>" + body[1:]
     return head + body.strip()
 
 
 def _figure(
-    height: float, *, left: float = 0.85, right: float = 0.2, bottom: float = 0.6, top: float = 0.15
+    height: float, *, left: float = 0.85, right: float = 0.3, bottom: float = 0.6, top: float = 0.15
 ) -> Figure:
     """A figure with fixed margins (inches) around one axes.
 
@@ -147,6 +176,11 @@ def _figure(
         left=left / _WIDTH, right=1 - right / _WIDTH, bottom=bottom / height, top=1 - top / height
     )
     return fig
+
+
+def _text_width(s: str, size: float = 9.0) -> float:
+    """Generous width (inches) of ``s`` in DejaVu Sans at ``size`` points."""
+    return 0.62 * size / 72 * len(s)
 
 
 def _style(ax: Axes) -> None:
@@ -170,16 +204,22 @@ def _amount_axis(axis: Axis, vmax: float, currency: str) -> str:
     return " ".join(p for p in (word, currency) if p)
 
 
-def _rp_axis(ax: Axes, n_max: float) -> None:
+def _log_ticks(n_max: float) -> list[float]:
+    """1, 2, 5, 10, 20, … up to ``n_max``: the ticks of a log axis that starts at 1."""
+    return [m * 10**e for e in range(0, 13) for m in (1, 2, 5) if m * 10**e <= n_max * 1.0001]
+
+
+def _log_count_axis(axis: Axis, n_max: float) -> None:
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-    ticks = [m * 10**e for e in range(0, 9) for m in (1, 2, 5) if m * 10**e <= n_max * 1.0001]
-    ax.set_xscale("log")
-    ax.set_xlim(1, max(n_max, 2))
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-    ax.set_xlabel("Return period (years, log scale)", color=INK, fontsize=10)
+    axis.set_major_locator(FixedLocator(_log_ticks(n_max)))
+    axis.set_minor_locator(NullLocator())
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+
+
+def _right_margin(n_max: float) -> float:
+    """Right margin (inches) that holds half the last label of a log axis ending at ``n_max``."""
+    return max(0.3, _text_width(f"{_log_ticks(max(n_max, 2))[-1]:,.0f}") / 2 + 0.1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,93 +235,122 @@ def ep_plot(
     mark: tuple[float, float, str] | None = None,
 ) -> str:
     """EP curves on a log return-period axis; ``mark`` = (T, loss, label) is highlighted."""
-    fig = _figure(4.6)
+    n_max = max(n_sims, 2)
+    fig = _figure(4.6, right=_right_margin(n_max))
     ax = fig.add_subplot()
     _style(ax)
     vmax = max((float(np.nanmax(c.losses)) for c in curves if len(c.losses)), default=0.0)
     for c in curves:
         ax.plot(c.return_periods, c.losses, c.style, color=c.color, lw=c.width, label=c.label)
-    _rp_axis(ax, n_sims)
-    if mark is not None and n_sims >= mark[0]:
+    ax.set_xscale("log")
+    ax.set_xlim(1, n_max)
+    _log_count_axis(ax.xaxis, n_max)
+    ax.set_xlabel("Return period (years, log scale)", color=INK, fontsize=10)
+    top = max(vmax * 1.08, 1e-9)
+    if mark is not None and n_sims >= mark[0] and math.isfinite(mark[1]):
         t, v, label = mark
         ax.axvline(t, color=MUTED, lw=0.8, ls=":", zorder=1)
         ax.plot([t], [v], "o", ms=7, mfc="white", mec=GROSS, mew=2, zorder=5)
+        # the box goes where the curve is not: left of the point in the right half of the
+        # plot, below it in the upper part
+        left = math.log(t) / math.log(n_max) > 0.5
+        low = v > 0.6 * top
         ax.annotate(
             f"{label}\n{fmt_amount(v, currency)}",
             (t, v),
-            xytext=(-10, 12),
+            xytext=(-10 if left else 10, -12 if low else 12),
             textcoords="offset points",
-            ha="right",
-            va="bottom",
+            ha="right" if left else "left",
+            va="top" if low else "bottom",
             fontsize=9,
             color=INK,
             bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#9aa5b1", "lw": 0.6},
+            zorder=6,
         )
     unit = _amount_axis(ax.yaxis, vmax, currency)
-    ax.set_ylim(bottom=0, top=max(vmax * 1.08, 1e-9))
+    ax.set_ylim(bottom=0, top=top)
     ax.set_ylabel(f"Annual loss ({unit})", color=INK, fontsize=10)
     ax.legend(loc="upper left", frameon=False, fontsize=9)
     return svg_of(fig, key, title)
 
 
+@dataclass(frozen=True)
+class HistPanel:
+    """One panel of :func:`histogram_plot`: a loss sample and its marked values.
+
+    ``lines`` are (label, value, colour, line style); the legend shows each with its amount.
+    """
+
+    name: str
+    losses: np.ndarray
+    lines: Sequence[tuple[str, float, str, str]]
+    fill: str = "#8fb3d9"
+    edge: str = GROSS
+
+
 def histogram_plot(
-    losses: np.ndarray,
-    lines: Sequence[tuple[str, float, str, str]],
+    panels: Sequence[HistPanel],
     currency: str,
     key: str,
     title: str,
     *,
+    xlabel: str = "Annual loss",
     bins: int = 90,
 ) -> str:
-    """Histogram of annual losses with log-scaled counts; ``lines`` = (label, x, colour, style)."""
+    """Histograms of annual losses with log-scaled counts, one panel each, on one loss axis."""
     from matplotlib.ticker import FuncFormatter
 
-    x = np.asarray(losses, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    hi = float(x.max()) if len(x) else 0.0
-    lo = min(0.0, float(x.min())) if len(x) else 0.0
+    samples = [np.asarray(p.losses, dtype=np.float64) for p in panels]
+    samples = [x[np.isfinite(x)] for x in samples]
+    hi = max((float(x.max()) for x in samples if len(x)), default=0.0)
+    lo = min([0.0, *(float(x.min()) for x in samples if len(x))])
     if hi <= lo:
         hi = lo + 1.0
-    counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
-    fig = _figure(4.2, top=0.4)
-    ax = fig.add_subplot()
-    _style(ax)
-    ax.grid(False, axis="x")
-    ax.set_yscale("log", nonpositive="clip")
+    edges = np.linspace(lo, hi, bins + 1)
+    h_axes, left, right, bottom = 3.0, 0.85, 0.3, 0.6
+    heads = [0.75 if len(p.lines) > 3 else 0.5 for p in panels]  # panel title and legend
+    height = bottom + len(panels) * h_axes + sum(heads)
+    fig = _figure(height)
+    unit = ""
+    y = height
     floor = 0.7
-    shown = np.maximum(counts, floor)
-    ax.stairs(shown, edges, fill=True, color="#8fb3d9", baseline=floor, lw=0)
-    ax.stairs(shown, edges, fill=False, color=GROSS, baseline=floor, lw=0.8)
-    top = max(float(counts.max()) if len(counts) else 1.0, 1.0) * 3
-    ax.set_ylim(floor, top)
-    for label, v, color, style in lines:
-        if not math.isfinite(v):
-            continue
-        ax.axvline(v, color=color, ls=style, lw=1.8, label=f"{label}: {fmt_amount(v, currency)}")
-        ax.annotate(
-            label,
-            (v, top),
-            xytext=(3, -4),
-            textcoords="offset points",
-            rotation=90,
-            ha="left",
-            va="top",
-            fontsize=8.5,
-            color=color,
+    axes = []
+    for p, x, head in zip(panels, samples, heads, strict=True):
+        y -= head + h_axes
+        ax = fig.add_axes(
+            (left / _WIDTH, y / height, 1 - (left + right) / _WIDTH, h_axes / height),
+            sharex=axes[0] if axes else None,
         )
-    unit = _amount_axis(ax.xaxis, hi, currency)
-    ax.set_xlim(lo, hi * 1.01 if hi > 0 else hi)
-    ax.set_xlabel(f"Annual gross loss ({unit})", color=INK, fontsize=10)
-    ax.set_ylabel("Simulated years (log scale)", color=INK, fontsize=10)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else ""))
-    ax.legend(
-        loc="lower right",
-        bbox_to_anchor=(1.0, 1.0),
-        ncol=len(lines),
-        frameon=False,
-        fontsize=9,
-        borderaxespad=0.2,
-    )
+        axes.append(ax)
+        _style(ax)
+        ax.grid(False, axis="x")
+        ax.set_yscale("log", nonpositive="clip")
+        counts, _ = np.histogram(x, bins=edges)
+        shown = np.maximum(counts, floor)
+        ax.stairs(shown, edges, fill=True, color=p.fill, baseline=floor, lw=0)
+        ax.stairs(shown, edges, fill=False, color=p.edge, baseline=floor, lw=0.8)
+        ax.set_ylim(floor, max(float(counts.max()) if len(counts) else 1.0, 1.0) * 3)
+        for label, v, color, style in p.lines:
+            if math.isfinite(v):
+                ax.axvline(
+                    v, color=color, ls=style, lw=1.8, label=f"{label}: {fmt_amount(v, currency)}"
+                )
+        ax.set_title(p.name, loc="left", fontsize=10.5, fontweight="bold", color=INK, pad=6)
+        ax.set_ylabel("Simulated years (log scale)", color=INK, fontsize=10)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else ""))
+        ax.legend(
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncol=len(p.lines) if len(p.lines) <= 3 else 2,
+            frameon=False,
+            fontsize=9,
+            borderaxespad=0.2,
+        )
+        unit = _amount_axis(ax.xaxis, hi, currency)
+    for ax in axes[:-1]:
+        ax.tick_params(labelbottom=False)
+    axes[-1].set_xlim(lo, hi * 1.01 if hi > 0 else hi)
+    axes[-1].set_xlabel(f"{xlabel} ({unit})", color=INK, fontsize=10)
     return svg_of(fig, key, title)
 
 
@@ -292,22 +361,24 @@ def bar_plot(
     currency: str,
     key: str,
     title: str,
+    *,
+    xlabel: str = "Expected gross loss",
 ) -> str:
     """Horizontal bars, the first label on top, each annotated with its amount and share."""
     n = len(labels)
-    # y labels at 9 pt: about 0.075 in a character, plus the tick pad
-    left = 0.25 + 0.065 * max((len(s) for s in labels), default=4)
+    left = 0.25 + _text_width(max(labels, key=len, default="")) * 0.9
+    vals = np.asarray(values, dtype=np.float64)
+    vmax = float(vals.max()) if n else 0.0
+    notes = [f"{fmt_amount(v)}  ({s:.1%})" for v, s in zip(vals, shares, strict=True)]
     fig = _figure(max(1.6, 0.32 * n + 0.9), left=left, right=0.3, top=0.1)
     ax = fig.add_subplot()
     _style(ax)
     ax.grid(False, axis="y")
     y = np.arange(n)[::-1]
-    vals = np.asarray(values, dtype=np.float64)
     ax.barh(y, vals, color=GROSS, height=0.66)
-    vmax = float(vals.max()) if n else 0.0
-    for yi, v, s in zip(y, vals, shares, strict=True):
+    for yi, v, text in zip(y, vals, notes, strict=True):
         ax.annotate(
-            f"{fmt_amount(v)}  ({s:.1%})",
+            text,
             (v, yi),
             xytext=(4, 0),
             textcoords="offset points",
@@ -319,6 +390,46 @@ def bar_plot(
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.6, n - 0.4)
     unit = _amount_axis(ax.xaxis, vmax, currency)
-    ax.set_xlim(0, max(vmax * 1.22, 1e-9))
-    ax.set_xlabel(f"Expected gross loss ({unit})", color=INK, fontsize=10)
+    # room right of the longest bar for its note
+    axes_w = _WIDTH - left - 0.3
+    room = _text_width(max(notes, key=len, default=""), 8.5) + 0.1
+    ax.set_xlim(0, max(vmax / max(1 - room / axes_w, 0.3), 1e-9))
+    ax.set_xlabel(f"{xlabel} ({unit})", color=INK, fontsize=10)
+    return svg_of(fig, key, title)
+
+
+def concentration_plot(
+    curves: Sequence[tuple[str, np.ndarray, str, str]],
+    key: str,
+    title: str,
+    *,
+    xlabel: str = "Number of largest buyers k (log scale)",
+) -> str:
+    """Share of the total held by the k largest, against k on a log axis.
+
+    ``curves`` are (label, values sorted descending, colour, line style).
+    """
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    n_max = max((len(v) for _, v, _, _ in curves), default=2)
+    n_max = max(n_max, 2)
+    fig = _figure(3.4, right=_right_margin(n_max))
+    ax = fig.add_subplot()
+    _style(ax)
+    for label, desc, color, style in curves:
+        total = float(np.sum(desc))
+        if len(desc) == 0 or total <= 0:
+            continue
+        k = np.unique(np.round(np.geomspace(1, len(desc), 240)).astype(np.int64))
+        share = np.cumsum(desc)[k - 1] / total
+        ax.plot(k, 100 * share, style, color=color, lw=2.0, label=label)
+    ax.set_xscale("log")
+    ax.set_xlim(1, n_max)
+    _log_count_axis(ax.xaxis, n_max)
+    ax.set_ylim(0, 100)
+    ax.yaxis.set_major_locator(MultipleLocator(20))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f} %"))
+    ax.set_xlabel(xlabel, color=INK, fontsize=10)
+    ax.set_ylabel("Share of total EAD", color=INK, fontsize=10)
+    ax.legend(loc="upper left", frameon=False, fontsize=9)
     return svg_of(fig, key, title)

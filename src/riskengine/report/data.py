@@ -1,0 +1,305 @@
+"""Everything the report reads from a run, gathered in one place.
+
+This is the only module of :mod:`riskengine.report` that reads a
+:class:`~riskengine.results.Results` — its year loss table, summary and EP table, and through it
+the compiled portfolio and the scenario. :func:`gather` copies what the page shows into plain
+containers (NumPy arrays, Polars frames, dicts and the dataclasses below), so the rendering
+modules hold no model logic and never depend on how results are stored: when results change
+shape, this module is the one to remap.
+
+Amounts are in the reporting currency; probabilities and shares are fractions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from .. import __version__
+
+if TYPE_CHECKING:
+    from ..results import Results
+
+__all__ = ["RunInfo", "Assumptions", "BookData", "ReportData", "gather"]
+
+log = logging.getLogger("riskengine")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What identifies a run: scenario, simulation settings, timings and hashes."""
+
+    name: str
+    description: str
+    currency: str
+    n_sims: int
+    seed: int
+    block_size: int
+    book_path: str | None
+    started_at: str | None
+    finished_at: str | None
+    wall_time_s: float | None
+    executor: str | None
+    workers: int | None
+    version: str
+    scenario_hash: str | None
+    book_hash: str | None
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The model's settings (scenario values; a book's own values override the defaults).
+
+    ``factor_weights`` (global, region, country, sector) apply to the structured factor model;
+    with a ``factor_loadings`` table (``explicit``), the book's ``n_factors`` factors are named in
+    ``factors`` when the scenario gives their correlation matrix.
+    """
+
+    copula: str
+    dof: float | None
+    explicit: bool
+    factor_weights: dict[str, float]
+    n_factors: int
+    factors: list[str]
+    asset_correlation: float
+    lgd_mean: float
+    lgd_sd: float
+    utilization: float
+    ratings: dict[str, float]
+    political_enabled: bool
+    political_correlation: float
+    political_lgd: float
+    grade_pd: list[float]
+    pd_multiplier: float
+
+
+@dataclass(frozen=True)
+class BookData:
+    """The book as the report needs it: one value per buyer, labels by integer code.
+
+    ``ead[i]`` is buyer i's exposure at default (Σ over its exposures of limit × utilisation,
+    converted into the reporting currency); ``country``, ``sector`` and ``group`` are codes into
+    ``country_codes``, ``sector_codes`` and ``group_ids`` (``group`` is −1 for a buyer without a
+    group); ``country_region[c]`` is the region of country code c.
+    """
+
+    buyer_ids: np.ndarray
+    ead: np.ndarray
+    country: np.ndarray
+    sector: np.ndarray
+    group: np.ndarray
+    country_codes: np.ndarray
+    country_region: np.ndarray
+    sector_codes: np.ndarray
+    group_ids: np.ndarray
+    n_exposures: int
+    n_policies: int
+    premium: float
+
+    @property
+    def n_buyers(self) -> int:
+        return len(self.buyer_ids)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A run as the report sees it.
+
+    Attributes
+    ----------
+    run, assumptions, book
+        See :class:`RunInfo`, :class:`Assumptions`, :class:`BookData`.
+    ylt : dict of str to numpy.ndarray
+        The year loss table's columns, one value per simulated year.
+    treaties : list of str
+        Treaty names in programme order (``ceded_<name>`` columns of ``ylt``).
+    treaty_terms : list of dict
+        Each treaty's terms as written in the scenario (``name``, ``type``, …; unset ones left out).
+    summary : dict
+        The numbers of ``summary.json``: ``measures`` by perspective, ``capital``, ``checks``,
+        ``book`` and, when available, ``treaties`` (the treaty metrics).
+    treaty_error : str or None
+        Why the treaty metrics are missing from ``summary``, if they are.
+    ep : polars.DataFrame
+        The EP table of ``ept.parquet`` (perspective, ep_type, return_period, loss).
+    segment_el : dict of str to polars.DataFrame
+        Expected gross claim a year by ``country`` and ``sector`` (segment, el), descending.
+    reinsurance_cost : numpy.ndarray or None
+        Cost of the programme in each simulated year: premiums − ceding commissions +
+        reinstatement premiums; ``None`` without treaties.
+    """
+
+    run: RunInfo
+    assumptions: Assumptions
+    book: BookData
+    ylt: dict[str, np.ndarray]
+    treaties: list[str]
+    treaty_terms: list[dict[str, Any]]
+    summary: dict[str, Any]
+    treaty_error: str | None
+    ep: pl.DataFrame
+    segment_el: dict[str, pl.DataFrame]
+    reinsurance_cost: np.ndarray | None
+    _sorted: dict[str, np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def ascending(self, column: str) -> np.ndarray:
+        """Ascending-sorted values of a YLT column (sorted once)."""
+        if column not in self._sorted:
+            self._sorted[column] = np.sort(np.asarray(self.ylt[column], dtype=np.float64))
+        return self._sorted[column]
+
+    @property
+    def currency(self) -> str:
+        return self.run.currency
+
+    @property
+    def n(self) -> int:
+        return self.run.n_sims
+
+    @property
+    def measures(self) -> dict[str, dict[str, Any]]:
+        return self.summary["measures"]
+
+
+# ---------------------------------------------------------------------------------------------
+def gather(results: Results) -> ReportData:
+    """Read everything the report shows from ``results`` (the YLT is not copied)."""
+    summary, treaty_error = _summary(results)
+    measures = dict(summary.get("measures") or {})
+    for p in results.perspectives():
+        if p not in measures:
+            measures[p] = results.measures(p)
+    summary = {**summary, "measures": measures}
+    ylt = {c: results.ylt[c].to_numpy() for c in results.ylt.columns}
+    return ReportData(
+        run=_run_info(results, summary),
+        assumptions=_assumptions(results),
+        book=_book(results),
+        ylt=ylt,
+        treaties=list(results.treaty_names),
+        treaty_terms=[t.model_dump(exclude_none=True) for t in results.scenario.treaties],
+        summary=summary,
+        treaty_error=treaty_error,
+        ep=results.ep_curve(),
+        segment_el={d: results.segment_el(d) for d in ("country", "sector")},
+        reinsurance_cost=_reinsurance_cost(results, summary.get("treaties")),
+    )
+
+
+def _summary(results: Results) -> tuple[dict[str, Any], str | None]:
+    try:
+        return results.summary(), None
+    except Exception as exc:
+        if not results.treaty_names:
+            raise
+        # Treaty metrics failed: summarise the rest without them, and say so on the page.
+        why = f"{type(exc).__name__}: {exc}"
+        log.warning("report: treaty metrics unavailable (%s)", why)
+        bare = dataclasses.replace(
+            results, compiled=dataclasses.replace(results.compiled, treaty_names=[])
+        )
+        return bare.summary(), why
+
+
+def _run_info(results: Results, summary: dict[str, Any]) -> RunInfo:
+    sc, meta = results.scenario, results.meta
+    return RunInfo(
+        name=sc.name,
+        description=sc.description,
+        currency=results.compiled.reporting_currency,
+        n_sims=results.n_sims,
+        seed=sc.simulation.seed,
+        block_size=sc.simulation.block_size,
+        book_path=meta.get("book_path"),
+        started_at=meta.get("started_at"),
+        finished_at=meta.get("finished_at"),
+        wall_time_s=meta.get("wall_time_s"),
+        executor=meta.get("executor"),
+        workers=meta.get("workers"),
+        version=str(summary.get("riskengine_version") or __version__),
+        scenario_hash=meta.get("scenario_hash"),
+        book_hash=meta.get("book_hash"),
+    )
+
+
+def _assumptions(results: Results) -> Assumptions:
+    m, pol = results.scenario.model, results.scenario.political
+    explicit = bool(results.compiled.kernel.explicit)
+    w = m.factor_weights
+    factors: list[str] = []
+    if explicit and m.factor_correlation is not None:
+        factors = list(m.factor_correlation.factors)
+    return Assumptions(
+        copula=m.copula,
+        dof=float(m.dof) if m.copula == "student_t" else None,
+        explicit=explicit,
+        factor_weights={
+            "global": w.global_,
+            "region": w.region,
+            "country": w.country,
+            "sector": w.sector,
+        },
+        n_factors=len(results.compiled.kernel.factor_key),
+        factors=factors,
+        asset_correlation=m.asset_correlation,
+        lgd_mean=m.lgd.mean,
+        lgd_sd=m.lgd.sd,
+        utilization=m.utilization,
+        ratings=dict(results.scenario.ratings),
+        political_enabled=pol.enabled,
+        political_correlation=pol.correlation,
+        political_lgd=pol.lgd,
+        grade_pd=list(pol.grade_pd),
+        pd_multiplier=pol.commercial_pd_multiplier,
+    )
+
+
+def _book(results: Results) -> BookData:
+    cp = results.compiled
+    r = cp.resolved  # book order
+    return BookData(
+        buyer_ids=r.buyer_ids,
+        ead=np.bincount(r.e_buyer, weights=r.e_ead, minlength=r.n_buyers),
+        country=r.b_country,
+        sector=r.b_sector,
+        group=r.b_group,
+        country_codes=r.country_codes,
+        country_region=r.region_names[r.c_region],
+        sector_codes=r.sector_codes,
+        group_ids=r.group_ids,
+        n_exposures=cp.n_exposures,
+        n_policies=len(r.policy_ids),
+        premium=float(cp.book_premium),
+    )
+
+
+def _reinsurance_cost(results: Results, metrics: Any) -> np.ndarray | None:
+    """Premiums − ceding commissions + reinstatement premiums of the programme, per year."""
+    from ..results.treaties import reinstatement_premium
+
+    if not results.treaty_names:
+        return None
+    cost = np.zeros(results.n_sims)
+    for t in results.scenario.treaties:
+        # the treaty metrics' premium and commission (amounts) where given, else the scenario's
+        mt = metrics.get(t.name) if isinstance(metrics, dict) else None
+        mt = mt if isinstance(mt, dict) else {}
+        premium = float(mt.get("premium", t.premium))
+        commission = float(mt.get("ceding_commission", premium * t.ceding_commission))
+        cost += premium - commission
+        if getattr(t, "reinstatement_rate", 0.0):
+            cost += reinstatement_premium(
+                results.ylt[f"ceded_{t.name}"].to_numpy(),
+                limit=t.limit,
+                reinstatements=t.reinstatements,
+                rate=t.reinstatement_rate,
+                premium=premium,
+            )
+    return cost
