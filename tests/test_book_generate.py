@@ -96,7 +96,10 @@ def test_refuses_to_overwrite_other_folders_and_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("n", "fmt", "message"),
-    [(0, "parquet", "n_buyers must be at least 1"), (10, "xlsx", "fmt must be 'parquet' or 'csv'")],
+    [
+        (0, "parquet", "n_buyers must be at least 1"),
+        (10, "xls", "fmt must be one of parquet, csv, xlsx"),
+    ],
 )
 def test_bad_arguments(n: int, fmt: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):

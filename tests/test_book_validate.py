@@ -16,7 +16,8 @@ import polars as pl
 import pytest
 
 from riskengine.book import from_frames, load_book, validate_book
-from riskengine.book.validate import book_problems
+from riskengine.book.schema import MAX_AMOUNT, MAX_FX_RATE, TABLES
+from riskengine.book.validate import PERCENT_HINT, book_problems
 from riskengine.errors import BookError, Problem
 
 Frames = dict[str, pl.DataFrame]
@@ -394,7 +395,10 @@ def test_rule(
 
 def test_message_format_matches_the_contract(frames: Frames, book_dir: Callable[..., Path]) -> None:
     problems = _problems(book_dir(_set(frames, "buyers", "B2", "pd", 1.5)))
-    assert [str(p) for p in problems] == ["buyers.csv: column 'pd': 0 < pd < 1 — 1 row (first: B2)"]
+    assert [str(p) for p in problems] == [
+        "buyers.csv: column 'pd': 0 < pd < 1 — 1 row (first: B2 = 1.5)"
+        " — did you type a percentage? (write 1.5 % as 0.015)"
+    ]
 
 
 def test_many_offending_rows_show_first_five_and_the_count(
@@ -421,7 +425,9 @@ def test_many_offending_rows_show_first_five_and_the_count(
     (problem,) = _problems(book_dir(frames))
     assert problem.n_rows == 6
     assert problem.examples == ("B2", "B4", "B6", "B8", "B10")
-    assert str(problem).endswith("— 6 rows (first: B2, B4, B6, B8, B10, …)")
+    assert str(problem).endswith(
+        "— 6 rows (first: B2 = 2.0, B4 = 2.0, B6 = 2.0, B8 = 2.0, B10 = 2.0, …) — " + PERCENT_HINT
+    )
 
 
 def test_duplicates_count_every_row_and_list_each_id_once(
@@ -447,9 +453,9 @@ def test_missing_column_with_other_case_hints_at_it(
 def test_type_error_is_reported_once_not_also_as_null(
     frames: Frames, book_dir: Callable[..., Path]
 ) -> None:
-    problems = _problems(book_dir(_set(frames, "exposures", "E2", "limit", "1,5")))
+    problems = _problems(book_dir(_set(frames, "exposures", "E2", "limit", "n/a")))
     assert [(p.column, p.examples) for p in problems] == [("limit", ("E2",))]
-    assert "'1,5'" in problems[0].rule
+    assert "'n/a'" in problems[0].rule
 
 
 def test_kosovo_is_accepted(frames: Frames, book_dir: Callable[..., Path]) -> None:
@@ -622,7 +628,9 @@ def test_from_frames_applies_the_same_rules(frames: Frames) -> None:
     with pytest.raises(BookError) as info:
         from_frames(**frames)
     (problem,) = info.value.problems
-    assert str(problem) == "buyers: column 'pd': 0 < pd < 1 — 1 row (first: B2)"
+    assert str(problem) == (
+        "buyers: column 'pd': 0 < pd < 1 — 1 row (first: B2 = 1.5) — " + PERCENT_HINT
+    )
 
 
 def test_validate_book_checks_a_modified_book(tiny_book_dir: Path) -> None:
@@ -634,3 +642,101 @@ def test_validate_book_checks_a_modified_book(tiny_book_dir: Path) -> None:
         validate_book(book)
     assert [p.examples for p in info.value.problems] == [("E1",)]
     assert info.value.problems[0].file == "exposures.csv"
+
+
+# --------------------------------------------------------------------------------------------
+# Out-of-range values: the values shown, percentages recognised
+# --------------------------------------------------------------------------------------------
+
+
+def test_range_problem_shows_each_offending_value_and_the_percentage_hint(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
+    for buyer, pd in (("B1", 1.5), ("B3", 2.0), ("B2", 100.0)):
+        frames = _set(frames, "buyers", buyer, "pd", pd)
+    (problem,) = _problems(book_dir(frames))
+    assert str(problem) == (
+        "buyers.csv: column 'pd': 0 < pd < 1 — 3 rows (first: B1 = 1.5, B2 = 100.0, B3 = 2.0)"
+        " — did you type a percentage? (write 1.5 % as 0.015)"
+    )
+    assert (problem.examples, problem.values) == (("B1", "B2", "B3"), ("1.5", "100.0", "2.0"))
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "values", "hint"),
+    [
+        ("exposures", "E2", "utilization", [60.0], True),
+        ("policies", "P2", "indemnity", [95.0], True),
+        ("buyers", "B3", "lgd", [45.0], True),
+        ("countries", "DE", "political_pd", [1.2], True),
+        ("buyers", "B1", "pd", [1.0], False),  # 1 itself is no percentage (1 % is 0.01)
+        ("buyers", "B1", "pd", [150.0], False),  # above 100: not a percentage either
+        ("buyers", "B1", "pd", [-0.5], False),
+        ("exposures", "E2", "limit", [50.0], False),  # an amount, not a fraction
+    ],
+)
+def test_percentage_hint_only_for_fractions_typed_as_percentages(
+    frames: Frames,
+    book_dir: Callable[..., Path],
+    table: str,
+    row: str,
+    column: str,
+    values: list[float],
+    hint: bool,
+) -> None:
+    if column == "limit":
+        values = [-v for v in values]  # out of range below
+    for v in values:
+        frames = _set(frames, table, row, column, v)
+    (problem,) = _problems(book_dir(frames))
+    assert (problem.column, problem.examples, problem.values) == (column, (row,), (str(values[0]),))
+    assert problem.hint == (PERCENT_HINT if hint else "")
+
+
+def test_hint_needs_every_offending_value_to_look_like_a_percentage(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
+    frames = _set(frames, "buyers", "B1", "pd", 1.5)
+    frames = _set(frames, "buyers", "B3", "pd", -0.2)
+    (problem,) = _problems(book_dir(frames))
+    assert problem.values == ("1.5", "-0.2") and problem.hint == ""
+
+
+# --------------------------------------------------------------------------------------------
+# Amounts and fx rates that cannot be real are refused
+# --------------------------------------------------------------------------------------------
+
+AMOUNTS = {
+    "exposures": ["limit"],
+    "policies": ["deductible", "nql", "max_liability", "premium", "insured_turnover"],
+}
+
+
+def test_every_amount_is_bounded_by_the_schema() -> None:
+    for table, columns in AMOUNTS.items():
+        for name in columns:
+            col = TABLES[table].column(name)
+            assert col.range is not None and col.range.hi == MAX_AMOUNT == 1e15, name
+            assert col.range.text(name).endswith(f"{name} ≤ 1e15")
+    rate = TABLES["fx"].column("rate").range
+    assert rate is not None and (rate.lo, rate.lo_open, rate.hi) == (0.0, True, MAX_FX_RATE)
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column"),
+    [("exposures", "E3", "limit")] + [("policies", "P2", c) for c in AMOUNTS["policies"]],
+)
+def test_amounts_beyond_the_bound_are_refused(
+    frames: Frames, book_dir: Callable[..., Path], table: str, row: str, column: str
+) -> None:
+    assert load_book(book_dir(_set(frames, table, row, column, MAX_AMOUNT), name="at_bound"))
+    (problem,) = _problems(book_dir(_set(frames, table, row, column, 1e300), name="beyond"))
+    assert (problem.file, problem.column, problem.examples) == (f"{table}.csv", column, (row,))
+    assert problem.rule.endswith(f"{column} ≤ 1e15") and problem.values == ("1e+300",)
+
+
+def test_fx_rates_beyond_the_bound_are_refused(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
+    (problem,) = _problems(book_dir(_set(frames, "fx", "USD", "rate", 2e6)))
+    assert str(problem) == "fx.csv: column 'rate': 0 < rate ≤ 1e6 — 1 row (first: USD = 2000000.0)"

@@ -115,7 +115,7 @@ def test_console_script_exit_code_and_no_traceback(
         check=False,
     )
     assert proc.returncode == 2
-    assert "buyers.csv: column 'pd': 0 < pd < 1 — 1 row (first: B2)" in proc.stderr
+    assert "buyers.csv: column 'pd': 0 < pd < 1 — 1 row (first: B2 = 1.5)" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
@@ -143,7 +143,7 @@ def test_validate_reporting_currency_option(
 ) -> None:
     code, _, err = run_cli(["validate", str(tiny_book_dir), "--reporting-currency", "USD"], capsys)
     assert code == 2
-    assert "fx.csv: column 'rate'" in err and "(first: USD)" in err
+    assert "fx.csv: column 'rate'" in err and "(first: USD = 0.86)" in err
 
 
 def test_summary_figures(tiny_book_dir: Path) -> None:

@@ -912,7 +912,7 @@ REFUSED = [
     (
         "negative retention",
         [QS, {**XL, "retention": -1.0}],
-        ["treaties.1.retention", "greater than or equal to 0"],
+        ["treaties.1.retention", "must be ≥ 0"],
     ),
     (
         "unknown type",

@@ -30,6 +30,12 @@ class Problem:
         Ids of the first few offending rows.
     label : str
         What ``column`` names: ``"column"`` for books, ``"key"`` for scenarios.
+    values : tuple of str
+        The offending value of each of ``examples`` (same order), when showing it helps
+        (``B0000004 = 1.5``); empty otherwise.
+    hint : str
+        What the user probably meant or should do (``"did you type a percentage?"``), shown
+        last; empty for none.
     """
 
     file: str
@@ -38,6 +44,8 @@ class Problem:
     n_rows: int = 0
     examples: tuple[str, ...] = field(default_factory=tuple)
     label: str = "column"
+    values: tuple[str, ...] = field(default_factory=tuple)
+    hint: str = ""
 
     def __str__(self) -> str:
         where = self.file if self.column is None else f"{self.file}: {self.label} {self.column!r}"
@@ -45,8 +53,15 @@ class Problem:
         if self.n_rows:
             text += f" — {self.n_rows} row{'s' if self.n_rows != 1 else ''}"
             if self.examples:
+                shown = (
+                    [f"{x} = {v}" for x, v in zip(self.examples, self.values, strict=True)]
+                    if self.values
+                    else list(self.examples)
+                )
                 more = ", …" if self.n_rows > len(self.examples) else ""
-                text += f" (first: {', '.join(self.examples)}{more})"
+                text += f" (first: {', '.join(shown)}{more})"
+        if self.hint:
+            text += f" — {self.hint}"
         return text
 
 

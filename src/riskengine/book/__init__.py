@@ -1,4 +1,4 @@
-"""The book: schema, loading, validation and the sample-book generator (DESIGN.md §2)."""
+"""The book: schema, loading, validation and the sample-book generator (docs/data-format.md)."""
 
 from .generate import generate_book
 from .load import from_frames, load_book

@@ -38,11 +38,14 @@ import polars as pl
 from .. import __version__
 from ..errors import OutputError
 from ..scenario.models import DEFAULT_GRADE_PD, DEFAULT_RATINGS
+from . import excel
 from .model import Book
 from .schema import TABLES
 
 __all__ = [
+    "BOOK_FORMATS",
     "MARKER",
+    "WORKBOOK_NAME",
     "SAMPLE_FX_EUR",
     "generate_book",
     "premium_rate_band",
@@ -52,6 +55,13 @@ __all__ = [
 
 #: File that marks a folder as written by :func:`generate_book` (it may be overwritten).
 MARKER = ".riskengine-sample-book.json"
+
+#: Formats a book can be written in: a file per table, or one workbook with a sheet per table.
+BOOK_FORMATS: tuple[str, ...] = ("parquet", "csv", "xlsx")
+#: File name of a book written as a workbook.
+WORKBOOK_NAME = "book.xlsx"
+
+BookFormat = Literal["parquet", "csv", "xlsx"]
 
 #: Illustrative exchange rates, EUR per unit, at plausible 2026 levels (not market data).
 SAMPLE_FX_EUR: dict[str, float] = {
@@ -270,7 +280,7 @@ def _buyers(
 
 
 def _policy_sizes(rng: np.random.Generator, n_exposures: int) -> np.ndarray:
-    """Exposures per policy: lognormal (median 20) truncated so that the sizes sum to ``n_exposures``."""
+    """Exposures per policy: lognormal (median 20), truncated to sum to ``n_exposures``."""
     out: list[np.ndarray] = []
     total = 0
     while total < n_exposures:
@@ -409,7 +419,7 @@ def generate_book(
     *,
     seed: int = 0,
     out: str | os.PathLike[str] | None = None,
-    fmt: Literal["parquet", "csv"] = "parquet",
+    fmt: BookFormat = "parquet",
 ) -> Book:
     """Generate a realistic sample book (see the module docstring for what it looks like).
 
@@ -421,8 +431,9 @@ def generate_book(
         Seed of the NumPy generator: the same ``(n_buyers, seed)`` gives the same book.
     out : str or path-like, optional
         Folder to write the book to (one file per table); see :func:`write_book`.
-    fmt : {"parquet", "csv"}
-        File format when writing.
+    fmt : {"parquet", "csv", "xlsx"}
+        File format when writing: one file per table, or one workbook :data:`WORKBOOK_NAME`
+        with a sheet per table (at most 1,048,575 rows each: about 800,000 buyers).
 
     Returns
     -------
@@ -439,8 +450,8 @@ def generate_book(
     """
     if n_buyers < 1:
         raise ValueError(f"n_buyers must be at least 1 (got {n_buyers})")
-    if fmt not in ("parquet", "csv"):
-        raise ValueError(f"fmt must be 'parquet' or 'csv' (got {fmt!r})")
+    if fmt not in BOOK_FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(BOOK_FORMATS)} (got {fmt!r})")
     rng = np.random.default_rng(seed)
     countries = sample_countries()
     buyers, size, country = _buyers(rng, n_buyers, countries)
@@ -497,10 +508,11 @@ def write_book(
     book: Book,
     out: str | os.PathLike[str],
     *,
-    fmt: Literal["parquet", "csv"] = "parquet",
+    fmt: BookFormat = "parquet",
     marker: dict[str, object] | None = None,
 ) -> Path:
-    """Write ``book`` into folder ``out`` atomically, one ``<table>.<fmt>`` file per table.
+    """Write ``book`` into folder ``out`` atomically: a ``<table>.<fmt>`` file per table, or
+    (``fmt="xlsx"``) one workbook :data:`WORKBOOK_NAME` with a sheet per table.
 
     The files are written into a temporary sibling folder that is then renamed into place, so
     ``out`` never holds a half-written book. ``out`` may be absent, empty, or a folder this
@@ -513,7 +525,7 @@ def write_book(
         The tables to write.
     out : str or path-like
         Destination folder (its parent is created if needed).
-    fmt : {"parquet", "csv"}
+    fmt : {"parquet", "csv", "xlsx"}
         File format.
     marker : dict, optional
         Written as JSON to :data:`MARKER` (with the package version): marks the folder as a
@@ -527,23 +539,37 @@ def write_book(
     Raises
     ------
     OutputError
-        If ``out`` is a file, a non-empty folder that is not a generated book, or not writable.
+        If ``out`` is a file, a non-empty folder that is not a generated book, or not writable,
+        or a table has more rows than an ``.xlsx`` sheet holds.
     """
     out = Path(out)
     _check_target(out)
+    tables = book.tables()
+    if fmt == "xlsx":
+        too_long = {name: df.height for name, df in tables.items() if df.height > excel.MAX_ROWS}
+        if too_long:
+            rows = ", ".join(f"{name} has {n:,} rows" for name, n in too_long.items())
+            raise OutputError(
+                f"cannot write {out} as a workbook: {rows}, an .xlsx sheet holds at most "
+                f"{excel.MAX_ROWS:,}; write parquet or csv",
+                source=str(out),
+            )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}", source=str(out)) from None
     try:
-        files = {}
-        for name, df in book.tables().items():
-            files[name] = f"{name}.{fmt}"
-            if fmt == "parquet":
-                df.write_parquet(tmp / files[name])
-            else:
-                df.write_csv(tmp / files[name])
+        if fmt == "xlsx":
+            excel.write_workbook(tables, tmp / WORKBOOK_NAME)
+            files = {name: excel.sheet_label(Path(WORKBOOK_NAME), name) for name in tables}
+        else:
+            files = {name: f"{name}.{fmt}" for name in tables}
+            for name, df in tables.items():
+                if fmt == "parquet":
+                    df.write_parquet(tmp / files[name])
+                else:
+                    df.write_csv(tmp / files[name])
         if marker is not None:
             (tmp / MARKER).write_text(
                 json.dumps({**marker, "version": __version__}, indent=2) + "\n"
@@ -561,7 +587,8 @@ def _check_target(out: Path) -> None:
         raise OutputError(f"{out} exists and is not a folder", source=str(out))
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise OutputError(
-            f"{out} is a non-empty folder that is not a generated sample book: refusing to overwrite it",
+            f"{out} is a non-empty folder that is not a generated sample book: "
+            "refusing to overwrite it",
             source=str(out),
         )
 

@@ -1,4 +1,4 @@
-"""The in-memory book: Arrow-backed Polars frames, one per table of :mod:`riskengine.book.schema`."""
+"""The in-memory book: Arrow-backed Polars frames, one per table of the book schema."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ class Book:
     fx, factor_loadings : polars.DataFrame or None
         The optional tables (``None`` when the book has no such file).
     path : pathlib.Path or None
-        Folder the book was loaded from.
+        Folder (or workbook) the book was loaded from.
     files : dict of str to str
-        File name each table was read from (for messages).
+        File name each table was read from, or its sheet (``book.xlsx[buyers]``), for messages.
     """
 
     buyers: pl.DataFrame

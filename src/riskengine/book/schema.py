@@ -1,6 +1,6 @@
 """The book schema, declared once.
 
-Every table of a book (DESIGN.md §2) is declared here as a :class:`Table` of :class:`Column`
+Every table of a book (docs/data-format.md) is declared here as a :class:`Table` of :class:`Column`
 records. Loading, validation, the sample-book generator and the data-format documentation all
 read these declarations; nothing else in the package spells out a column list.
 
@@ -11,7 +11,10 @@ Conventions
   scenario at compile time, see ``fill_from``).
 * Ranges are checked on non-null values. ``nullable=False`` additionally refuses nulls.
 * Amounts are in the currency named on the row (exposures: the exposure's currency, else its
-  policy's; policies: the policy's currency). Rates are annual.
+  policy's; policies: the policy's currency) and at most :data:`MAX_AMOUNT`: a larger one is a
+  typing or unit error, and would overflow the simulation's sums. Rates are annual.
+* ``fraction`` columns hold shares written as fractions (0.015, not 1.5 %): a message about
+  their range asks whether a percentage was typed when the offending values lie in (1, 100].
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any
 import polars as pl
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MAX_FX_RATE",
     "Column",
     "Range",
     "Table",
@@ -79,7 +84,8 @@ class Range:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:g}"
+    mantissa, e, exponent = f"{x:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else mantissa
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,8 @@ class Column:
         ``"country"`` (ISO 3166-1 alpha-2) or ``"currency"`` (ISO 4217) code checks.
     fill_from : str or None
         Where a null is resolved from at compile time (documentation only).
+    fraction : bool
+        Whether values are shares written as fractions (messages then recognise percentages).
     """
 
     name: str
@@ -120,6 +128,7 @@ class Column:
     unique: bool = False
     code: str | None = None
     fill_from: str | None = None
+    fraction: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Reference:
-    """Referential integrity: every non-null ``table.column`` value appears in ``target.target_column``."""
+    """Referential integrity: every non-null ``table.column`` is in ``target.target_column``."""
 
     table: str
     column: str
@@ -177,7 +186,16 @@ class Reference:
 #: XK is Kosovo's user-assigned code, used by the EU, the IMF and SWIFT.
 ISO_COUNTRY_ALLOW_LIST: dict[str, str] = {"XK": "Kosovo"}
 
+#: Largest amount a book may hold, in the row's currency: far above any real credit limit,
+#: premium or turnover (10¹⁵ EUR is about ten times world GDP), and small enough that amounts
+#: converted at :data:`MAX_FX_RATE` and summed over any book stay far from float overflow.
+MAX_AMOUNT = 1e15
+#: Largest exchange rate (units of the reporting currency per unit).
+MAX_FX_RATE = 1e6
+
 _P01 = Range(0.0, 1.0)
+_AMOUNT = Range(0.0, MAX_AMOUNT)
+_POSITIVE_AMOUNT = Range(0.0, MAX_AMOUNT, lo_open=True)
 
 BUYERS = Table(
     name="buyers",
@@ -212,6 +230,7 @@ BUYERS = Table(
             False,
             "Annual probability of default (fraction).",
             range=Range(0.0, 1.0, lo_open=True, hi_open=True),
+            fraction=True,
             fill_from="scenario ratings[rating]",
         ),
         Column(
@@ -220,13 +239,15 @@ BUYERS = Table(
             False,
             "Mean loss given default (fraction of EAD).",
             range=_P01,
+            fraction=True,
             fill_from="scenario model.lgd.mean",
         ),
         Column(
             "lgd_sd",
             pl.Float64,
             False,
-            "Standard deviation of the beta LGD (fraction); 0 means deterministic; needs lgd_sd² < lgd·(1 − lgd).",
+            "Standard deviation of the beta LGD (fraction); 0 means deterministic; "
+            "needs lgd_sd² < lgd·(1 − lgd).",
             range=Range(0.0, None),
             fill_from="scenario model.lgd.sd",
         ),
@@ -236,6 +257,7 @@ BUYERS = Table(
             False,
             "Asset correlation R² (fraction).",
             range=Range(0.0, 1.0, hi_open=True),
+            fraction=True,
             fill_from="scenario model.asset_correlation",
         ),
         Column(
@@ -261,7 +283,7 @@ EXPOSURES = Table(
             True,
             "Approved credit limit (amount, exposure currency).",
             nullable=False,
-            range=Range(0.0, None, lo_open=True),
+            range=_POSITIVE_AMOUNT,
         ),
         Column(
             "utilization",
@@ -269,6 +291,7 @@ EXPOSURES = Table(
             False,
             "Expected share of the limit outstanding at default (fraction).",
             range=_P01,
+            fraction=True,
             fill_from="scenario model.utilization",
         ),
         Column(
@@ -318,6 +341,7 @@ POLICIES = Table(
             "Share of a qualifying loss the insurer pays (fraction).",
             default=0.9,
             range=_P01,
+            fraction=True,
         ),
         Column(
             "deductible",
@@ -325,7 +349,7 @@ POLICIES = Table(
             False,
             "Aggregate first loss per policy year (amount).",
             default=0.0,
-            range=Range(0.0, None),
+            range=_AMOUNT,
         ),
         Column(
             "nql",
@@ -333,14 +357,14 @@ POLICIES = Table(
             False,
             "Non-qualifying loss: an exposure's loss below it is not paid (amount).",
             default=0.0,
-            range=Range(0.0, None),
+            range=_AMOUNT,
         ),
         Column(
             "max_liability",
             pl.Float64,
             False,
             "Cap on the policy's claims per year (amount); null: none.",
-            range=Range(0.0, None, lo_open=True),
+            range=_POSITIVE_AMOUNT,
         ),
         Column(
             "premium",
@@ -348,14 +372,14 @@ POLICIES = Table(
             False,
             "Annual premium (amount).",
             default=0.0,
-            range=Range(0.0, None),
+            range=_AMOUNT,
         ),
         Column(
             "insured_turnover",
             pl.Float64,
             False,
             "Annual insured turnover the premium is charged on (amount).",
-            range=Range(0.0, None),
+            range=_AMOUNT,
         ),
     ),
 )
@@ -394,6 +418,7 @@ COUNTRIES = Table(
             False,
             "Annual probability of a political loss event (fraction).",
             range=Range(0.0, 1.0, hi_open=True),
+            fraction=True,
             fill_from="scenario political.grade_pd[risk_grade]",
         ),
         Column(
@@ -402,6 +427,7 @@ COUNTRIES = Table(
             False,
             "Loss given a political event (fraction of EAD).",
             range=_P01,
+            fraction=True,
             fill_from="scenario political.lgd",
         ),
     ),
@@ -428,7 +454,7 @@ FX = Table(
             True,
             "Units of the reporting currency per unit of `currency`.",
             nullable=False,
-            range=Range(0.0, None, lo_open=True),
+            range=Range(0.0, MAX_FX_RATE, lo_open=True),
         ),
     ),
 )
@@ -436,7 +462,9 @@ FX = Table(
 FACTOR_LOADINGS = Table(
     name="factor_loadings",
     key=None,
-    description="Optional explicit factor model: replaces the structured factors for the whole book.",
+    description=(
+        "Optional explicit factor model: replaces the structured factors for the whole book."
+    ),
     required=False,
     unique_together=("buyer_id", "factor"),
     columns=(
@@ -482,7 +510,7 @@ def table(name: str) -> Table:
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule across columns or tables, declared here and checked by :mod:`riskengine.book.validate`.
+    """A rule across columns or tables, declared here, checked by :mod:`riskengine.book.validate`.
 
     ``text`` is the rule as users read it, both in messages and in the docs.
     """
@@ -562,7 +590,8 @@ def _md_table(t: Table) -> list[str]:
         "",
         t.description,
         "",
-        f"File: `{t.name}.parquet` or `{t.name}.csv` ({'required' if t.required else 'optional'}). "
+        f"File: `{t.name}.parquet` or `{t.name}.csv`, or sheet `{t.name}` of a workbook "
+        f"({'required' if t.required else 'optional'}). "
         + (
             f"Key: `{t.key}`."
             if t.key
@@ -620,7 +649,10 @@ DOC_END = "<!-- END schema -->"
 
 
 def splice_markdown(doc: str) -> str:
-    """Return ``doc`` with the text between :data:`DOC_BEGIN` and :data:`DOC_END` replaced by :func:`markdown`."""
+    """Return ``doc`` with the text between :data:`DOC_BEGIN` and :data:`DOC_END` replaced.
+
+    The new text is :func:`markdown`.
+    """
     head, sep, rest = doc.partition(DOC_BEGIN)
     _, sep2, tail = rest.partition(DOC_END)
     if not sep or not sep2:
@@ -631,7 +663,8 @@ def splice_markdown(doc: str) -> str:
 def write_markdown(path: str | os.PathLike[str]) -> None:
     """Refresh the generated schema section of the Markdown file at ``path`` in place.
 
-    ``python -c "from riskengine.book.schema import write_markdown; write_markdown('docs/data-format.md')"``
+    ``python -c "from riskengine.book.schema import write_markdown;
+    write_markdown('docs/data-format.md')"``
     """
     p = Path(path)
     p.write_text(splice_markdown(p.read_text(encoding="utf-8")), encoding="utf-8")

@@ -37,6 +37,8 @@ __all__ = [
 N_EXAMPLES = 5
 #: How many offending values a rule's text quotes (unknown codes, missing references).
 _N_VALUES = 3
+#: Hint for a fraction column whose offending values all lie in (1, 100].
+PERCENT_HINT = "did you type a percentage? (write 1.5 % as 0.015)"
 
 
 @dataclass
@@ -88,6 +90,8 @@ class _Check:
     flag: pl.Expr | None = (
         None  # cheaper aggregate, > 0 iff some row breaks the rule (default: count)
     )
+    shown: pl.Expr | None = None  # each example's offending value (``B0000004 = 1.5``)
+    fraction: bool = False  # hint at percentages when every offending value is in (1, 100]
 
 
 @cache
@@ -131,7 +135,10 @@ def quote_values(values: pl.Series, *, none: str = "None") -> str:
 
 
 def _evaluate(t: LoadedTable, checks: list[_Check]) -> list[Problem]:
-    """Flag every check's offending rows in one pass, then fetch the failing ones' rows (count, examples)."""
+    """Flag every check's offending rows in one pass, then fetch the failing ones' rows.
+
+    A failing check's problem gets its count of rows and the first ids (and values).
+    """
     if not checks or t.frame.height == 0:
         return []
     df = t.frame
@@ -149,6 +156,8 @@ def _evaluate(t: LoadedTable, checks: list[_Check]) -> list[Problem]:
         ]
         if check.values is not None:
             cols.append(check.values.alias("v"))
+        if check.shown is not None:
+            cols.append(check.shown.alias("s"))
         bad = df.select(cols).filter(pl.col("m"))
         ex = bad.get_column("x")
         if check.distinct:
@@ -157,8 +166,22 @@ def _evaluate(t: LoadedTable, checks: list[_Check]) -> list[Problem]:
         rule = check.rule
         if check.values is not None:
             rule += f" ({check.label}: {quote_values(bad.get_column('v'))})"
-        problems.append(Problem(t.file, check.column, rule, bad.height, examples))
+        shown: tuple[str, ...] = ()
+        hint = ""
+        if check.shown is not None:
+            s = bad.get_column("s")
+            shown = tuple(_show(v) for v in s.head(len(examples)).to_list())
+            if check.fraction and s.cast(pl.Float64).is_between(1.0, 100.0, closed="right").all():
+                hint = PERCENT_HINT
+        problems.append(
+            Problem(t.file, check.column, rule, bad.height, examples, values=shown, hint=hint)
+        )
     return problems
+
+
+def _show(value: object) -> str:
+    """A value as a message shows it (``1.5``, ``1e+300``, ``nan``)."""
+    return "null" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
 def _column_checks(t: LoadedTable, col: Column) -> list[_Check]:
@@ -169,7 +192,15 @@ def _column_checks(t: LoadedTable, col: Column) -> list[_Check]:
     if not col.nullable:
         checks.append(_Check(col.name, "not null: the value is missing", x.is_null() & ok))
     if col.range is not None:
-        checks.append(_Check(col.name, col.range.text(col.name), col.range.violated(x)))
+        checks.append(
+            _Check(
+                col.name,
+                col.range.text(col.name),
+                col.range.violated(x),
+                shown=x,
+                fraction=col.fraction,
+            )
+        )
     if col.unique:
         checks.append(
             _Check(
@@ -273,7 +304,7 @@ def _fx_checks(
     if fx is not None and fx.has("currency") and fx.has("rate"):
         mask = (pl.col("currency") == reporting_currency) & (pl.col("rate") != 1.0)
         text = f"{RULES['reporting_rate'].text} (reporting currency {reporting_currency})"
-        out.setdefault("fx", []).append(_Check("rate", text, mask))
+        out.setdefault("fx", []).append(_Check("rate", text, mask, shown=pl.col("rate")))
     return out
 
 

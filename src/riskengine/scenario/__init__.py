@@ -3,18 +3,26 @@
 from .models import (
     DEFAULT_GRADE_PD,
     DEFAULT_RATINGS,
+    MAX_BLOCK_SIZE,
+    MAX_SEED,
+    MAX_SIMS,
     Scenario,
     load_scenario,
     parse_scenario,
+    read_yaml,
     scenario_json_schema,
 )
 
 __all__ = [
     "DEFAULT_GRADE_PD",
     "DEFAULT_RATINGS",
+    "MAX_BLOCK_SIZE",
+    "MAX_SEED",
+    "MAX_SIMS",
     "Scenario",
     "load_scenario",
     "parse_scenario",
+    "read_yaml",
     "scenario_json_schema",
 ]
 

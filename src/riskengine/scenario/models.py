@@ -3,24 +3,46 @@
 A scenario says how to simulate a book: the number of simulated years, the seed, the correlation
 model, political risk, the rating table, the reinsurance programme and the outputs. Every key
 has a documented default, so an empty file is a valid scenario.
+
+Every problem of a file is reported at once. pydantic skips a model's "after" validators when
+one of its fields failed; so the rules across a model's fields are declared with :func:`_rule`
+(the fields each reads) and checked by :meth:`_Strict._check_rules`, which runs every rule whose
+fields are valid, whether or not other fields of the model failed.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import SimpleNamespace
+from typing import Annotated, Any, Literal, get_args
 
 import pycountry
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import Problem, ScenarioError
 
 __all__ = [
+    "MAX_SIMS",
+    "MAX_BLOCK_SIZE",
+    "MAX_SEED",
     "Scenario",
     "SimulationConfig",
     "ModelConfig",
@@ -37,6 +59,7 @@ __all__ = [
     "Treaty",
     "load_scenario",
     "parse_scenario",
+    "read_yaml",
     "scenario_json_schema",
     "DEFAULT_RATINGS",
     "DEFAULT_GRADE_PD",
@@ -59,25 +82,161 @@ DEFAULT_RATINGS: dict[str, float] = {
 DEFAULT_GRADE_PD: list[float] = [0.0, 0.0002, 0.0005, 0.001, 0.003, 0.007, 0.015, 0.03]
 
 
+#: Most simulated years a run may ask for (``simulation.sims``).
+MAX_SIMS = 100_000_000
+#: Largest block of simulations (``simulation.block_size``).
+MAX_BLOCK_SIZE = 10_000_000
+#: Largest seed (``simulation.seed``): seeds are integers from 0 to 2**63 − 1.
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class _RuleSpec:
+    """What :func:`_rule` records on a rule: the fields it reads, where its message goes."""
+
+    fields: tuple[str, ...]
+    at: str | None  # the key its problem names (None: the model itself)
+    raw: bool  # whether it also reads the raw input of fields that failed validation
+
+
+def _rule(*fields: str, at: str | None = None, raw: bool = False) -> Callable[..., Any]:
+    """Declare a rule across ``fields`` of a model.
+
+    The decorated function takes an object with those fields as attributes (the model, or the
+    fields' values when another field failed) and raises ``ValueError`` when the rule is
+    broken. With ``raw``, fields that failed validation are passed as given in the input
+    (the function must then read whatever it finds); otherwise the rule is skipped when one of
+    its fields failed, as it cannot be judged.
+    """
+
+    def mark(fn: Callable[[Any], None]) -> staticmethod:
+        fn.__rule__ = _RuleSpec(fields, at, raw)  # type: ignore[attr-defined]
+        return staticmethod(fn)
+
+    return mark
+
+
+@cache
+def _rules(model: type[BaseModel]) -> tuple[Callable[[Any], None], ...]:
+    """The rules declared on ``model`` and its bases, in declaration order."""
+    found: dict[str, Callable[[Any], None]] = {}
+    for klass in reversed(model.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, staticmethod) and hasattr(value.__func__, "__rule__"):
+                found[name] = value.__func__
+    return tuple(found.values())
+
+
+@cache
+def _field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """Validates one field of ``model`` on its own: its type and constraints."""
+    field = model.model_fields[name]
+    if not field.metadata:
+        return TypeAdapter(field.annotation)
+    return TypeAdapter(Annotated[(field.annotation, *field.metadata)])
+
+
+def _rule_error(spec: _RuleSpec, data: Any, exc: ValueError) -> dict[str, Any]:
+    loc = (spec.at,) if spec.at else ()
+    return {"type": "value_error", "loc": loc, "input": data, "ctx": {"error": exc}}
+
+
+def _broken(rules: tuple[Callable[[Any], None], ...], values: Any, data: Any) -> list[dict]:
+    """Line errors of the ``rules`` that ``values`` break."""
+    errors = []
+    for check in rules:
+        try:
+            check(values)
+        except ValueError as exc:
+            errors.append(_rule_error(check.__rule__, data, exc))  # type: ignore[attr-defined]
+    return errors
+
+
+def _partial_rules(model: type[BaseModel], data: Any, errors: list[dict]) -> list[dict]:
+    """Line errors of the rules of ``model`` whose fields are valid, although others failed."""
+    if not isinstance(data, dict) or any(not e["loc"] for e in errors):
+        return []  # not a mapping, or the model as a whole failed
+    failed = {e["loc"][0] for e in errors}
+    found = []
+    for check in _rules(model):
+        spec: _RuleSpec = check.__rule__  # type: ignore[attr-defined]
+        values: dict[str, Any] = {}
+        for name in spec.fields:
+            field = model.model_fields[name]
+            key = field.alias if field.alias in data else name  # by alias, or by name
+            if key not in data:
+                if field.is_required():
+                    break
+                values[name] = field.get_default(call_default_factory=True)
+            elif key not in failed:
+                try:
+                    values[name] = _field_adapter(model, name).validate_python(data[key])
+                except ValidationError:  # pragma: no cover - the field validated in the model
+                    break
+            elif spec.raw:
+                values[name] = data[key]
+            else:
+                break
+        else:
+            found += _broken((check,), SimpleNamespace(**values), data)
+    return found
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _check_rules(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """Validate, then check every rule (:func:`_rule`) that the valid fields allow."""
+        try:
+            model = handler(data)
+        except ValidationError as err:
+            errors = err.errors()
+            extra = _partial_rules(cls, data, errors)
+            if not extra:
+                raise
+            try:
+                combined = ValidationError.from_exception_data(cls.__name__, errors + extra)
+            except (KeyError, TypeError, ValueError):  # pragma: no cover - an unknown error type
+                raise err from None
+            raise combined from None
+        broken = _broken(_rules(cls), model, data)
+        if broken:
+            raise ValidationError.from_exception_data(cls.__name__, broken)
+        return model
 
 
 class SimulationConfig(_Strict):
     """How many years to simulate and how."""
 
-    sims: int = Field(10_000, gt=0, le=100_000_000, description="Number of simulated policy years.")
-    seed: int = Field(20261128, ge=0, lt=2**63, description="Seed of the counter-based generator.")
+    sims: int = Field(
+        10_000,
+        gt=0,
+        le=MAX_SIMS,
+        description=f"Number of simulated policy years, 1 to {MAX_SIMS:,} (1e8).",
+    )
+    seed: int = Field(
+        20261128,
+        ge=0,
+        le=MAX_SEED,
+        description=(
+            f"Seed of the counter-based generator, an integer from 0 to 2**63 − 1 ({MAX_SEED:,})."
+        ),
+    )
     block_size: int = Field(
         10_000,
         gt=0,
-        le=10_000_000,
-        description="Simulations per block (a unit of work and of checkpointing).",
+        le=MAX_BLOCK_SIZE,
+        description=(
+            "Simulations per block (a unit of work and of checkpointing), "
+            f"1 to {MAX_BLOCK_SIZE:,} (1e7)."
+        ),
     )
 
 
 class FactorWeights(_Strict):
-    """Weights of the structured factor model's systematic factors (omitted ones weigh 0; they sum to 1)."""
+    """Weights of the structured model's factors (omitted ones weigh 0; they sum to 1)."""
 
     global_: float = Field(
         0.0, ge=0, le=1, alias="global", description="Weight of the single global factor."
@@ -88,12 +247,11 @@ class FactorWeights(_Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    @model_validator(mode="after")
-    def _sum_to_one(self) -> FactorWeights:
-        total = self.global_ + self.region + self.country + self.sector
+    @_rule("global_", "region", "country", "sector")
+    def _sum_to_one(w: Any) -> None:
+        total = w.global_ + w.region + w.country + w.sector
         if not math.isclose(total, 1.0, rel_tol=0, abs_tol=1e-9):
             raise ValueError(f"factor weights must sum to 1 (they sum to {total:g})")
-        return self
 
 
 class FactorCorrelation(_Strict):
@@ -104,14 +262,14 @@ class FactorCorrelation(_Strict):
         ..., description="Correlation matrix Σ_F (symmetric, positive definite, unit diagonal)."
     )
 
-    @model_validator(mode="after")
-    def _check(self) -> FactorCorrelation:
+    @_rule("factors", "matrix")
+    def _correlation(c: Any) -> None:
         import numpy as np
 
-        n = len(self.factors)
-        if len(set(self.factors)) != n:
+        n = len(c.factors)
+        if len(set(c.factors)) != n:
             raise ValueError("factor names must be unique")
-        m = np.asarray(self.matrix, dtype=float)
+        m = np.asarray(c.matrix, dtype=float)
         if m.shape != (n, n):
             raise ValueError(f"matrix must be {n}×{n} to match `factors`")
         if not np.allclose(m, m.T, atol=1e-12) or not np.allclose(np.diag(m), 1.0, atol=1e-12):
@@ -122,7 +280,6 @@ class FactorCorrelation(_Strict):
             np.linalg.cholesky(m)
         except np.linalg.LinAlgError:
             raise ValueError("matrix must be positive definite") from None
-        return self
 
 
 class LGDConfig(_Strict):
@@ -131,17 +288,17 @@ class LGDConfig(_Strict):
     mean: float = Field(0.5, ge=0, le=1, description="Mean LGD (fraction of EAD).")
     sd: float = Field(0.25, ge=0, description="Standard deviation of LGD; 0 means deterministic.")
 
-    @model_validator(mode="after")
-    def _beta_exists(self) -> LGDConfig:
-        if self.sd > 0 and not self.sd**2 < self.mean * (1 - self.mean):
+    @_rule("mean", "sd")
+    def _beta_exists(lgd: Any) -> None:
+        if lgd.sd > 0 and not lgd.sd**2 < lgd.mean * (1 - lgd.mean):
             raise ValueError(
-                f"a beta LGD needs sd² < mean·(1 − mean): sd {self.sd:g} is too large for mean {self.mean:g}"
+                f"a beta LGD needs sd² < mean·(1 − mean): sd {lgd.sd:g} is too large "
+                f"for mean {lgd.mean:g}"
             )
-        return self
 
 
 class ModelConfig(_Strict):
-    """The commercial default model (DESIGN.md §3)."""
+    """The commercial default model (docs/model.md)."""
 
     copula: Literal["gaussian", "student_t"] = Field(
         "gaussian", description="Dependence of buyers' asset values."
@@ -158,7 +315,9 @@ class ModelConfig(_Strict):
     )
     factor_correlation: FactorCorrelation | None = Field(
         None,
-        description="Explicit model: correlation of the factors named in the book's factor_loadings table.",
+        description=(
+            "Explicit model: correlation of the factors named in the book's factor_loadings table."
+        ),
     )
     lgd: LGDConfig = Field(default_factory=LGDConfig, description="LGD where a buyer has none.")
     utilization: float = Field(
@@ -244,12 +403,17 @@ class _XLBase(_TreatyBase):
     reinstatements: int | None = Field(
         None,
         ge=0,
-        description="Number of reinstatements; null/omitted: unlimited. A year cedes ≤ limit·(1 + reinstatements).",
+        description=(
+            "Number of reinstatements; null/omitted: unlimited. "
+            "A year cedes ≤ limit·(1 + reinstatements)."
+        ),
     )
     reinstatement_rate: float = Field(
         0.0,
         ge=0,
-        description="A reinstatement's premium as a share of `premium`, pro rata to the limit used.",
+        description=(
+            "A reinstatement's premium as a share of `premium`, pro rata to the limit used."
+        ),
     )
 
 
@@ -269,7 +433,7 @@ class PoliticalEventXL(_XLBase):
 
 
 class StopLoss(_TreatyBase):
-    """Aggregate stop loss on the year's net loss, in amounts or as loss ratios on the book's premium."""
+    """Aggregate stop loss on the year's net loss, in amounts or as loss ratios on book premium."""
 
     type: Literal["stop_loss"]
     attachment: float | None = Field(None, ge=0, description="Attachment (reporting currency).")
@@ -279,17 +443,16 @@ class StopLoss(_TreatyBase):
     )
     limit_lr: float | None = Field(None, gt=0, description="Limit as a loss ratio on book premium.")
 
-    @model_validator(mode="after")
-    def _one_form(self) -> StopLoss:
-        amounts = self.attachment is not None or self.limit is not None
-        ratios = self.attachment_lr is not None or self.limit_lr is not None
+    @_rule("attachment", "limit", "attachment_lr", "limit_lr")
+    def _one_form(t: Any) -> None:
+        amounts = t.attachment is not None or t.limit is not None
+        ratios = t.attachment_lr is not None or t.limit_lr is not None
         if amounts == ratios:
             raise ValueError("give either attachment and limit, or attachment_lr and limit_lr")
-        if amounts and (self.attachment is None or self.limit is None):
+        if amounts and (t.attachment is None or t.limit is None):
             raise ValueError("give both attachment and limit")
-        if ratios and (self.attachment_lr is None or self.limit_lr is None):
+        if ratios and (t.attachment_lr is None or t.limit_lr is None):
             raise ValueError("give both attachment_lr and limit_lr")
-        return self
 
 
 Treaty = Annotated[
@@ -312,7 +475,10 @@ class OutputsConfig(_Strict):
     occurrence_threshold: float | None = Field(
         None,
         ge=0,
-        description="Write occurrences.parquet with every buyer/country occurrence whose gross claim exceeds this.",
+        description=(
+            "Write occurrences.parquet with every buyer/country occurrence whose gross claim "
+            "exceeds this."
+        ),
     )
     report: bool = Field(True, description="Write report.html.")
 
@@ -330,7 +496,7 @@ class OutputsConfig(_Strict):
 
 
 class Scenario(_Strict):
-    """A scenario file (DESIGN.md "Scenario file")."""
+    """A scenario file: its top-level keys."""
 
     name: str = Field("scenario", description="Scenario name, shown in outputs.")
     description: str = Field("", description="Free text.")
@@ -365,17 +531,23 @@ class Scenario(_Strict):
                 raise ValueError(f"rating {k!r}: PD {p:g} is not in (0, 1)")
         return v
 
-    @field_validator("treaties")
-    @classmethod
-    def _programme(cls, treaties: list) -> list:
-        names = [t.name for t in treaties]
+    # the programme's rules read each treaty's name and type, also where a treaty has other
+    # problems: `treaties` may then hold the input's mappings instead of treaties
+    @_rule("treaties", at="treaties", raw=True)
+    def _unique_names(s: Any) -> None:
+        names = [n for n in map(_item_name, _items(s.treaties)) if n is not None]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"duplicate treaty names: {', '.join(dup)}")
+
+    @_rule("treaties", at="treaties", raw=True)
+    def _stop_loss_last(s: Any) -> None:
+        treaties = _items(s.treaties)
         for i, t in enumerate(treaties):
-            if t.type == "stop_loss" and i != len(treaties) - 1:
-                raise ValueError(f"stop loss {t.name!r} must be the last treaty of the programme")
-        return treaties
+            if _item_type(t) == "stop_loss" and i != len(treaties) - 1:
+                name = _item_name(t)
+                which = f"stop loss {name!r}" if name is not None else "a stop loss"
+                raise ValueError(f"{which} must be the last treaty of the programme")
 
     # -- convenience -------------------------------------------------------------------------
     def content_hash(self) -> str:
@@ -383,42 +555,170 @@ class Scenario(_Strict):
         text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def with_simulation(self, **changes: Any) -> Scenario:
-        """A copy with simulation settings changed (``None`` values are ignored)."""
+    def with_simulation(
+        self,
+        sims: int | None = None,
+        seed: int | None = None,
+        block_size: int | None = None,
+        *,
+        source: str = "simulation settings",
+    ) -> Scenario:
+        """A copy with simulation settings changed, validated like a scenario file's.
+
+        Parameters
+        ----------
+        sims, seed, block_size : int, optional
+            New values (``None``: keep the scenario's); each is checked against the rules of
+            ``simulation`` (e.g. ``sims`` ≤ :data:`MAX_SIMS`).
+        source : str
+            What messages name as the origin of the values (e.g. ``"command line"``).
+
+        Raises
+        ------
+        ScenarioError
+            Naming each offending key (``simulation.sims``) and its bound.
+        """
+        changes = {"sims": sims, "seed": seed, "block_size": block_size}
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
             return self
-        sim = self.simulation.model_copy(update=changes)
-        sim = SimulationConfig.model_validate(sim.model_dump())
+        try:
+            sim = SimulationConfig.model_validate({**self.simulation.model_dump(), **changes})
+        except ValidationError as err:
+            raise ScenarioError(_problems(err, source, ("simulation",)), source) from None
         return self.model_copy(update={"simulation": sim})
 
 
-def _problems(err: ValidationError, file: str) -> list[Problem]:
-    out = []
-    for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key (not allowed)"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if (
-            e["type"] not in ("missing", "extra_forbidden")
-            and "input" in e
-            and not isinstance(e["input"], dict | list)
-        ):
-            msg += f" (got {e['input']!r})"
-        out.append(Problem(file, path or None, msg, label="key"))
-    return out
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
 
 
-_UNION_TAGS = {
-    "quota_share",
-    "per_risk_xl",
-    "political_event_xl",
-    "stop_loss",
-    "function-after[_one_form(), StopLoss]",
+def _item_name(t: Any) -> str | None:
+    name = t.get("name") if isinstance(t, dict) else getattr(t, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def _item_type(t: Any) -> str | None:
+    kind = t.get("type") if isinstance(t, dict) else getattr(t, "type", None)
+    return kind if isinstance(kind, str) else None
+
+
+#: Treaty models by the value of their ``type`` key (pydantic puts it in error locations).
+_TREATY_TYPES: dict[str, type[BaseModel]] = {
+    get_args(m.model_fields["type"].annotation)[0]: m
+    for m in (QuotaShare, PerRiskXL, PoliticalEventXL, StopLoss)
 }
+
+
+def _is_tag(part: Any) -> bool:
+    """Whether a part of an error location names a union member rather than a key."""
+    return isinstance(part, str) and (part in _TREATY_TYPES or part.startswith("function-"))
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through lists, unions, optionals)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model of the mapping at error location ``loc`` in a scenario, if one."""
+    model: type[BaseModel] | None = Scenario
+    for part in loc:
+        if part in _TREATY_TYPES:
+            model = _TREATY_TYPES[part]
+        elif isinstance(part, int) or _is_tag(part):
+            continue  # a list index, or a union member pydantic names
+        elif model is None:
+            return None
+        else:
+            keys = {f.alias or n: f for n, f in model.model_fields.items()}
+            if part not in keys:
+                return None
+            found = _models_in(keys[part].annotation)
+            model = found[0] if len(found) == 1 else None  # several: a tag follows
+    return model
+
+
+def _unknown_key(loc: tuple[Any, ...]) -> tuple[str, str]:
+    """Rule and hint for the unknown key at ``loc``: the nearest valid key, else the list."""
+    model = _model_at(loc[:-1])
+    if model is None:
+        return "unknown key (not allowed)", ""
+    keys = [f.alias or n for n, f in model.model_fields.items()]
+    by_lower = {k.lower(): k for k in keys}
+    near = difflib.get_close_matches(str(loc[-1]).lower(), list(by_lower), n=1, cutoff=0.6)
+    if near:
+        return "unknown key", f"did you mean {by_lower[near[0]]!r}?"
+    return "unknown key", f"valid keys: {', '.join(keys)}"
+
+
+def _bounds_text(loc: tuple[Any, ...]) -> str:
+    """The range the field at ``loc`` declares (``must be ≤ 100,000,000``), if bounded above."""
+    model = _model_at(loc[:-1])
+    fields = {f.alias or n: f for n, f in model.model_fields.items()} if model else {}
+    field = fields.get(loc[-1]) if loc else None
+    if field is None:
+        return ""
+    bounds = [
+        f"{relation} {_number(getattr(m, key))}"
+        for m in field.metadata
+        for relation, key in _BOUNDS.values()
+        if getattr(m, key, None) is not None
+    ]
+    bounded = any(getattr(m, key, None) is not None for m in field.metadata for key in ("lt", "le"))
+    return f"must be {' and '.join(bounds)}" if bounded else ""
+
+
+def _number(x: Any) -> str:
+    """A value as messages show it: whole numbers with thousands separators, others as repr."""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e16:
+        x = int(x)
+    return f"{x:,}" if isinstance(x, int) and not isinstance(x, bool) else repr(x)
+
+
+#: pydantic's range errors, by error type: the relation and the context key of the bound.
+_BOUNDS = {
+    "greater_than": (">", "gt"),
+    "greater_than_equal": ("≥", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("≤", "le"),
+}
+#: pydantic's error types meaning "not an integer".
+_NOT_INTEGER = {"int_type", "int_parsing", "int_from_float", "int_parsing_size"}
+
+
+def _problem(e: Any, file: str, prefix: tuple[Any, ...]) -> Problem:
+    loc = prefix + tuple(e["loc"])
+    path = ".".join(str(p) for p in loc if not _is_tag(p))
+    kind, msg, hint = e["type"], e["msg"], ""
+    if kind == "extra_forbidden":
+        msg, hint = _unknown_key(loc)
+    elif kind == "missing":
+        msg = "required key is missing"
+    elif kind in _BOUNDS:
+        relation, key = _BOUNDS[kind]
+        msg = f"must be {relation} {_number(e['ctx'][key])}"
+    elif kind in _NOT_INTEGER:
+        msg = "must be an integer"
+        value = e.get("input")
+        if isinstance(value, float) and value.is_integer():  # a whole number, too large
+            msg = _bounds_text(loc) or "must be an integer below 2**63"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if (
+        kind not in ("missing", "extra_forbidden")
+        and "input" in e
+        and not isinstance(e["input"], dict | list)
+    ):
+        msg += f" (got {_number(e['input'])})"
+    return Problem(file, path or None, msg, label="key", hint=hint)
+
+
+def _problems(err: ValidationError, file: str, prefix: tuple[Any, ...] = ()) -> list[Problem]:
+    """One :class:`Problem` per error of ``err``; ``prefix`` locates the model validated."""
+    return [_problem(e, file, prefix) for e in err.errors()]
 
 
 def parse_scenario(data: dict[str, Any] | None, source: str = "scenario") -> Scenario:
@@ -441,10 +741,40 @@ def parse_scenario(data: dict[str, Any] | None, source: str = "scenario") -> Sce
         raise ScenarioError(_problems(err, source), source) from None
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading numbers with an exponent and no dot (``1e5``) as floats.
+
+    PyYAML follows YAML 1.1, whose floats need a dot and a signed exponent (``1.0e+5``), so
+    ``1e5``, ``2.5e4`` and ``1.0e5`` would be strings; YAML 1.2, editors and JSON read them as
+    numbers, and so does this loader. Integers may carry underscores (``100_000``) in both.
+    """
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML text as scenario files are read (``1e5`` is a number, see :class:`_Loader`).
+
+    Raises
+    ------
+    yaml.YAMLError
+        When ``text`` is not valid YAML.
+    """
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a YAML scenario file.
 
     The returned scenario's ``book`` (when given) is resolved relative to the file's folder.
+
+    Numbers may be written ``100000``, ``100_000``, ``1e5`` or ``1.0e5``; an integer key takes
+    any of them whose value is a whole number.
 
     Raises
     ------
@@ -460,7 +790,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(name, None, f"cannot read the file: {exc}")], name) from None
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(name, None, f"not valid YAML: {exc}")], name) from None
     scenario = parse_scenario(data, name)
@@ -527,9 +857,8 @@ def scenario_markdown() -> str:
         lines += ["| key | type | default | meaning |", "|---|---|---|---|"]
         for name, f in model.model_fields.items():
             key = f.alias or name
-            lines.append(
-                f"| `{key}` | {_type_text(f.annotation)} | {_default_text(f)} | {f.description or ''} |"
-            )
+            cells = [f"`{key}`", _type_text(f.annotation), _default_text(f), f.description or ""]
+            lines.append("| " + " | ".join(cells) + " |")
     lines += ["", _DOC_END]
     return "\n".join(lines)
 
