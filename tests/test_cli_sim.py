@@ -196,7 +196,7 @@ def test_rating_missing_from_scenario_is_refused(
         ["simulate", str(sc), "--book", str(book), "--out", str(tmp_path / "o")], capsys
     )
     assert code == 2
-    assert "rating" in err and "not in the scenario's ratings table" in err
+    assert "rating" in err and f"not in the ratings table of {sc}" in err  # names the file
 
 
 def test_scenario_schema_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -205,13 +205,35 @@ def test_scenario_schema_command(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.slow
-def test_demo_runs_small(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_small(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo's book goes to ./books/sample, as the scenarios expect
+    code, stdout, err = run_cli(["demo", "--buyers", "2000", "--sims", "500"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "demo-out" / "results" / "report.html").is_file()
+    assert (tmp_path / "books" / "sample" / "buyers.parquet").is_file()
+    assert "TVaR 99.5 %" in stdout and "capital" in stdout
+    # the README's next command works as written: the scenario's `book:` is the demo's book
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    text = (Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml").read_text()
+    (scenarios / "baseline.yaml").write_text(text)
     code, stdout, err = run_cli(
-        ["demo", "--out", str(tmp_path / "demo"), "--buyers", "2000", "--sims", "500"], capsys
+        ["simulate", "scenarios/baseline.yaml", "--out", "out/", "--sims", "300"], capsys
     )
     assert code == 0, err
-    assert (tmp_path / "demo" / "results" / "report.html").is_file()
-    assert "TVaR 99.5 %" in stdout and "capital" in stdout
+    assert (tmp_path / "out" / "summary.json").is_file()
+
+
+def test_missing_scenario_book_says_how_to_create_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sc = tmp_path / "s.yaml"
+    sc.write_text("book: books/none\n")
+    code, _, err = run_cli(["simulate", str(sc), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "does not exist" in err and "riskengine generate-book" in err and "--book" in err
 
 
 def test_warmup_command(capsys: pytest.CaptureFixture[str]) -> None:

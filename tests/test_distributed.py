@@ -251,7 +251,35 @@ def test_unreachable_scheduler_is_a_clear_cli_error(tmp_path, capsys) -> None:
         )
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "cannot connect to the Dask scheduler" in err and "Traceback" not in err
+    assert "cannot use the Dask scheduler at 'tcp://127.0.0.1:1'" in err
+    assert "nothing answers there" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # no empty checkpoint folder left behind
+
+
+def test_mistyped_scheduler_fails_at_once_without_a_traceback(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    from riskengine import cli
+
+    book_dir = tmp_path / "book"
+    generate_book(50, seed=1, out=book_dir)
+    argv = ["simulate", str(ROOT / "scenarios" / "baseline.yaml"), "--book", str(book_dir)]
+    argv += ["--out", str(tmp_path / "out"), "--sims", "10", "--scheduler", "lokal"]
+    made = []
+    real_init = distributed.Client.__init__
+    monkeypatch.setattr(
+        distributed.Client,
+        "__init__",
+        lambda self, *a, **k: (made.append(a), real_init(self, *a, **k)),
+    )
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    # refused before any Client exists: a Client that fails to connect hangs a minute in __del__
+    assert made == []
+    err = capsys.readouterr().err
+    assert "expected 'local', tcp://HOST:PORT or HOST:PORT" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow

@@ -32,6 +32,7 @@ from reference.treaties import (
     book_premium,
     buyer_maps,
     layer,
+    premium_in_scope,
     year_claims,
 )
 from riskengine.book import Book, generate_book
@@ -196,6 +197,7 @@ def check_run(res: Results, book: Book, **conventions: str) -> list[dict[str, An
     treaties = res.scenario.treaties
     names = [t.name for t in treaties]
     ylt = res.ylt
+    premiums = {t.name: premium_in_scope(book, maps, t) for t in treaties}
     years = []
     for s in range(res.n_sims):
         defaults, events, com, pol = year_of(cp, s, maps)
@@ -213,7 +215,9 @@ def check_run(res: Results, book: Book, **conventions: str) -> list[dict[str, An
         want = known_claims(defaults, events)
         np.testing.assert_allclose(com, [want[b][0] for b in maps.buyer_ids], rtol=1e-12, atol=1e-6)
         np.testing.assert_allclose(pol, [want[b][1] for b in maps.buyer_ids], rtol=1e-12, atol=1e-6)
-        ref = apply_programme(com, pol, maps, treaties, book_premium=PREMIUM, **conventions)
+        ref = apply_programme(
+            com, pol, maps, treaties, book_premium=PREMIUM, premiums=premiums, **conventions
+        )
         got = [row[f"ceded_{n}"] for n in names] + [row["net"]]
         np.testing.assert_allclose(
             got, [ref.ceded[n] for n in names] + [ref.net], rtol=RTOL, atol=1e-6, err_msg=f"sim {s}"
@@ -333,6 +337,17 @@ PROGRAMMES = {
         {**XL_GROUP, "scope": {"countries": ["FR", "BR"], "sectors": ["F"]}}
     ],
     "political scope by sector": [{**POL, "retention": 2e6, "scope": {"sectors": ["C", "F"]}}, SL],
+    "stop_loss loss ratios in scope": [{**SL_LR, "scope": {"countries": ["BR", "FR"]}}],
+    "per_risk_xl aggregate deductible and limit": [
+        {**XL, "aggregate_deductible": 3e6, "aggregate_limit": 10e6}
+    ],
+    "political_event_xl aggregate deductible": [{**POL, "aggregate_deductible": 2e6}],
+    "aggregate terms inside a programme": [
+        QS,
+        {**XL_R1, "aggregate_deductible": 1e6, "aggregate_limit": 12e6},
+        POL,
+        SL_LR,
+    ],
 }
 
 
@@ -362,6 +377,49 @@ def test_reinstatement_caps_bind():
     np.testing.assert_allclose(xl, np.minimum(xl_raw, 8e6), rtol=RTOL)
     np.testing.assert_allclose(pol, np.minimum(pol_raw, 8e6), rtol=RTOL)
     assert xl.max() == 8e6 and pol.max() == 8e6
+
+
+def test_aggregate_deductible_and_limit_bind_exactly_in_every_year():
+    terms = {"aggregate_deductible": 3e6, "aggregate_limit": 9e6}
+    book, res = run_known([{**XL, **terms}, {**POL, **terms, "reinstatements": 0}])
+    years = check_run(res, book)
+    maps = buyer_maps(book)
+    country = np.array(maps.country)
+    xl_raw = np.array([layer(y["commercial"], 2e6, 8e6).sum() for y in years])
+    pol_raw = np.array(
+        [sum(layer(y["political"][country == c].sum(), 5e6, 8e6) for c in COUNTRIES) for y in years]
+    )
+    xl = res.ylt["ceded_xl_buyer"].to_numpy()
+    pol = res.ylt["ceded_pol_xl"].to_numpy()
+    np.testing.assert_allclose(xl, np.clip(xl_raw - 3e6, 0, 9e6), rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(pol, np.clip(pol_raw - 3e6, 0, 8e6), rtol=RTOL, atol=1e-6)
+    # the terms bite: years below the deductible, years at the aggregate limit
+    assert ((xl_raw > 0) & (xl_raw <= 3e6)).sum() >= 5 and (xl_raw > 12e6).sum() >= 5
+    # the metrics' capacity is the aggregate limit (9e6), and 8e6 (no reinstatement) for the other
+    m = res.summary()["treaties"]
+    assert m["xl_buyer"]["prob_exhaust"] == pytest.approx((xl >= 9e6 * (1 - 1e-12)).mean())
+    assert m["xl_buyer"]["prob_exhaust"] > 0.005
+    assert m["pol_xl"]["prob_exhaust"] == pytest.approx((pol >= 8e6 * (1 - 1e-12)).mean())
+
+
+def test_quota_share_cedes_its_share_of_the_premium_in_scope():
+    scoped = {**QS, "name": "qs_latam", "ceding_commission": 0.3, "scope": {"regions": ["LATAM"]}}
+    book, res = run_known([{**QS, "ceding_commission": 0.25}, scoped], sims=500)
+    maps = buyer_maps(book)
+    m = res.summary()["treaties"]
+    latam = premium_in_scope(book, maps, res.scenario.treaties[1])
+    assert 0 < latam < PREMIUM
+    for name, premium, commission in (("qs", PREMIUM, 0.25), ("qs_latam", latam, 0.3)):
+        mt = m[name]
+        assert mt["premium"] == pytest.approx(0.3 * premium, rel=1e-12)
+        assert mt["ceding_commission"] == pytest.approx(commission * 0.3 * premium, rel=1e-12)
+        # the commission is subtracted once: the cedant pays premium − commission for the cover
+        assert mt["expected_margin"] == pytest.approx(
+            mt["premium"] - mt["ceding_commission"] - mt["expected_ceded"], rel=1e-12
+        )
+    # a quota share given a premium keeps it
+    _, res2 = run_known([{**QS, "premium": 1e5}], sims=50)
+    assert res2.summary()["treaties"]["qs"]["premium"] == 1e5
 
 
 def test_inuring_order_quota_share_before_and_after_the_xl():

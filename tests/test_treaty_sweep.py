@@ -150,16 +150,40 @@ def test_grid_point_with_the_scenarios_terms_reproduces_the_plain_run(book, plai
     assert own["expected_ceded"] == summ["treaties"]["xl_buyer"]["expected_ceded"]
     assert own["expected_ceded"] == plain.ylt["ceded_xl_buyer"].mean()
     assert own["net_capital"] == summ["capital"]["net"]
-    assert own["capital_relief"] == summ["capital"]["relief"]
+    assert own["programme_capital_relief"] == summ["capital"]["relief"]
     assert own["net_el"] == summ["measures"]["net"]["EL"]["value"]
     assert res.gross_capital == summ["capital"]["gross"]
     assert own["prob_attach"] == summ["treaties"]["xl_buyer"]["prob_attach"] > 0.05
     # premium at the loading, rate on line, relief per margin
     assert own["premium"] == pytest.approx(1.3 * own["expected_ceded"], rel=1e-12)
     assert own["rol"] == pytest.approx(own["premium"] / 8e6, rel=1e-12)
-    assert own["relief_per_margin"] == pytest.approx(
-        own["capital_relief"] / (0.3 * own["expected_ceded"]), rel=1e-12
+    assert own["layer_relief_per_margin"] == pytest.approx(
+        own["layer_capital_relief"] / (0.3 * own["expected_ceded"]), rel=1e-12
     )
+    # the layer's own relief: the programme without it, on the same years, minus with it
+    without = [t for t in PROGRAMME if t["name"] != "xl_buyer"]
+    alone = simulate(book, sweep_scenario().model_copy(update={"treaties": treaties_of(without)}))
+    assert own["layer_capital_relief"] == pytest.approx(
+        alone.summary()["capital"]["net"] - own["net_capital"], rel=1e-12
+    )
+    assert res.capital_without == pytest.approx(alone.summary()["capital"]["net"], rel=1e-12)
+
+
+def treaties_of(items: list[dict]) -> list:
+    return list(parse_scenario({"treaties": items}).treaties)
+
+
+def test_a_one_unit_layer_relieves_no_capital(book, plain):
+    """A layer of 1 EUR can release at most what it cedes in the VaR year plus its EL."""
+    res = sweep_treaty(book, sweep_scenario(), ["xl_buyer.limit=1,8e6"])
+    tiny, real = res.table.sort("limit").rows(named=True)
+    n_buyers = book.buyers.height
+    assert abs(tiny["layer_capital_relief"]) <= n_buyers * 1.0 + tiny["expected_ceded"]
+    assert real["layer_capital_relief"] > 1e5  # a real layer releases capital
+    # the programme's relief is the programme's, not the layer's: large for both points
+    assert tiny["programme_capital_relief"] > 1e6 and real["programme_capital_relief"] > 1e6
+    # per unit of margin: small for the 1-unit layer (it was 333 million before)
+    assert abs(tiny["layer_relief_per_margin"]) < 10
 
 
 def test_expected_ceded_decreases_in_retention_and_increases_in_limit(book, plain):
@@ -318,8 +342,9 @@ def test_treaty_command_prints_the_table_and_writes_csv_parquet_png(
     assert "xl_buyer: 5 grid points on 4,000 simulated years" in stdout
     for head in ("retention", "P(attach)", "premium", "ROL", "net capital", "relief"):
         assert head in stdout
-    for value in ("1e+06", "2e+06", "3e+06", "4e+06", "5e+06"):
-        assert value in stdout
+    for value in ("1.00 m", "2.00 m", "3.00 m", "4.00 m", "5.00 m"):
+        assert value in stdout  # retentions as people write them, not 1e+06
+    assert "e+06" not in stdout
     csv = pl.read_csv(out / "treaty_sweep.csv")
     parquet = pl.read_parquet(out / "treaty_sweep.parquet")
     assert csv["retention"].to_list() == [1e6, 2e6, 3e6, 4e6, 5e6]

@@ -13,18 +13,21 @@ match all) selects the buyers whose claims it covers.
 * ``per_risk_xl``: an *occurrence* is one buyer's in-scope net commercial claims of the year
   (``per: group``: the summed claims of a buyer group's in-scope members; a buyer without a group
   is its own occurrence). ``political_event_xl``: an occurrence is one country's in-scope net
-  political claims of the year. Each occurrence x cedes min(max(x − retention, 0), limit); the
-  year cedes at most limit × (1 + reinstatements) (no cap when reinstatements are omitted).
+  political claims of the year. Each occurrence x cedes min(max(x − retention, 0), limit); with S
+  the year's sum of those, the year cedes min(max(S − aggregate_deductible, 0), C), C = the
+  smaller of limit × (1 + reinstatements) (no cap when reinstatements are omitted) and the
+  aggregate limit (none when omitted).
 * ``stop_loss`` (last): X = the in-scope net total of the year; cedes min(max(X − attachment, 0),
-  limit), with ``attachment_lr``/``limit_lr`` multiplied by the book's premium.
+  limit), with ``attachment_lr``/``limit_lr`` multiplied by the premium in the treaty's scope
+  (:func:`premium_in_scope`; the book's premium when the treaty covers every buyer).
 
 Two points the rules leave open only matter for the treaties that come *after* an excess of loss
 (they change who keeps what, never the treaty's own ceded total):
 
-1. ``cap_rule`` — when the annual cap binds, which occurrences' recoveries are cut.
-   ``"pro_rata"`` (the engine's convention): every occurrence's recovery is multiplied by
-   cap / Σ recoveries. ``"in_order"`` (an alternative, for tests): occurrences in sorted key
-   order fill the cap, the first ones in full.
+1. ``cap_rule`` — when the annual cap or the aggregate deductible binds, which occurrences'
+   recoveries are cut. ``"pro_rata"`` (the engine's convention): every occurrence's recovery is
+   multiplied by paid / Σ recoveries. ``"in_order"`` (an alternative, for tests): occurrences in
+   sorted key order first fill the deductible, then the cap.
 2. ``split_rule`` — how an occurrence's recovery is taken from its buyers' net claims.
    ``"pro_rata"`` (the engine's convention): in proportion to each buyer's in-scope net claim.
    ``"in_order"`` (an alternative): from the buyers in id order, each down to zero before the next.
@@ -50,6 +53,7 @@ __all__ = [
     "ProgrammeResult",
     "buyer_maps",
     "book_premium",
+    "premium_in_scope",
     "year_claims",
     "apply_programme",
     "layer",
@@ -117,6 +121,30 @@ def book_premium(book: Book, reporting_currency: str = "EUR") -> float:
     return total
 
 
+def premium_in_scope(book: Book, maps: BuyerMaps, t: Any, reporting_currency: str = "EUR") -> float:
+    """Premium of the buyers in ``t``'s scope: each policy's premium split over its exposures in
+    proportion to their limits (reporting currency); the book's premium without a scope."""
+    if getattr(t, "scope", None) is None:
+        return book_premium(book, reporting_currency)
+    rates = {} if book.fx is None else dict(book.fx.select("currency", "rate").iter_rows())
+    rates[reporting_currency] = 1.0
+    pol_cur = dict(book.policies.select("policy_id", "currency").iter_rows())
+    pol_prem = {
+        p: (v or 0.0) * rates[pol_cur[p]]
+        for p, v in book.policies.select("policy_id", "premium").iter_rows()
+    }
+    inside = set(np.asarray(maps.buyer_ids)[_in_scope(t, maps)].tolist())
+    rows = book.exposures.select("policy_id", "buyer_id", "limit", "currency").iter_rows()
+    limits: dict[str, list[tuple[str, float]]] = {}
+    for p, b, lim, cur in rows:
+        limits.setdefault(p, []).append((b, lim * rates[cur or pol_cur[p]]))
+    total = 0.0
+    for p, items in limits.items():
+        whole = sum(v for _, v in items)
+        total += sum(pol_prem[p] * v / whole for b, v in items if b in inside and whole > 0)
+    return total
+
+
 def year_claims(buyer_claims: pl.DataFrame, maps: BuyerMaps) -> tuple[np.ndarray, np.ndarray]:
     """(commercial, political) gross claims [buyers] from a frame ``buyer_id, commercial, political``
     (buyers absent from the frame claimed nothing)."""
@@ -174,6 +202,7 @@ def apply_programme(
     treaties: Sequence[Any],
     *,
     book_premium: float = 0.0,
+    premiums: dict[str, float] | None = None,
     cap_rule: str = "pro_rata",
     split_rule: str = "pro_rata",
 ) -> ProgrammeResult:
@@ -188,6 +217,8 @@ def apply_programme(
         ``riskengine.scenario.models`` QuotaShare, PerRiskXL, PoliticalEventXL, StopLoss.
     book_premium : float
         Book premium in the reporting currency (stop-loss loss ratios).
+    premiums : dict, optional
+        Premium in each treaty's scope by treaty name (default: ``book_premium``).
     cap_rule, split_rule : {"pro_rata", "in_order"}
         The two open conventions (module docstring); "pro_rata" is the engine's.
     """
@@ -222,24 +253,31 @@ def apply_programme(
             rec = {k: float(layer(x[k], t.retention, t.limit)) for k in order}
             total = sum(rec.values())
             cap = math.inf if t.reinstatements is None else t.limit * (1 + t.reinstatements)
-            if total > cap:
+            if t.aggregate_limit is not None:
+                cap = min(cap, t.aggregate_limit)
+            deductible = t.aggregate_deductible
+            paid = min(max(total - deductible, 0.0), cap)
+            if paid < total:
                 if cap_rule == "pro_rata":
-                    rec = {k: r * cap / total for k, r in rec.items()}
+                    rec = {k: r * paid / total for k, r in rec.items()}
                 elif cap_rule == "in_order":
-                    left = cap
+                    skip, left = deductible, paid
                     for k in order:
-                        rec[k] = min(rec[k], left)
+                        kept = min(rec[k], skip)
+                        skip -= kept
+                        rec[k] = min(rec[k] - kept, left)
                         left -= rec[k]
                 else:
                     raise ValueError(f"unknown cap_rule {cap_rule!r}")
             for k in order:
                 _take_from_buyers(net, occ[k], rec[k], split_rule)
-            ceded[t.name] = float(min(total, cap))
+            ceded[t.name] = float(paid)
         elif t.type == "stop_loss":
             if t.attachment is not None:
                 attachment, limit = t.attachment, t.limit
             else:
-                attachment, limit = t.attachment_lr * book_premium, t.limit_lr * book_premium
+                prem = (premiums or {}).get(t.name, book_premium)
+                attachment, limit = t.attachment_lr * prem, t.limit_lr * prem
             x_total = float(net_c[scope].sum() + net_p[scope].sum())
             rec = float(layer(x_total, attachment, limit))
             if rec > 0:

@@ -7,6 +7,8 @@ model logic. The entry point is :func:`riskengine.cli.main.main`.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 __all__ = ["app", "EXIT_INPUT", "EXIT_INTERRUPT"]
@@ -22,4 +24,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: flags without a type label, nothing cut off
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"riskengine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Monte Carlo portfolio risk engine for trade and export credit insurers."""

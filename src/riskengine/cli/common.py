@@ -10,11 +10,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from ..errors import Problem
+from ..errors import BookError, Problem
+from ..scenario.models import MAX_BLOCK_SIZE, MAX_SEED, MAX_SIMS
 
 __all__ = [
     "console",
+    "table",
+    "rate",
+    "term",
     "money",
     "pct",
     "amount",
@@ -29,29 +34,77 @@ __all__ = [
 ]
 
 BookOption = Annotated[
-    Path | None, typer.Option("--book", help="Book folder (overrides the scenario's `book:`).")
+    Path | None,
+    typer.Option(
+        "--book",
+        help="Book folder or .xlsx workbook (overrides the scenario's `book:`).",
+        metavar="DIR",
+    ),
 ]
 SimsOption = Annotated[
-    int | None, typer.Option("--sims", min=1, help="Simulated years (overrides the scenario).")
+    int | None,
+    typer.Option(
+        "--sims", help=f"Simulated years, 1 to {MAX_SIMS:,} (overrides the scenario).", metavar="N"
+    ),
 ]
 SeedOption = Annotated[
-    int | None, typer.Option("--seed", min=0, help="Seed (overrides the scenario).")
+    int | None,
+    typer.Option("--seed", help=f"Seed, 0 to {MAX_SEED:,} (overrides the scenario).", metavar="N"),
 ]
 BlockSizeOption = Annotated[
     int | None,
-    typer.Option("--block-size", min=1, help="Simulations per block (overrides the scenario)."),
+    typer.Option(
+        "--block-size",
+        help=f"Simulations per block, 1 to {MAX_BLOCK_SIZE:,} (overrides the scenario).",
+        metavar="N",
+    ),
 ]
 SchedulerOption = Annotated[
     str | None,
     typer.Option(
-        "--scheduler", help="Run on Dask: 'local' starts a LocalCluster, or tcp://host:port."
+        "--scheduler",
+        help="Run on Dask: 'local' starts a LocalCluster, or tcp://HOST:PORT.",
+        metavar="ADDRESS",
     ),
 ]
 
 
+#: Width of output that does not go to a terminal (a file, a pipe): wide enough for every table.
+PIPE_WIDTH = 160
+
+
 def console() -> Console:
-    """The console commands print to."""
-    return Console(highlight=False, soft_wrap=True)
+    """The console commands print to (at least :data:`PIPE_WIDTH` wide when not a terminal)."""
+    out = Console(highlight=False, soft_wrap=True)
+    if not out.is_terminal:
+        out = Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+    return out
+
+
+def table(title: str | None, columns: list[tuple[str, str]]) -> Table:
+    """A rich table whose headers and cells wrap instead of being cut off with "…".
+
+    ``columns`` are (header, justify) pairs.
+    """
+    t = Table(title=title, title_justify="left")
+    for header, justify in columns:
+        t.add_column(header, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    return t
+
+
+def rate(per_second: float) -> str:
+    """A throughput with a unit that keeps its digits (k, M, bn per second)."""
+    for scale, suffix in ((1e9, " bn"), (1e6, " M"), (1e3, " k")):
+        if per_second >= scale:
+            return f"{per_second / scale:,.3g}{suffix}"
+    return f"{per_second:,.3g}"
+
+
+def term(x: float) -> str:
+    """A treaty or sweep parameter as people write it: amounts with k/m/bn, else the number."""
+    if abs(x) >= 1e3:
+        return money(x)
+    return f"{x:,.4g}"
 
 
 def pct(x: float | None) -> str:
@@ -69,6 +122,8 @@ def money(x: float, ccy: str = "") -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     ax = abs(x)
+    if ax < 0.5:  # no "-0"
+        return f"0 {ccy}".rstrip()
     for scale, suffix in ((1e9, " bn"), (1e6, " m"), (1e3, " k")):
         if ax >= scale:
             return f"{x / scale:,.2f}{suffix} {ccy}".rstrip()
@@ -76,10 +131,10 @@ def money(x: float, ccy: str = "") -> str:
 
 
 def plus_minus(est: dict, ccy: str) -> str:
-    """``value ± se`` (the value alone when the standard error is not known)."""
+    """``value ± se``; ``± n/a`` when the standard error cannot be estimated (too few years)."""
     v, se = est["value"], est["se"]
     if se is None or se != se:
-        return money(v, ccy)
+        return f"{money(v, ccy)} ± n/a"
     return f"{money(v, ccy)} ± {money(se)}"
 
 
@@ -128,6 +183,15 @@ def load_inputs(scenario_path: Path, book_dir: Path | None) -> tuple[Any, Any]:
     if book_path is None:
         rule = "no book: give --book DIR or a `book:` key in the scenario"
         raise ScenarioError(
+            [Problem(str(scenario_path), "book", rule, label="key")], str(scenario_path)
+        )
+    if book_dir is None and not book_path.exists():
+        rule = (
+            f"the book {book_path} (the scenario's `book:`) does not exist: create the sample "
+            f"book with `riskengine generate-book --buyers 100000 --seed 2026 --out {book_path}` "
+            "(`make demo` does it too), or give --book DIR"
+        )
+        raise BookError(
             [Problem(str(scenario_path), "book", rule, label="key")], str(scenario_path)
         )
     return scenario, load_book(book_path, reporting_currency=scenario.reporting_currency)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from .app import app
@@ -20,6 +19,8 @@ from .common import (
     load_inputs,
     money,
     pct,
+    table,
+    term,
 )
 
 
@@ -63,29 +64,21 @@ def treaty(
         f"{res.treaty}: {len(res.table)} grid points on {res.sims:,} simulated years, amounts in "
         f"{ccy} (gross capital {money(res.gross_capital, ccy)}, premium loading {loading:.0%})"
     )
-    t = Table(title=title, title_justify="left")
-    for k in res.keys:
-        t.add_column(k, justify="right")
-    for c in (
-        "E\\[ceded]",
-        "P(attach)",
-        "premium",
-        "ROL",
-        "net capital",
-        "relief",
-        "relief/margin",
-    ):
-        t.add_column(c, justify="right")
+    cols = ["E\\[ceded]", "P(attach)", "premium", "ROL", "net capital", "layer relief"]
+    cols += ["layer relief / margin", "programme relief"]
+    t = table(title, [(k, "right") for k in res.keys] + [(c, "right") for c in cols])
     for r in res.table.iter_rows(named=True):
+        per_margin = r["layer_relief_per_margin"]
         t.add_row(
-            *[f"{r[k]:,.4g}" for k in res.keys],
+            *[term(r[k]) for k in res.keys],
             money(r["expected_ceded"]),
             pct(r["prob_attach"]),
             money(r["premium"]),
             "" if r["rol"] is None else pct(r["rol"]),
             money(r["net_capital"]),
-            money(r["capital_relief"]),
-            "" if r["relief_per_margin"] is None else f"{r['relief_per_margin']:.1f}",
+            money(r["layer_capital_relief"]),
+            "" if per_margin is None else f"{per_margin:,.2f}",
+            money(r["programme_capital_relief"]),
         )
     con.print(t)
     con.print(

@@ -41,7 +41,7 @@ PD_CAP = 0.999999
 
 def scenario_source(scenario: Scenario) -> str:
     """The name messages give a scenario: its file when it was read from one."""
-    return getattr(scenario, "source", None) or "scenario"
+    return scenario.source
 
 
 @dataclass
@@ -192,7 +192,10 @@ def _fx(book: Book, scenario: Scenario, problems: _Problems):
         rate = pl.DataFrame({"c": cur}).join(table, on="c", how="left", maintain_order="left")["r"]
         missing = rate.is_null().to_numpy()
         if missing.any():
-            rule = f"needs an fx rate into {scenario.reporting_currency}"
+            rule = (
+                f"needs an fx rate into {scenario.reporting_currency} (the reporting currency of "
+                f"{scenario.source})"
+            )
             problems.add(name, "currency", rule, ids, missing)
         return rate.fill_null(1.0).to_numpy()
 
@@ -211,7 +214,7 @@ def _buyer_pd(book: Book, scenario: Scenario, problems: _Problems) -> np.ndarray
         unknown = need_rating & ~known
         if unknown.any():
             rule = (
-                "has no pd and its rating is not in the scenario's ratings table "
+                f"has no pd and its rating is not in the ratings table of {scenario.source} "
                 f"({', '.join(ratings)})"
             )
             problems.add("buyers", "rating", rule, buyers["buyer_id"], unknown)

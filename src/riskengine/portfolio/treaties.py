@@ -20,7 +20,7 @@ from ..scenario.models import PerRiskXL, PoliticalEventXL, QuotaShare, StopLoss,
 if TYPE_CHECKING:
     from .resolve import Resolved
 
-__all__ = ["treaty_kind", "treaty_params", "treaty_scopes", "TREATY_KINDS"]
+__all__ = ["treaty_kind", "treaty_params", "treaty_scopes", "ceded_premium", "TREATY_KINDS"]
 
 #: Kernel code of each treaty kind, by name.
 TREATY_KINDS = {name: code for code, name in enumerate(_KINDS)}
@@ -54,9 +54,8 @@ def treaty_params(t: Treaty, premium_in_scope: float) -> np.ndarray:
         row[TP_RETENTION] = t.retention
         row[TP_LIMIT] = t.limit
         cap = math.inf if t.reinstatements is None else t.limit * (1 + t.reinstatements)
-        aal = getattr(t, "aggregate_limit", None)
-        row[TP_CAP] = cap if aal is None else min(cap, aal)
-        row[TP_AAD] = getattr(t, "aggregate_deductible", 0.0) or 0.0
+        row[TP_CAP] = cap if t.aggregate_limit is None else min(cap, t.aggregate_limit)
+        row[TP_AAD] = t.aggregate_deductible
     else:
         assert isinstance(t, StopLoss)
         if t.attachment is not None:
@@ -66,6 +65,14 @@ def treaty_params(t: Treaty, premium_in_scope: float) -> np.ndarray:
             row[TP_RETENTION] = t.attachment_lr * premium_in_scope
             row[TP_LIMIT] = t.limit_lr * premium_in_scope
     return row
+
+
+def ceded_premium(t: Treaty, premium_in_scope: float) -> float:
+    """The premium a treaty costs (reporting currency): its ``premium``; a quota share without
+    one cedes its share of the premium in its scope."""
+    if isinstance(t, QuotaShare) and t.premium is None:
+        return t.share * premium_in_scope
+    return float(t.premium or 0.0)
 
 
 def treaty_scopes(

@@ -13,7 +13,7 @@ __all__ = ["sweep_figure_png"]
 
 def sweep_figure_png(res: SweepResult, dpi: int = 110) -> bytes:
     """Two panels as PNG bytes: expected ceded and premium against the first swept key (one line
-    per value of the second key, if any); capital relief against ceded margin."""
+    per value of the second key, if any); the layer's own capital relief against ceded margin."""
     from matplotlib.figure import Figure
 
     df = res.table
@@ -44,8 +44,9 @@ def sweep_figure_png(res: SweepResult, dpi: int = 110) -> bytes:
             label=f"premium {label}".strip(),
         )
         margin = (sub["premium"] - sub["expected_ceded"]).to_numpy()
-        ax2.plot(margin, sub["capital_relief"].to_numpy(), marker="o", label=label or res.treaty)
-        for xi, mi, ri in zip(x, margin, sub["capital_relief"].to_numpy(), strict=True):
+        relief = sub["layer_capital_relief"].to_numpy()
+        ax2.plot(margin, relief, marker="o", label=label or res.treaty)
+        for xi, mi, ri in zip(x, margin, relief, strict=True):
             ax2.annotate(
                 f"{xi:,.3g}", (mi, ri), textcoords="offset points", xytext=(4, 4), fontsize=7
             )
@@ -55,8 +56,8 @@ def sweep_figure_png(res: SweepResult, dpi: int = 110) -> bytes:
     ax1.grid(alpha=0.3)
     ax1.legend(fontsize=8)
     ax2.set_xlabel(f"ceded margin: premium − expected ceded ({ccy})")
-    ax2.set_ylabel(f"capital relief ({ccy})")
-    ax2.set_title(f"Capital relief vs margin (points labelled by {x_key})")
+    ax2.set_ylabel(f"capital the layer releases ({ccy})")
+    ax2.set_title(f"Layer capital relief vs margin (points labelled by {x_key})")
     ax2.grid(alpha=0.3)
     if series_key is not None:
         ax2.legend(fontsize=8)

@@ -13,9 +13,16 @@ For each grid point the table gives (amounts in the reporting currency):
 * ``rol``: rate on line, premium / limit (layers only);
 * ``net_el``, ``net_var_99_5``, ``net_tvar_99_5`` and ``net_capital`` = VaR₉₉.₅ − EL of the net
   loss after the whole programme;
-* ``capital_relief`` = gross capital − net capital;
-* ``relief_per_margin`` = capital relief / (premium − expected ceded): capital released per unit
-  of margin paid away to the reinsurer (higher is a more efficient layer).
+* ``layer_capital_relief`` = net capital of the programme without the swept treaty − net capital
+  with it, on the same years: the capital this layer releases (a 1-unit layer releases about
+  nothing);
+* ``layer_relief_per_margin`` = layer capital relief / (premium − expected ceded): capital the
+  layer releases per unit of margin paid away to the reinsurer (higher is a more efficient
+  layer; empty without margin);
+* ``programme_capital_relief`` = gross capital − net capital of the whole programme.
+
+The programme "without the swept treaty" is one more grid point evaluated in the same pass,
+with the treaty ceding nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from pydantic import ValidationError
 from ..errors import Problem, ScenarioError
 from ..files import atomic_write, atomic_write_bytes, write_parquet
 from ..kernels.codes import TP_LIMIT
-from ..measures import mean_se, measures
+from ..measures import mean_se, measures, sd_se
 from ..portfolio.compile import compile_portfolio
 from ..portfolio.treaties import treaty_params
 from ..run.simulate import resolve_inputs, simulate
@@ -45,8 +52,20 @@ __all__ = ["Sweep", "parse_sweep", "sweep_treaty", "SweepResult", "SWEEPABLE"]
 #: Keys that can be swept, by treaty type.
 SWEEPABLE: dict[str, tuple[str, ...]] = {
     "quota_share": ("share",),
-    "per_risk_xl": ("retention", "limit", "reinstatements"),
-    "political_event_xl": ("retention", "limit", "reinstatements"),
+    "per_risk_xl": (
+        "retention",
+        "limit",
+        "reinstatements",
+        "aggregate_deductible",
+        "aggregate_limit",
+    ),
+    "political_event_xl": (
+        "retention",
+        "limit",
+        "reinstatements",
+        "aggregate_deductible",
+        "aggregate_limit",
+    ),
     "stop_loss": ("attachment", "limit", "attachment_lr", "limit_lr"),
 }
 
@@ -120,6 +139,7 @@ class SweepResult:
     keys: list[str]
     loading: float
     gross_capital: float
+    capital_without: float
     reporting_currency: str
     sims: int
 
@@ -236,9 +256,11 @@ def sweep_treaty(
     k, points, variants = _grid_treaties(scenario, sweeps)
     cp = compile_portfolio(book, scenario)
     base_params = np.asarray(cp.kernel.t_params)
-    grid = np.repeat(base_params[None, :, :], len(points), axis=0)
+    # the grid points, then the programme without the swept treaty (it cedes nothing)
+    grid = np.repeat(base_params[None, :, :], len(points) + 1, axis=0)
     for g, t in enumerate(variants):
         grid[g, k] = treaty_params(t, float(cp.treaty_premium[k]))
+    grid[-1, k] = 0.0
     res = simulate(
         book,
         scenario,
@@ -250,34 +272,34 @@ def sweep_treaty(
         compiled=cp,
     )
     assert res.grid is not None
-    gross = res.ylt["gross"].to_numpy()
-    g_meas = measures(gross)
-    gross_capital = g_meas["capital"]
+    w = res.weights
+    gross_capital = measures(res.ylt["gross"].to_numpy(), weights=w)["capital"]
+    without = measures(res.grid[:, -1, 1], weights=w)["capital"]
     rows = []
     for g, p in enumerate(points):
         ceded = res.grid[:, g, 0]
-        net = res.grid[:, g, 1]
-        est = mean_se(ceded)
-        nm = measures(net)
+        est = mean_se(ceded, w)
+        nm = measures(res.grid[:, g, 1], weights=w)
         premium = (1 + loading) * est.value
         margin = premium - est.value
         limit = grid[g, k, TP_LIMIT]  # inf for a quota share
-        relief = gross_capital - nm["capital"]
+        layer_relief = without - nm["capital"]
         row: dict[str, Any] = dict(p)
         row.update(
             {
                 "expected_ceded": est.value,
                 "expected_ceded_se": est.se,
-                "sd_ceded": float(np.std(ceded, ddof=1)) if len(ceded) > 1 else 0.0,
-                "prob_attach": float(np.mean(ceded > 0)),
+                "sd_ceded": sd_se(ceded, w).value if len(ceded) > 1 else 0.0,
+                "prob_attach": mean_se((ceded > 0).astype(np.float64), w).value,
                 "premium": premium,
                 "rol": premium / limit if math.isfinite(limit) else None,
                 "net_el": nm["EL"]["value"],
                 "net_var_99_5": nm["VaR"]["99.5"]["value"],
                 "net_tvar_99_5": nm["TVaR"]["99.5"]["value"],
                 "net_capital": nm["capital"],
-                "capital_relief": relief,
-                "relief_per_margin": relief / margin if margin > 0 else None,
+                "layer_capital_relief": layer_relief,
+                "layer_relief_per_margin": layer_relief / margin if margin > 0 else None,
+                "programme_capital_relief": gross_capital - nm["capital"],
             }
         )
         rows.append(row)
@@ -288,6 +310,7 @@ def sweep_treaty(
         keys=[s.key for s in sweeps],
         loading=loading,
         gross_capital=gross_capital,
+        capital_without=without,
         reporting_currency=cp.reporting_currency,
         sims=res.n_sims,
     )

@@ -282,24 +282,8 @@ def _book(results: Results) -> BookData:
 
 def _reinsurance_cost(results: Results, metrics: Any) -> np.ndarray | None:
     """Premiums − ceding commissions + reinstatement premiums of the programme, per year."""
-    from ..results.treaties import reinstatement_premium
+    from ..results.treaties import reinsurance_cost
 
-    if not results.treaty_names:
+    if not results.treaty_names or not isinstance(metrics, dict):
         return None
-    cost = np.zeros(results.n_sims)
-    for t in results.scenario.treaties:
-        # the treaty metrics' premium and commission (amounts) where given, else the scenario's
-        mt = metrics.get(t.name) if isinstance(metrics, dict) else None
-        mt = mt if isinstance(mt, dict) else {}
-        premium = float(mt.get("premium", t.premium))
-        commission = float(mt.get("ceding_commission", premium * t.ceding_commission))
-        cost += premium - commission
-        if getattr(t, "reinstatement_rate", 0.0):
-            cost += reinstatement_premium(
-                results.ylt[f"ceded_{t.name}"].to_numpy(),
-                limit=t.limit,
-                reinstatements=t.reinstatements,
-                rate=t.reinstatement_rate,
-                premium=premium,
-            )
-    return cost
+    return reinsurance_cost(results)

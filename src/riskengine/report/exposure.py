@@ -308,9 +308,13 @@ def book_section(d: ReportData) -> str:
     if ead > 0:
         rows.append(["Expected gross loss / EAD", fmt_pct(el / ead)])
     gu = d.summary["checks"]["expected_ground_up"]
-    badge = (
-        '<span class="badge ok">OK</span>' if gu["ok"] else '<span class="badge bad">CHECK</span>'
-    )
+    if gu["ok"] is None:  # too few years for the check to test anything
+        badge = '<span class="badge">not enough years</span>'
+    elif gu["ok"]:
+        badge = '<span class="badge ok">OK</span>'
+    else:
+        badge = '<span class="badge bad">CHECK</span>'
+
     check_rows = [
         ["Expected ground-up loss (exact, from the book)", fmt_amount(gu["exact"], money)],
         ["Simulated ground-up loss (mean)", value_se(gu["simulated"], gu["se"], money)],

@@ -3,6 +3,7 @@ and self-checks."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -12,10 +13,14 @@ from .treaties import treaty_metrics
 if TYPE_CHECKING:
     from .model import Results
 
-__all__ = ["summarize", "EL_CHECK_Z"]
+__all__ = ["summarize", "EL_CHECK_Z", "MIN_CHECK_YEARS", "MIN_TAIL_YEARS"]
 
 #: The expected-loss self-check fails beyond this many standard errors.
 EL_CHECK_Z = 4.0
+#: Fewer simulated years than this and the expected-loss check says "not enough years".
+MIN_CHECK_YEARS = 30
+#: A level whose tail holds fewer simulated years than this gets a warning.
+MIN_TAIL_YEARS = 10
 
 
 def _run_meta(res: Results) -> dict[str, Any]:
@@ -40,16 +45,38 @@ def _run_meta(res: Results) -> dict[str, Any]:
 
 
 def _el_check(res: Results) -> dict[str, Any]:
+    """The simulated mean ground-up loss against its exact value, as a z-score.
+
+    ``status`` is ``"ok"``, ``"failed"`` (|z| ≥ :data:`EL_CHECK_Z`) or ``"not enough years"``
+    (fewer than :data:`MIN_CHECK_YEARS` years, or no variation to estimate a standard error
+    from: the check would test nothing); ``ok`` is then null.
+    """
     cp = res.compiled
     est = mean_se(res.ylt["ground_up"].to_numpy(), res.weights)
-    z = (est.value - cp.expected_ground_up) / est.se if est.se and est.se > 0 else 0.0
+    testable = res.n_sims >= MIN_CHECK_YEARS and math.isfinite(est.se) and est.se > 0
+    z = (est.value - cp.expected_ground_up) / est.se if testable else None
+    ok = None if z is None else bool(abs(z) < EL_CHECK_Z)
     return {
         "exact": cp.expected_ground_up,
         "simulated": est.value,
         "se": est.se,
         "z": z,
-        "ok": bool(abs(z) < EL_CHECK_Z),
+        "ok": ok,
+        "status": "not enough years" if ok is None else ("ok" if ok else "failed"),
     }
+
+
+def _warnings(measures: dict[str, Any]) -> list[str]:
+    """Levels whose VaR and TVaR rest on fewer than :data:`MIN_TAIL_YEARS` simulated years."""
+    tail = measures["gross"].get("tail_years", {})
+    thin = [lvl for lvl, k in tail.items() if k < MIN_TAIL_YEARS]
+    if not thin:
+        return []
+    return [
+        f"VaR and TVaR at {', '.join(f'{lvl} %' for lvl in thin)} rest on fewer than "
+        f"{MIN_TAIL_YEARS} simulated years ({', '.join(str(tail[lvl]) for lvl in thin)}): "
+        "simulate more years for estimates to rely on"
+    ]
 
 
 def summarize(res: Results) -> dict[str, Any]:
@@ -72,6 +99,7 @@ def summarize(res: Results) -> dict[str, Any]:
         "measures": all_measures,
         "capital": {p: all_measures[p]["capital"] for p in ("gross", "net")},
         "checks": {"expected_ground_up": _el_check(res)},
+        "warnings": _warnings(all_measures),
     }
     if res.treaty_names:
         out["treaties"] = treaty_metrics(res)

@@ -34,7 +34,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -122,14 +124,43 @@ def _close_all(things: list[Any]) -> None:
             thing.close()
 
 
-def _connect(address: str, source: str) -> distributed.Client:
+#: A scheduler address: ``scheme://host:port`` or ``host:port``.
+_ADDRESS = re.compile(r"^(?:(?P<scheme>[a-z]+)://)?(?P<host>\[[^]]+\]|[^:/\s]+):(?P<port>\d{1,5})$")
+#: Seconds to wait for a scheduler to answer.
+CONNECT_TIMEOUT_S = 10.0
+
+
+def _check_address(address: str, source: str) -> None:
+    """Refuse a malformed or unreachable scheduler address before any client exists.
+
+    A :class:`distributed.Client` that fails to connect hangs for a minute in its finaliser;
+    checking first (the address's form, then a plain TCP connection) fails at once instead.
+    """
+
+    def refuse(why: str) -> RiskEngineError:
+        text = f"cannot use the Dask scheduler at {address!r}: {why}"
+        return RiskEngineError([Problem(source, None, text)], source)
+
+    m = _ADDRESS.match(address.strip())
+    if m is None:
+        raise refuse("expected 'local', tcp://HOST:PORT or HOST:PORT")
+    if (m["scheme"] or "tcp") not in ("tcp", "tls"):
+        return  # other transports are left to distributed
+    host = m["host"].strip("[]")
     try:
-        return distributed.Client(address, set_as_default=False)
+        with socket.create_connection((host, int(m["port"])), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise refuse(f"nothing answers there ({exc.strerror or exc})") from None
+
+
+def _connect(address: str, source: str) -> distributed.Client:
+    _check_address(address, source)
+    try:
+        return distributed.Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise RiskEngineError(
-            [Problem(source, None, f"cannot connect to the Dask scheduler at {address!r}: {exc}")],
-            source,
-        ) from None
+        text = f"cannot connect to the Dask scheduler at {address!r}: {exc}"
+        raise RiskEngineError([Problem(source, None, text)], source) from None
 
 
 def _resolve_client(client: Any, scheduler: str | None) -> tuple[distributed.Client, list[Any]]:

@@ -31,6 +31,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ModelWrapValidatorHandler,
+    PrivateAttr,
     TypeAdapter,
     ValidationError,
     field_validator,
@@ -391,10 +392,18 @@ class _TreatyBase(_Strict):
 
 
 class QuotaShare(_TreatyBase):
-    """Cedes a fixed share of every claim in scope."""
+    """Cedes a fixed share of every claim in scope (and of the premium in scope)."""
 
     type: Literal["quota_share"]
     share: float = Field(..., gt=0, le=1, description="Ceded share.")
+    premium: float | None = Field(  # type: ignore[assignment]
+        None,
+        ge=0,
+        description=(
+            "Ceded premium (reporting currency); omitted: share × the book's premium in scope "
+            "(a proportional treaty cedes its share of the premium)."
+        ),
+    )
 
 
 class _XLBase(_TreatyBase):
@@ -413,6 +422,22 @@ class _XLBase(_TreatyBase):
         ge=0,
         description=(
             "A reinstatement's premium as a share of `premium`, pro rata to the limit used."
+        ),
+    )
+    aggregate_deductible: float = Field(
+        0.0,
+        ge=0,
+        description=(
+            "Annual aggregate deductible (reporting currency): the year's layer losses are paid "
+            "only above it."
+        ),
+    )
+    aggregate_limit: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "Annual aggregate limit (reporting currency); omitted: limit·(1 + reinstatements). "
+            "A year cedes at most the smaller of the two."
         ),
     )
 
@@ -515,6 +540,18 @@ class Scenario(_Strict):
         default_factory=list, description="Reinsurance programme, applied in order."
     )
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        """What messages call this scenario: its file when it was read from one."""
+        return self._source or "scenario"
+
+    def with_source(self, source: str) -> Scenario:
+        """A copy that messages call ``source`` (e.g. the file it was read from)."""
+        out = self.model_copy()
+        out._source = source
+        return out
 
     @field_validator("reporting_currency")
     @classmethod
@@ -736,7 +773,7 @@ def parse_scenario(data: dict[str, Any] | None, source: str = "scenario") -> Sce
             [Problem(source, None, "a scenario must be a mapping of keys to values")], source
         )
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data).with_source(source)
     except ValidationError as err:
         raise ScenarioError(_problems(err, source), source) from None
 
