@@ -366,6 +366,24 @@ def test_fit_recovers_known_relativities_from_noiseless_cells() -> None:
     np.testing.assert_allclose(card.card.get_column("fitted_rate").to_numpy(), truth, rtol=1e-6)
 
 
+def test_card_lookup_bands_terms_and_scaling_keeps_relativities() -> None:
+    card = fit_rate_card(_cells(np.random.default_rng(8)))
+    got = card.lookup([0, 5, 7], ["AAA", "B", "CCC"], [10, 75, 365])
+    want = BASE * np.array(
+        [
+            1.0,
+            GRADE_REL[5] * RATING_REL[5] * TERM_REL[2],
+            GRADE_REL[7] * RATING_REL[6] * TERM_REL[4],
+        ]
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert np.isnan(card.lookup([3], ["D"], [30])[0])
+    double = card.scaled(2.0)
+    assert double.premium() == pytest.approx(2 * card.premium(), rel=1e-12)
+    assert double.base == pytest.approx(2 * card.base, rel=1e-12)
+    assert double.factors.equals(card.factors)
+
+
 def _monotone_along_axes(card) -> bool:
     grid = card.card.get_column("fitted_rate").to_numpy().reshape(8, 7, 5)
     return all(np.all(np.diff(grid, axis=a) >= 0) for a in range(3))

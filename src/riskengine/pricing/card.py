@@ -306,6 +306,26 @@ class RateCard:
             base=self.base * factor,
         )
 
+    def lookup(
+        self, risk_grade: np.ndarray, rating: np.ndarray, payment_term_days: np.ndarray
+    ) -> np.ndarray:
+        """The card's ``fitted_rate`` for each (grade, rating, payment term), e.g. per exposure.
+
+        Terms are banded with the card's bands; a combination not on the card gives NaN.
+        """
+        bands = np.unique(self.card.get_column("term_band").to_numpy())
+        query = pl.DataFrame(
+            {
+                "risk_grade": np.atleast_1d(np.asarray(risk_grade, dtype=np.int64)),
+                "rating": pl.Series(np.atleast_1d(np.asarray(rating, dtype=object)).tolist()),
+                "term_band": term_band(payment_term_days, bands.tolist()),
+            },
+            schema={"risk_grade": pl.Int64, "rating": pl.String, "term_band": pl.Int64},
+        )
+        rates = self.card.select(*CELL_KEYS, "fitted_rate")
+        out = query.join(rates, on=list(CELL_KEYS), how="left", maintain_order="left")
+        return out.get_column("fitted_rate").fill_null(np.nan).to_numpy()
+
     def premium(self) -> float:
         """What the card charges the book: Σ fitted_rate × turnover over the cells (currency)."""
         return float(self.card.select((pl.col("fitted_rate") * pl.col("turnover")).sum()).item())

@@ -1,7 +1,7 @@
 """Realism check of a rate card against the market's published ranges (docs/pricing.md §6).
 
 Credit insurers charge roughly 0.1–0.5 % of insured turnover for developed markets and
-0.3–1.2 % for emerging ones (docs/pricing.md cites the sources); on the OECD scale these are
+0.3–1.2 % for emerging ones (the ranges pricing teams quote); on the OECD scale these are
 grades 0–1 and 3–6. :func:`realism_check` reads the card at its most common rating and term band
 and lists, by grade, the fitted rate beside the range it should fall in.
 """
