@@ -576,6 +576,8 @@ def test_bad_inputs_name_table_column_rule_and_rows() -> None:
     assert "3 problems" in text
     assert "exposures: column 'limit': 0 < limit — 1 row (first: E2)" in text
     assert "column 'utilization'" in text and "column 'payment_term_days'" in text
+    with pytest.raises(BookError, match="payment_term_days.*2 rows"):
+        term_band([30.0, np.nan, 0.0])
     with pytest.raises(ScenarioError, match="pricing.commission"):
         Loadings(expense_ratio=0.7, commission=0.3)
     with pytest.raises(ScenarioError, match="pricing.cost_of_capital"):

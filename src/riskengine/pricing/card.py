@@ -156,6 +156,9 @@ def term_band(payment_term_days: np.ndarray, bands: Sequence[int] = TERM_BANDS) 
     if len(b) == 0 or np.any(np.diff(b) <= 0) or b[0] < 1:
         raise ValueError(f"term bands must be increasing positive day counts, got {list(bands)}")
     d = np.atleast_1d(np.asarray(payment_term_days, dtype=np.float64))
+    with np.errstate(invalid="ignore"):
+        bad = ~(d >= 1) | np.isinf(d)
+    raise_book([row_problem("exposures", "payment_term_days", "1 ≤ payment_term_days", bad, None)])
     return b[np.minimum(np.searchsorted(b, d, side="left"), len(b) - 1)]
 
 
@@ -228,6 +231,23 @@ def rate_cells(
             ),
         ]
     )
+    with np.errstate(invalid="ignore"):
+        turnover = ex.get_column("turnover").fill_null(np.nan).to_numpy()
+        premium = ex.get_column("technical_premium").fill_null(np.nan).to_numpy()
+        raise_book(
+            [
+                row_problem(
+                    "exposures",
+                    "turnover",
+                    "0 ≤ turnover",
+                    ~(turnover >= 0) | np.isinf(turnover),
+                    ids,
+                ),
+                row_problem(
+                    "exposures", "technical_premium", "0 ≤ technical_premium", ~(premium >= 0), ids
+                ),
+            ]
+        )
     sums = ex.group_by(CELL_KEYS).agg(
         pl.col("turnover").sum(),
         pl.col("technical_premium").sum(),
