@@ -29,7 +29,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -85,6 +85,7 @@ FRONTIER_SCHEMA = {
     "premium": pl.Float64,
     "el": pl.Float64,
     "binding": pl.Boolean,
+    "shadow_price": pl.Float64,
 }
 
 
@@ -192,11 +193,18 @@ class LimitsSolution:
         Σ_j x_j (P_j (1 − e_j) − EL_j), expected underwriting profit (currency units a year).
     binding : bool
         Whether the appetite binds (False: every profitable segment is at its upper bound).
+    shadow_price : float
+        λ, the expected profit one more currency unit of appetite earns: the slope of the
+        efficient frontier at ``appetite`` (0 when not binding).
     frame : polars.DataFrame
-        One row per segment: ``segment``, ``exposure`` (current), ``scale``, ``limit`` (= scale ×
-        exposure), ``el``, ``premium`` and ``profit`` at the proposed limit, ``tvar_contribution``
-        (x_j × the segment's mean claim over the years that define the optimised portfolio's
-        TVaR_q; they sum to ``tvar``).
+        One row per segment (:data:`SEGMENT_SCHEMA`): ``segment``, ``exposure`` (current),
+        ``scale``, ``limit`` (= scale × exposure), ``el``, ``premium`` and ``profit`` at the
+        proposed limit, and ``tvar_contribution``: x_j × the segment's mean claim over the years
+        that define the optimised portfolio's TVaR_q, each year weighted by its share of the
+        tail's mass; they sum to ``tvar``. At a binding optimum several years tie at VaR (the
+        LP equalises them) and the tail's mass among them is not unique: it is split as the
+        LP's dual says, which makes profit / tvar_contribution = ``shadow_price`` for every
+        segment strictly between its bounds (≥ at its upper bound, ≤ at its lower bound).
     years : int
         Years the last linear programme carried (0: none was needed).
     rounds : int
@@ -209,6 +217,7 @@ class LimitsSolution:
     tvar: Estimate
     profit: float
     binding: bool
+    shadow_price: float
     frame: pl.DataFrame
     years: int
     rounds: int
@@ -431,10 +440,22 @@ class _Programme:
         return cls(free, base, losses, active, unit, scale)
 
 
-def _solve_on(
-    problem: LimitsProblem, prog: _Programme, years: np.ndarray, appetite: float
-) -> np.ndarray:
-    """Optimal scales of the Rockafellar–Uryasev LP written on ``years`` only (a relaxation)."""
+class _Lp(NamedTuple):
+    """What one linear programme gives: its scales and the tail measure of its dual."""
+
+    scale: np.ndarray  # x, all segments (fixed ones at their lower bound)
+    years: np.ndarray  # the years it was written on
+    tail_weight: np.ndarray  # p_s on ``years``: 0 ≤ p_s ≤ w_s / M, Σ p_s = 1 when α > 0
+    shadow_price: float  # λ: expected profit per currency unit of appetite
+
+
+def _solve_on(problem: LimitsProblem, prog: _Programme, years: np.ndarray, appetite: float) -> _Lp:
+    """The Rockafellar–Uryasev LP written on ``years`` only (a relaxation), and its dual.
+
+    With duals π_s of the years' rows and λ of the appetite's, p_s = π_s / λ is a tail measure
+    of the optimum (0 ≤ p_s ≤ w_s / M, Σ p_s = 1 when α > 0, p_s y_s summing to its TVaR) that
+    prices every segment: margin_j = λ Σ_s p_s L[s, j] for a segment strictly between its bounds.
+    """
     f, k = len(prog.free), len(years)
     w = np.ones(k) if problem.weights is None else problem.weights[years]
     rows = prog.losses[years] / prog.unit
@@ -467,7 +488,11 @@ def _solve_on(
         raise RuntimeError(f"the limits LP failed on {k} years: {res.message}")
     x = problem.lower.copy()
     x[prog.free] = np.clip(res.x[:f], problem.lower[prog.free], problem.upper[prog.free])
-    return x
+    # marginals: ∂(min objective)/∂b ≤ 0; rows and appetite share the loss unit
+    dual = -np.asarray(res.ineqlin.marginals, dtype=np.float64)
+    lam = dual[-1]
+    p = np.clip(dual[:-1] / lam, 0.0, w / problem.tail_mass) if lam > 0 else np.zeros(k)
+    return _Lp(x, years, p, float(lam * prog.profit_unit / prog.unit))
 
 
 def _top_years(y: np.ndarray, count: int) -> np.ndarray:
@@ -477,31 +502,27 @@ def _top_years(y: np.ndarray, count: int) -> np.ndarray:
 
 
 def _working_set(
-    problem: LimitsProblem,
-    prog: _Programme,
-    appetite: float,
-    years: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, int]:
+    problem: LimitsProblem, prog: _Programme, appetite: float, years: np.ndarray
+) -> tuple[_Lp, int]:
     """Solve on a growing set of years until the solution's tail lies in it.
 
-    Returns the scales, the final set of years and the number of LPs solved.
+    Returns the last LP (its years are the working set) and the number of LPs solved.
     """
     inset = np.zeros(problem.n, dtype=bool)
     inset[years] = True
     for rounds in range(1, MAX_ROUNDS + 1):
-        x = _solve_on(problem, prog, np.flatnonzero(inset), appetite)
-        y = problem.portfolio(x)
+        lp = _solve_on(problem, prog, np.flatnonzero(inset), appetite)
+        y = problem.portfolio(lp.scale)
         tl = tail(y, problem.level, problem.weights).index
         missing = tl[~inset[tl]]
         log.debug(
             "limits LP round %d: %d years, %d tail years missing", rounds, inset.sum(), len(missing)
         )
         if len(missing) == 0:
-            return x, np.flatnonzero(inset), rounds
+            return lp, rounds
         inset[missing] = True
         inset[_top_years(y, int(math.ceil((1 + EXTRA_TAIL) * len(tl))))] = True
-    x = _solve_on(problem, prog, prog.active, appetite)
-    return x, prog.active, MAX_ROUNDS + 1
+    return _solve_on(problem, prog, prog.active, appetite), MAX_ROUNDS + 1
 
 
 def _first_years(problem: LimitsProblem, prog: _Programme) -> np.ndarray:
@@ -516,21 +537,31 @@ def _first_years(problem: LimitsProblem, prog: _Programme) -> np.ndarray:
 def _meet_appetite(
     problem: LimitsProblem, x: np.ndarray, appetite: float, floor: float
 ) -> tuple[np.ndarray, Estimate]:
-    """Move ``x`` towards the lower bounds until TVaR ≤ appetite to the last digit.
+    """Move ``x`` towards an anchor until TVaR ≤ appetite to the last digit.
 
-    TVaR is convex in x, so TVaR(lo + t (x − lo)) ≤ (1 − t) TVaR(lo) + t TVaR(x) = appetite for
-    t = (appetite − TVaR(lo)) / (TVaR(x) − TVaR(lo)). The LP's overshoot is within its tolerance,
-    so t is 1 − O(1e-9); a few shrinks absorb rounding.
+    TVaR is convex in x, so on the segment z + t (x − z) from an anchor z with TVaR(z) <
+    appetite, TVaR ≤ (1 − t) TVaR(z) + t TVaR(x) = appetite at t = (appetite − TVaR(z)) /
+    (TVaR(x) − TVaR(z)). The anchor is x with the segments strictly between their bounds at
+    their lower bound, which keeps the others exactly at their bounds (else all lower bounds,
+    whose TVaR is ``floor`` ≤ appetite). The LP's overshoot is within its tolerance, so t is
+    1 − O(1e-9); a few shrinks absorb rounding.
     """
     t_x = problem.tvar(x)
-    t = 1.0
-    for _ in range(8):
-        if t_x.value <= appetite:
-            return x, t_x
-        t = min(t, (appetite - floor) / (t_x.value - floor)) * (1 - 1e-12)
-        x = problem.lower + t * (x - problem.lower)
-        t_x = problem.tvar(x)
-    return x, t_x  # pragma: no cover - rounding never needs more
+    if t_x.value <= appetite:
+        return x, t_x
+    between = (x > problem.lower) & (x < problem.upper)
+    anchor = np.where(between, problem.lower, x)
+    t_anchor = problem.tvar(anchor).value
+    if not t_anchor < appetite:
+        anchor, t_anchor = problem.lower, floor
+    t, y, t_y = 1.0, x, t_x
+    for i in range(8):  # t_y is TVaR at t, over the appetite: shrink t by the same rule
+        t *= (appetite - t_anchor) / (t_y.value - t_anchor) * (1 - 1e-12 * 4**i)
+        y = anchor + t * (x - anchor)
+        t_y = problem.tvar(y)
+        if t_y.value <= appetite:
+            return y, t_y
+    return y, t_y  # pragma: no cover - rounding never needs more
 
 
 def _infeasible(problem: LimitsProblem, appetite: float, floor: float) -> LimitsError:
@@ -554,23 +585,37 @@ def _solve(
     appetite: float,
     years: np.ndarray | None,
     method: str,
-) -> tuple[LimitsSolution, np.ndarray]:
+) -> tuple[LimitsSolution, np.ndarray | None]:
+    """The optimum at ``appetite``, and the working set to start the next appetite from."""
     floor = problem.tvar(problem.lower).value
     if not (appetite >= floor):
         raise _infeasible(problem, appetite, floor)
     x0 = problem.optimum_unconstrained()
     t0 = problem.tvar(x0)
     if t0.value <= appetite:
-        return _solution(problem, appetite, x0, t0, binding=False, years=0, rounds=0), years
+        tl = tail(problem.portfolio(x0), problem.level, problem.weights)
+        frame = _frame(problem, x0, problem.losses[tl.index], tl.mass / tl.denominator)
+        sol = _solution(problem, appetite, x0, t0, frame, binding=False, shadow_price=0.0)
+        return sol, years
     if method == "full":
-        x, years, rounds = _solve_on(problem, prog, prog.active, appetite), prog.active, 1
+        lp, rounds = _solve_on(problem, prog, prog.active, appetite), 1
     else:
-        x, years, rounds = _working_set(
-            problem, prog, appetite, _first_years(problem, prog) if years is None else years
-        )
-    x, t_x = _meet_appetite(problem, x, appetite, floor)
-    sol = _solution(problem, appetite, x, t_x, binding=True, years=len(years), rounds=rounds)
-    return sol, years
+        start = _first_years(problem, prog) if years is None else years
+        lp, rounds = _working_set(problem, prog, appetite, start)
+    x, t_x = _meet_appetite(problem, lp.scale, appetite, floor)
+    frame = _frame(problem, x, problem.losses[lp.years], lp.tail_weight)
+    sol = _solution(
+        problem,
+        appetite,
+        x,
+        t_x,
+        frame,
+        binding=True,
+        shadow_price=lp.shadow_price,
+        years=len(lp.years),
+        rounds=rounds,
+    )
+    return sol, lp.years
 
 
 def _solution(
@@ -578,15 +623,33 @@ def _solution(
     appetite: float,
     x: np.ndarray,
     t_x: Estimate,
+    frame: pl.DataFrame,
     *,
     binding: bool,
-    years: int,
-    rounds: int,
+    shadow_price: float,
+    years: int = 0,
+    rounds: int = 0,
 ) -> LimitsSolution:
-    tl = tail(problem.portfolio(x), problem.level, problem.weights)
-    rows = problem.losses[tl.index].toarray()
-    contribution = (tl.mass @ rows / tl.denominator) * x
-    frame = pl.DataFrame(
+    return LimitsSolution(
+        appetite=appetite,
+        level=problem.level,
+        scale=x,
+        tvar=t_x,
+        profit=float(x @ problem.margin),
+        binding=binding,
+        shadow_price=shadow_price,
+        frame=frame,
+        years=years,
+        rounds=rounds,
+    )
+
+
+def _frame(
+    problem: LimitsProblem, x: np.ndarray, rows: sparse.csr_array, weight: np.ndarray
+) -> pl.DataFrame:
+    """The per-segment table; contributions x_j Σ p_s L[s, j] over the tail measure p on rows."""
+    contribution = np.asarray(rows.T @ weight, dtype=np.float64) * x
+    return pl.DataFrame(
         {
             "segment": list(problem.segments),
             "exposure": problem.exposure,
@@ -598,17 +661,6 @@ def _solution(
             "tvar_contribution": contribution,
         },
         schema=SEGMENT_SCHEMA,
-    )
-    return LimitsSolution(
-        appetite=float(appetite),
-        level=problem.level,
-        scale=x,
-        tvar=t_x,
-        profit=float(x @ problem.margin),
-        binding=binding,
-        frame=frame,
-        years=years,
-        rounds=rounds,
     )
 
 
@@ -665,9 +717,10 @@ def efficient_frontier(
     -------
     polars.DataFrame
         One row per appetite, in increasing order: ``appetite``, ``tvar`` and ``tvar_se`` (the
-        optimum's TVaR_q ± se), ``profit``, ``premium``, ``el`` (at the optimum), ``binding``.
+        optimum's TVaR_q ± se), ``profit``, ``premium``, ``el`` (at the optimum), ``binding`` and
+        ``shadow_price`` (the frontier's slope there, :attr:`LimitsSolution.shadow_price`).
         Profit is non-decreasing and concave in the appetite (the value of a linear programme
-        as a function of its right-hand side).
+        as a function of its right-hand side): the shadow price falls as the appetite grows.
 
     Raises
     ------
@@ -699,6 +752,7 @@ def efficient_frontier(
                 "premium": float(sol.scale @ problem.premium),
                 "el": float(sol.scale @ problem.el),
                 "binding": sol.binding,
+                "shadow_price": sol.shadow_price,
             }
         )
     return pl.DataFrame(rows, schema=FRONTIER_SCHEMA)
