@@ -381,10 +381,12 @@ def test_frontier_is_non_decreasing_and_concave() -> None:
     assert np.all(dd <= 1e-7 * scale)
     assert dd.min() < -1e-3 * scale  # it bends: the check above is not vacuous
     # the shadow price is the slope: falling, and each chord lies between the slopes at its ends
+    # (at the first point, the least appetite, only the slope to the right exists: NaN)
     lam = f["shadow_price"].to_numpy()
-    assert lam[-1] == 0.0 and np.all(np.diff(lam) <= 1e-9 * lam[0])
-    step = np.diff(a)
-    assert np.all(d <= lam[:-1] * step * (1 + 1e-6)) and np.all(d >= lam[1:] * step * (1 - 1e-6))
+    assert math.isnan(lam[0]) and lam[-1] == 0.0 and np.all(np.diff(lam[1:]) <= 1e-9 * lam[1])
+    step = np.diff(a)[1:]
+    assert np.all(d[1:] <= lam[1:-1] * step * (1 + 1e-6))
+    assert np.all(d[1:] >= lam[2:] * step * (1 - 1e-6))
     # each point is the optimum at its appetite
     for i in (3, 9):
         assert p[i] == pytest.approx(solve_limits(problem, a[i], method="full").profit, rel=RTOL)

@@ -17,8 +17,11 @@ Only the tail years bind. The solver works on a set S of years (a relaxation: le
 loosens the constraint), checks the solution's TVaR tail on all years, adds the tail years missing
 from S and solves again; once the solution's tail lies in S its constraint holds on all years, so
 it is the optimum of the whole problem. A last step makes the appetite hold to the last digit
-(the LP solver's tolerances are about 1e-9 of the loss scale): TVaR is convex in x, so moving x
-towards the lower bounds by the share the overshoot calls for restores it.
+(the LP solver's tolerances are about 1e-9 of the loss scale): TVaR is convex in x, so moving the
+segments strictly between their bounds towards their lower bounds by the share the overshoot
+calls for restores it. The LP's dual is a tail measure of the optimum: it splits the tail's mass
+among the years that tie at VaR (the LP makes several tie) and so defines the segments' TVaR
+contributions and the shadow price of the appetite.
 
 Imports numpy, scipy, polars and riskengine's errors and measures only.
 """
@@ -29,7 +32,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -195,7 +198,9 @@ class LimitsSolution:
         Whether the appetite binds (False: every profitable segment is at its upper bound).
     shadow_price : float
         λ, the expected profit one more currency unit of appetite earns: the slope of the
-        efficient frontier at ``appetite`` (0 when not binding).
+        efficient frontier at ``appetite`` (at a kink of the frontier, a value between the
+        slopes on either side; 0 when not binding; NaN at the least appetite the lower bounds
+        allow, where only the slope to the right exists).
     frame : polars.DataFrame
         One row per segment (:data:`SEGMENT_SCHEMA`): ``segment``, ``exposure`` (current),
         ``scale``, ``limit`` (= scale × exposure), ``el``, ``premium`` and ``profit`` at the
@@ -302,7 +307,9 @@ def _labels(segments: Sequence[str] | None, m: int) -> tuple[tuple[str, ...], li
     return labels, []
 
 
-def _weights(weights: Sequence[float] | np.ndarray | None, n: int) -> tuple[Any, list[Problem]]:
+def _weights(
+    weights: Sequence[float] | np.ndarray | None, n: int
+) -> tuple[np.ndarray | None, list[Problem]]:
     """Likelihood ratios, or None for an unweighted sample (as :mod:`riskengine.measures`)."""
     if weights is None:
         return None, []
@@ -391,7 +398,7 @@ def limits_problem(
     lo, found = _per_segment("lower", lower, labels, "≥ 0 (min_scale)", lambda v: v >= 0)
     problems += found
     hi, found = _per_segment(
-        "upper", upper, labels, "≥ lower (max_scale ≥ min_scale)", lambda v: v >= lo
+        "upper", upper, labels, "≥ lower (max_scale ≥ min_scale)", lambda v: ~(v < lo)
     )
     problems += found
     ex = np.full(m, np.nan)
@@ -611,7 +618,8 @@ def _solve(
         t_x,
         frame,
         binding=True,
-        shadow_price=lp.shadow_price,
+        # at the least appetite any price above the slope to its right fits: not one number
+        shadow_price=lp.shadow_price if appetite > floor else math.nan,
         years=len(lp.years),
         rounds=rounds,
     )
