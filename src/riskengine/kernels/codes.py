@@ -66,6 +66,15 @@ TP_LIMIT = TREATY_PARAMS.index("limit")
 TP_CAP = TREATY_PARAMS.index("annual_cap")
 TP_AAD = TREATY_PARAMS.index("aggregate_deductible")
 
+#: Exact claim accumulators (expected losses by exposure, buyer and group): each year's weighted
+#: claim is rounded to a whole number of units of 2^-EL_UNIT_LOG2 (reporting currency; squares in
+#: the square unit) and added to a two-word integer (hi · 2^62 + lo), so the totals are exact and
+#: do not depend on the order years are added in: the same for any block size or executor.
+EL_UNIT_LOG2 = 16
+#: Rows of an accumulator array (two words per quantity).
+ACC_ROWS = ("gross_hi", "gross_lo", "net_hi", "net_lo", "gross2_hi", "gross2_lo", "net2_hi", "net2_lo")
+ACC_GROSS, ACC_NET, ACC_GROSS2, ACC_NET2 = 0, 2, 4, 6
+
 #: Kinds of recorded occurrences: a buyer's commercial claims, a country's political claims.
 OCCURRENCE_KINDS = ("buyer", "country")
 #: Causes of an exposure's loss.

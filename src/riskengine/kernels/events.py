@@ -2,7 +2,8 @@
 
 Y_c = √ρ_p · V_r(c) + √(1 − ρ_p) · η_c with one standard normal V per region; an event when
 Y_c < Φ⁻¹(q_c). Countries that can never have an event (q_c = 0) draw nothing. See
-docs/model.md §3.
+docs/model.md §3. Importance sampling shifts V and η by their means (``P.is_shift_region``,
+``P.is_shift_country``) and adds their terms to the year's log likelihood ratio.
 """
 
 from __future__ import annotations
@@ -22,17 +23,29 @@ def draw_events(P, S, s):
     n_ev = 0
     if P.pol_enabled:
         v, ev, ev_list = S.v, S.ev, S.ev_list
+        shifted = P.shifted
+        log_lr = 0.0
         kr = sim_key(S.key_pol_region, s)
         for r in range(P.region_key.shape[0]):
             v[r] = draw_normal(draw_state(kr, P.region_key[r]), 0)
+            if shifted:
+                mu = P.is_shift_region[r]
+                v[r] += mu
+                log_lr += mu * (0.5 * mu - v[r])
         kc = sim_key(S.key_pol_country, s)
         for c in range(P.country_key.shape[0]):
             thr = P.country_polthr[c]
             if thr == -math.inf:
                 continue
             eta = draw_normal(draw_state(kc, P.country_key[c]), 0)
+            if shifted:
+                mu = P.is_shift_country[c]
+                eta += mu
+                log_lr += mu * (0.5 * mu - eta)
             if P.pol_a * v[P.country_region[c]] + P.pol_b * eta < thr:
                 ev[c] = 1
                 ev_list[n_ev] = c
                 n_ev += 1
+        if shifted:
+            S.log_lr += log_lr
     S.n_ev = n_ev

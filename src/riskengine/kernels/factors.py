@@ -4,6 +4,12 @@ Structured model: independent standard normal factors, one draw per factor keyed
 key. Explicit model: independent ξ, then Z = L ξ with L the Cholesky factor of Σ_F. Student-t
 copula: one W ~ χ²_ν per year (twice a Gamma(ν/2)); the conditional thresholds scale by √(W/ν).
 See docs/model.md §2.
+
+Importance sampling (``P.shifted``) draws the independent normals (the structured factors, the
+explicit model's ξ) with means μ: x = u + μ for the same keyed standard normal u, and adds
+−μx + μ²/2 to the year's log likelihood ratio (W is never shifted). A stress's factor shift
+(``P.stressed``) moves Z by δ after the draws: it changes the model, so it never enters the
+likelihood ratio.
 """
 
 from __future__ import annotations
@@ -23,17 +29,24 @@ def draw_factors(P, S, s):
     z, xi = S.z, S.xi
     n_f = P.factor_key.shape[0]
     kf = sim_key(S.key_factor, s)
-    if P.explicit:
+    indep = xi if P.explicit else z
+    log_lr = 0.0
+    for f in range(n_f):
+        indep[f] = draw_normal(draw_state(kf, P.factor_key[f]), 0)
+    if P.shifted:
+        mu = P.is_shift
         for f in range(n_f):
-            xi[f] = draw_normal(draw_state(kf, P.factor_key[f]), 0)
+            indep[f] += mu[f]
+            log_lr += mu[f] * (0.5 * mu[f] - indep[f])
+    if P.explicit:
         for f in range(n_f):
             acc = 0.0
             for g in range(f + 1):
                 acc += P.factor_chol[f, g] * xi[g]
             z[f] = acc
-    else:
+    if P.stressed:
         for f in range(n_f):
-            z[f] = draw_normal(draw_state(kf, P.factor_key[f]), 0)
+            z[f] += P.stress_shift[f]
     scale = 1.0
     chi2 = 0.0
     if P.student_t:
@@ -42,4 +55,4 @@ def draw_factors(P, S, s):
         chi2 = 2.0 * w
     S.scale = scale
     S.chi2 = chi2
-    S.log_lr = 0.0
+    S.log_lr = log_lr

@@ -41,6 +41,7 @@ __all__ = [
 _f8 = types.Array(types.float64, 1, "C")
 _i4 = types.Array(types.int32, 1, "C")
 _u1 = types.Array(types.uint8, 1, "C")
+_i8_2 = types.Array(types.int64, 2, "C")
 
 #: (name, type, meaning); arrays are sized by the portfolio (see :func:`new_scratch`).
 SCRATCH = declare(
@@ -93,6 +94,10 @@ SCRATCH = declare(
         ("occ_ceded", _f8, "[n_occ_units] what each occurrence cedes"),
         ("occ_touch", _i4, "[n_occ_units] occurrences of the current treaty"),
         ("t_ceded", _f8, "[n_t] ceded by treaty at one sweep grid point"),
+        # exact claim accumulators (when the portfolio asks for them; codes.ACC_ROWS)
+        ("acc_e", _i8_2, "[8, n_e_acc] each exposure's Σ w·claim and Σ (w·claim)², gross and net"),
+        ("acc_b", _i8_2, "[8, n_b_acc] each buyer's Σ (w·claim)² (rows 4..7 used)"),
+        ("acc_g", _i8_2, "[8, n_g_acc] each buyer group's Σ (w·claim)² (rows 4..7 used)"),
     ],
     "A thread's working memory for one year at a time.",
 )
@@ -145,6 +150,10 @@ def scratch_arrays(kp: Any) -> Any:
     seed = np.uint64(kp.seed)
     sizes = {"n_f": n_f, "n_r": n_r, "n_c": n_c, "n_b": n_b, "n_e": n_e, "n_p": n_p}
     sizes.update({"n_cells": kp.cell_key.shape[0], "n_occ_units": n_u, "n_t": kp.t_kind.shape[0]})
+    on = bool(kp.accumulate)
+    sizes.update(
+        {"n_e_acc": n_e if on else 0, "n_b_acc": n_b if on else 0, "n_g_acc": kp.n_groups if on else 0}
+    )
     keys = {
         "key_factor": STREAM_FACTOR,
         "key_chi2": STREAM_CHI2,
@@ -163,8 +172,10 @@ def scratch_arrays(kp: Any) -> Any:
         elif name == "b_slot":
             values[name] = np.full(max(n_b, 1), -1, np.int32)
         elif isinstance(typ, types.Array):
-            size = sizes[meaning[1 : meaning.index("]")]]  # arrays' meanings start with [size]
-            values[name] = np.zeros(size, dtype=np.dtype(str(typ.dtype)))
+            # arrays' meanings start with their shape: [size] or [rows, size]
+            dims = [d.strip() for d in meaning[1 : meaning.index("]")].split(",")]
+            shape = tuple(int(d) if d.isdigit() else sizes[d] for d in dims)
+            values[name] = np.zeros(shape, dtype=np.dtype(str(typ.dtype)))
         elif name == "scale":
             values[name] = 1.0
         else:

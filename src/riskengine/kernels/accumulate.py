@@ -1,0 +1,125 @@
+"""Exact claim accumulators: each exposure's, buyer's and group's weighted claims summed over
+the years of a run, for expected losses and their standard errors by segment.
+
+Each year's w·claim (and its square) is rounded to a whole number of units of
+2^-EL_UNIT_LOG2 of the reporting currency (codes.EL_UNIT_LOG2; the square unit for squares) and
+added to a two-word integer hi · 2^62 + lo. Integer sums are exact and associative, so a chunk's,
+a block's and a run's totals are the same whatever the block size, the executor or the order
+blocks finish in — unlike floating-point sums. The rounding costs at most half a unit per year
+and exposure (1.5e-5 of the currency with the default unit).
+
+:func:`accumulate_year` is the kernel stage (after the programme); :func:`add_exact`,
+:func:`to_float` are their NumPy companions for combining chunks and blocks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .codes import ACC_GROSS, ACC_GROSS2, ACC_NET, ACC_NET2, EL_UNIT_LOG2
+
+__all__ = ["accumulate_year", "add_exact", "to_float", "UNIT", "WORD"]
+
+#: One unit of the accumulators (reporting currency).
+UNIT = 2.0**-EL_UNIT_LOG2
+_SCALE = 2.0**EL_UNIT_LOG2
+#: The low word's range: lo ∈ [0, WORD).
+WORD = 2**62
+_WORD_F = float(WORD)
+
+
+@njit(cache=True)
+def _add(acc, row, i, v):
+    """Add ``v`` ≥ 0 (in units, rounded to a whole number) to the two-word integer
+    ``acc[row, i] · 2^62 + acc[row + 1, i]``."""
+    q = math.floor(v + 0.5)
+    h = math.floor(q / _WORD_F)  # exact: division by a power of two
+    lo = acc[row + 1, i] + np.int64(q - h * _WORD_F)  # q − h·2^62 is exact and < 2^62
+    hi = np.int64(h)
+    if lo >= np.int64(4611686018427387904):
+        lo -= np.int64(4611686018427387904)
+        hi += 1
+    acc[row + 1, i] = lo
+    acc[row, i] += hi
+
+
+@njit(cache=True)
+def _net_share(P, S, k, cause, claim):
+    """The part of a claim of buyer slot ``k`` left after the programme (the programme's net
+    claims of the slot, shared pro rata)."""
+    if P.t_kind.shape[0] == 0:
+        return claim
+    if cause == 0:
+        return claim * (S.net_c[k] / S.b_comm[k]) if S.b_comm[k] > 0.0 else 0.0
+    return claim * (S.net_p[k] / S.b_pol[k]) if S.b_pol[k] > 0.0 else 0.0
+
+
+@njit(cache=True)
+def accumulate_year(P, S, w):
+    """Add the year's claims, weighted by its likelihood ratio ``w``, to the accumulators.
+
+    Call after the programme (the slots' net claims are then the programme's) and before a
+    treaty sweep re-applies it. Uses ``S.occ_x``/``S.occ_ceded``/``S.occ_touch`` (idle between
+    treaties) to total groups, and leaves them zeroed.
+    """
+    acc_e, acc_b, acc_g = S.acc_e, S.acc_b, S.acc_g
+    ent_e, ent_l, ent_cause, ratio, b_slot = S.ent_e, S.ent_l, S.ent_cause, S.ratio, S.b_slot
+    exp_rec, pol_nql = P.exp_rec, P.pol_nql
+    ws = w * _SCALE
+    for i in range(S.n_ent):
+        e = ent_e[i]
+        er = exp_rec[e]
+        if ent_l[i] < pol_nql[er.policy]:
+            continue
+        claim = ent_l[i] * ratio[er.policy]
+        if claim <= 0.0:
+            continue
+        g = ws * claim
+        n = ws * _net_share(P, S, b_slot[er.buyer], ent_cause[i], claim)
+        _add(acc_e, ACC_GROSS, e, g)
+        _add(acc_e, ACC_NET, e, n)
+        _add(acc_e, ACC_GROSS2, e, g * g)
+        _add(acc_e, ACC_NET2, e, n * n)
+    has_t = P.t_kind.shape[0] > 0
+    occ_x, occ_net, occ_touch = S.occ_x, S.occ_ceded, S.occ_touch
+    n_u = 0
+    for k in range(S.n_bt):
+        b = S.b_touch[k]
+        g = ws * (S.b_comm[k] + S.b_pol[k])
+        n = ws * (S.net_c[k] + S.net_p[k]) if has_t else g
+        _add(acc_b, ACC_GROSS2, b, g * g)
+        _add(acc_b, ACC_NET2, b, n * n)
+        u = P.buyer_occ_group[b]
+        if u < P.n_groups:
+            if occ_x[u] == 0.0 and occ_net[u] == 0.0:
+                occ_touch[n_u] = u
+                n_u += 1
+            occ_x[u] += g
+            occ_net[u] += n
+    for j in range(n_u):
+        u = occ_touch[j]
+        _add(acc_g, ACC_GROSS2, u, occ_x[u] * occ_x[u])
+        _add(acc_g, ACC_NET2, u, occ_net[u] * occ_net[u])
+        occ_x[u] = 0.0
+        occ_net[u] = 0.0
+
+
+def add_exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The exact sum of two accumulator arrays (rows in hi, lo pairs), carries normalised."""
+    out = a + b  # lo words < 2^62 each: their sum < 2^63 fits
+    lo, hi = out[1::2], out[0::2]
+    carry = lo >> np.int64(62)
+    lo -= carry << np.int64(62)
+    hi += carry
+    return out
+
+
+def to_float(acc: np.ndarray, row: int, unit_log2: int = EL_UNIT_LOG2) -> np.ndarray:
+    """The quantity of ``row`` (codes.ACC_*) as floats in the reporting currency (squares: in
+    the currency squared when ``unit_log2`` is twice the unit's)."""
+    hi = acc[row].astype(np.float64)
+    lo = acc[row + 1].astype(np.float64)
+    return (hi * _WORD_F + lo) * 2.0**-unit_log2
