@@ -1,9 +1,9 @@
 """A plain, competently vectorised NumPy implementation of the full model: the speed baseline.
 
-What an actuary fluent in NumPy would write without riskengine's algorithm: **one uniform per
-buyer per year**, vectorised over buyers and batched over years, no cells and no geometric skips
-(those are the engine's algorithmic advantage), but every NumPy idiom that makes that approach
-fast. Same model as the engine (docs/model.md): structured or explicit factors, Gaussian or
+What an actuary fluent in NumPy would write without riskengine's algorithm: **one latent draw
+per buyer per year**, vectorised over buyers and batched over years, no cells and no geometric
+skips (those are the engine's algorithmic advantage), but every NumPy idiom that makes that
+approach fast. Same model as the engine (docs/model.md): structured or explicit factors, Gaussian or
 Student-t copula, groups sharing ε, political events with regional correlation, contagion PD in
 event years, one beta LGD per defaulted buyer, political precedence, nql / deductible /
 indemnity / maximum liability, the pro-rata split, sums by cause, country and sector and the
@@ -39,8 +39,8 @@ Box–Muller normals come from float32 uniforms (multiples of 2⁻²⁴), so |ε
 100,000-buyer sample book: ~0.01 defaults a year against 2,470). Both are far below the Monte
 Carlo error of any run. LGDs, losses, claims and sums are float64.
 
-Random numbers: ``numpy.random.Generator(SFC64(seed))`` (the fastest of NumPy's bit
-generators for float32 uniforms here, and of good statistical quality).
+Random numbers: ``numpy.random.Generator(SFC64(seed))`` (among NumPy's bit generators the
+fastest for float32 uniforms here, with PCG64DXSM within 10 %).
 
 ``benchmarks/suite.py`` runs it side by side with the engine and reports the throughput ratio;
 ``benchmarks/NOTES.md`` has its profile.
@@ -71,9 +71,10 @@ OUTPUT_KEYS = (
     "max_occurrence",
 )
 
-#: Buyer-years per batch by default: large enough that NumPy's per-call overhead is amortised
-#: (≈ 50 calls a batch) and the sparse product runs on ≥ 16 columns, small enough that the
-#: batch's float32 arrays stay within the last-level cache.
+#: Buyer-years per batch by default: large enough that NumPy's per-call overhead (≈ 60 calls a
+#: batch) is amortised and the sparse product runs on many columns, small enough that a batch's
+#: float32 arrays (8 MB each) stay in the last-level cache. On the 100,000-buyer sample book this
+#: is 20 years a batch; batches of 16–32 years were fastest there (benchmarks/NOTES.md).
 BATCH_BUYER_YEARS = 1 << 21
 
 
