@@ -63,7 +63,7 @@ SCALES: dict[str, dict[str, Any]] = {
             (1_000_000, 4_000),
         ],
         "sims_grid": [(100_000, 2_000), (100_000, 10_000), (100_000, 100_000)],
-        "numpy": (100_000, 20_000, 400),
+        "numpy": (100_000, 20_000, 4_000),
         "dask": (100_000, 40_000, 4_000),
         "memory": (1_000_000, 10_000),
     },
@@ -174,15 +174,21 @@ def bench_throughput(scale: str = "full") -> dict[str, Any]:
 
 
 def bench_numpy_ratio(scale: str = "full") -> dict[str, Any]:
-    """The engine against the plain NumPy implementation of the same model, side by side."""
+    """The engine against the plain NumPy implementation of the same model, side by side.
+
+    The baseline runs on one core (NumPy's kernels are single-threaded), best of three runs at
+    the full scale (this machine is shared and noisy).
+    """
     nb, sims_engine, sims_numpy = SCALES[scale]["numpy"]
     book, sc = _book_and_scenario(nb, sims_engine)
     cp = compile_portfolio(book, sc)
     model = NumpyModel.from_compiled(cp)
     numpy_simulate(model, min(10, sims_numpy), seed=1)
-    t0 = time.perf_counter()
-    ref = numpy_simulate(model, sims_numpy, seed=2)
-    t_np = time.perf_counter() - t0
+    t_np = float("inf")
+    for _ in range(3 if scale == "full" else 1):
+        t0 = time.perf_counter()
+        ref = numpy_simulate(model, sims_numpy, seed=2)
+        t_np = min(t_np, time.perf_counter() - t0)
     eng = _engine_rate(book, sc, sims_engine)
     np_rate = nb * sims_numpy / t_np
     gu = ref["ground_up"]
