@@ -41,6 +41,34 @@ def simulate(
     res = simulate_years(book, scenario, client, progress, **options)
     if options.get("checkpoint") is not None:
         res.meta["checkpoint"] = str(options["checkpoint"])
+    if res.scenario.outputs.allocation is not None:
+        allocate(res)
+    return res
+
+
+def allocate(res: Results) -> Results:
+    """Fill ``res``'s tail store and capital allocation (the scenario's ``outputs.allocation``):
+    the tail years replayed and recorded, expected losses by segment, Euler contributions."""
+    from .allocation import contributions, expected_losses
+    from .tail import build_store
+
+    cfg = res.scenario.outputs.allocation
+    assert cfg is not None
+    perspectives = list(cfg.perspective)
+    el = expected_losses(res, perspectives, list(cfg.dimensions))
+    store = build_store(res, perspectives, list(cfg.levels), el)
+    res.tail = store
+    res.allocation_table = contributions(
+        res.ylt,
+        store.claims,
+        store.years,
+        store.exposures,
+        el,
+        perspectives,
+        list(cfg.levels),
+        list(cfg.dimensions),
+    )
+    res._summary = None
     return res
 
 

@@ -15,13 +15,15 @@ and exposure (1.5e-5 of the currency with the default unit).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numba import njit
 
 from .codes import ACC_GROSS, ACC_GROSS2, ACC_NET, ACC_NET2, EL_UNIT_LOG2
 
-__all__ = ["accumulate_year", "add_exact", "to_float", "UNIT", "WORD"]
+__all__ = ["accumulate_year", "add_exact", "to_float", "Accumulated", "UNIT", "WORD"]
 
 #: One unit of the accumulators (reporting currency).
 UNIT = 2.0**-EL_UNIT_LOG2
@@ -58,8 +60,9 @@ def _net_share(P, S, k, cause, claim):
 
 
 @njit(cache=True)
-def accumulate_year(P, S, w):
-    """Add the year's claims, weighted by its likelihood ratio ``w``, to the accumulators.
+def accumulate_year(P, S, w, seg_row, use_seg):
+    """Add the year's claims, weighted by its likelihood ratio ``w``, to the accumulators; with
+    a net segment block (``P.seg_net0`` ≥ 0) also add the net claims to the segment row.
 
     Call after the programme (the slots' net claims are then the programme's) and before a
     treaty sweep re-applies it. Uses ``S.occ_x``/``S.occ_ceded``/``S.occ_touch`` (idle between
@@ -67,7 +70,8 @@ def accumulate_year(P, S, w):
     """
     acc_e, acc_b, acc_g = S.acc_e, S.acc_b, S.acc_g
     ent_e, ent_l, ent_cause, ratio, b_slot = S.ent_e, S.ent_l, S.ent_cause, S.ratio, S.b_slot
-    exp_rec, pol_nql = P.exp_rec, P.pol_nql
+    exp_rec, buyer_rec, pol_nql = P.exp_rec, P.buyer_rec, P.pol_nql
+    net0 = P.seg_net0 if use_seg else -1
     ws = w * _SCALE
     for i in range(S.n_ent):
         e = ent_e[i]
@@ -77,8 +81,15 @@ def accumulate_year(P, S, w):
         claim = ent_l[i] * ratio[er.policy]
         if claim <= 0.0:
             continue
+        net_claim = _net_share(P, S, b_slot[er.buyer], ent_cause[i], claim)
+        if net0 >= 0:
+            br = buyer_rec[er.buyer]
+            seg_row[net0 + br.country] += net_claim
+            seg_row[net0 + P.seg_sector0 + br.sector] += net_claim
+            if P.seg_policy0 >= 0:
+                seg_row[net0 + P.seg_policy0 + er.policy] += net_claim
         g = ws * claim
-        n = ws * _net_share(P, S, b_slot[er.buyer], ent_cause[i], claim)
+        n = ws * net_claim
         _add(acc_e, ACC_GROSS, e, g)
         _add(acc_e, ACC_NET, e, n)
         _add(acc_e, ACC_GROSS2, e, g * g)
@@ -123,3 +134,27 @@ def to_float(acc: np.ndarray, row: int, unit_log2: int = EL_UNIT_LOG2) -> np.nda
     hi = acc[row].astype(np.float64)
     lo = acc[row + 1].astype(np.float64)
     return (hi * _WORD_F + lo) * 2.0**-unit_log2
+
+
+@dataclass(frozen=True)
+class Accumulated:
+    """Exact claim accumulators (``kernels.accumulate``) of exposures, buyers and groups."""
+
+    exposures: np.ndarray
+    buyers: np.ndarray
+    groups: np.ndarray
+
+    @classmethod
+    def empty(cls, port: Any) -> Accumulated:
+        on = bool(port.accumulate)
+        n_e, n_b = port.exp_rec.shape[0], port.buyer_rec.shape[0]
+        sizes = (n_e, n_b, port.n_groups) if on else (0, 0, 0)
+        return cls(*(np.zeros((8, n), np.int64) for n in sizes))
+
+    def add(self, other: Accumulated) -> Accumulated:
+        """The exact sum."""
+        return Accumulated(
+            add_exact(self.exposures, other.exposures),
+            add_exact(self.buyers, other.buyers),
+            add_exact(self.groups, other.groups),
+        )

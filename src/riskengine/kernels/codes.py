@@ -72,7 +72,16 @@ TP_AAD = TREATY_PARAMS.index("aggregate_deductible")
 #: do not depend on the order years are added in: the same for any block size or executor.
 EL_UNIT_LOG2 = 16
 #: Rows of an accumulator array (two words per quantity).
-ACC_ROWS = ("gross_hi", "gross_lo", "net_hi", "net_lo", "gross2_hi", "gross2_lo", "net2_hi", "net2_lo")
+ACC_ROWS = (
+    "gross_hi",
+    "gross_lo",
+    "net_hi",
+    "net_lo",
+    "gross2_hi",
+    "gross2_lo",
+    "net2_hi",
+    "net2_lo",
+)
 ACC_GROSS, ACC_NET, ACC_GROSS2, ACC_NET2 = 0, 2, 4, 6
 
 #: Kinds of recorded occurrences: a buyer's commercial claims, a country's political claims.

@@ -19,6 +19,7 @@ import math
 import numpy as np
 from numba import njit, types
 
+from .accumulate import accumulate_year
 from .codes import (
     Y_COMMERCIAL,
     Y_GROSS,
@@ -32,7 +33,7 @@ from .codes import (
 )
 from .defaults import draw_defaults
 from .events import draw_events
-from .factors import draw_factors
+from .factors import draw_factors, finish_weight
 from .losses import draw_losses
 from .programme import apply_programme
 from .structs import declare, to_struct
@@ -150,6 +151,7 @@ def simulate_year(P, S, B, s, i, ch, cnt):
     """
     draw_factors(P, S, s)
     draw_events(P, S, s)
+    finish_weight(P, S)
     draw_defaults(P, S, s)
     ground_up = draw_losses(P, S, s)
     use_seg = B.use_seg
@@ -160,6 +162,8 @@ def simulate_year(P, S, B, s, i, ch, cnt):
     if P.occ_threshold < math.inf:
         cnt = _collect_occurrences(P, S, B, s, ch, cnt)
     total_ceded = apply_programme(P, S, P.t_params, B.ceded[i])
+    if P.accumulate:
+        accumulate_year(P, S, math.exp(S.log_lr), seg_row, use_seg)
     grid = B.grid
     if grid.shape[0] > 0:
         grid_row = B.grid_out[i]

@@ -34,6 +34,8 @@ __all__ = [
     "STREAM_DEFAULT",
     "STREAM_GROUP",
     "STREAM_LGD",
+    "STREAM_IS",
+    "STREAM_MONITOR",
     "fmix64",
     "fmix64_np",
     "stream_key",
@@ -63,6 +65,8 @@ STREAM_POL_COUNTRY = 4
 STREAM_DEFAULT = 5
 STREAM_GROUP = 6
 STREAM_LGD = 7
+STREAM_IS = 8  # importance sampling: the mixture component of a year
+STREAM_MONITOR = 9  # dynamic limit management: review paths and signals
 
 TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
 _TWO_M53 = TWO_M53

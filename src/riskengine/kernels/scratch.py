@@ -18,6 +18,7 @@ from .rng import (
     STREAM_DEFAULT,
     STREAM_FACTOR,
     STREAM_GROUP,
+    STREAM_IS,
     STREAM_LGD,
     STREAM_POL_COUNTRY,
     STREAM_POL_REGION,
@@ -55,12 +56,15 @@ SCRATCH = declare(
         ("key_default", types.uint64, "stream of the cells' default skips"),
         ("key_group", types.uint64, "stream of heterogeneous groups' ε"),
         ("key_lgd", types.uint64, "stream of the LGDs"),
+        ("key_is", types.uint64, "stream of the importance-sampling mixture component"),
         # systematic draws of the year
         ("z", _f8, "[n_f] factor values"),
         ("xi", _f8, "[n_f] independent draws behind them (explicit model)"),
         ("chi2", types.float64, "the Student-t mixing variable W ~ χ²_ν (0: Gaussian)"),
         ("scale", types.float64, "√(W/ν) (1 for the Gaussian copula)"),
         ("log_lr", types.float64, "the year's log likelihood ratio (importance sampling)"),
+        ("is_comp", types.int64, "the year's importance-sampling mixture component"),
+        ("is_dot", _f8, "[n_is] μ_k · x of every mixture component k over the year's draws"),
         ("v", _f8, "[n_r] regional political factors"),
         ("ev", _u1, "[n_c] event flags"),
         ("ev_list", _i4, "[n_c] countries with an event, in order"),
@@ -150,9 +154,14 @@ def scratch_arrays(kp: Any) -> Any:
     seed = np.uint64(kp.seed)
     sizes = {"n_f": n_f, "n_r": n_r, "n_c": n_c, "n_b": n_b, "n_e": n_e, "n_p": n_p}
     sizes.update({"n_cells": kp.cell_key.shape[0], "n_occ_units": n_u, "n_t": kp.t_kind.shape[0]})
+    sizes["n_is"] = kp.is_mu.shape[0]
     on = bool(kp.accumulate)
     sizes.update(
-        {"n_e_acc": n_e if on else 0, "n_b_acc": n_b if on else 0, "n_g_acc": kp.n_groups if on else 0}
+        {
+            "n_e_acc": n_e if on else 0,
+            "n_b_acc": n_b if on else 0,
+            "n_g_acc": kp.n_groups if on else 0,
+        }
     )
     keys = {
         "key_factor": STREAM_FACTOR,
@@ -162,6 +171,7 @@ def scratch_arrays(kp: Any) -> Any:
         "key_default": STREAM_DEFAULT,
         "key_group": STREAM_GROUP,
         "key_lgd": STREAM_LGD,
+        "key_is": STREAM_IS,
     }
     values: dict[str, Any] = {}
     for name, typ, meaning in SCRATCH.fields:

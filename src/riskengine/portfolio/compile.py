@@ -22,11 +22,11 @@ from ..scenario.models import Scenario, StopLoss
 from .cells import Cells, group_cells
 from .expected import expected_ground_up
 from .layout import SegmentLayout
-from .pack import ExposureOrder, order_exposures, pack
+from .pack import ExposureOrder, Shifts, order_exposures, pack, shift_fields
 from .resolve import Resolved, resolve, scenario_source
 from .treaties import treaty_kind, treaty_params, treaty_scopes
 
-__all__ = ["CompiledPortfolio", "compile_portfolio", "premium_in_scope"]
+__all__ = ["CompiledPortfolio", "compile_portfolio", "premium_in_scope", "with_shifts", "Shifts"]
 
 
 @dataclass
@@ -151,8 +151,15 @@ def _treaties(
     return arrays, np.asarray(premiums, dtype=np.float64), problems
 
 
-def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
+def compile_portfolio(
+    book: Book, scenario: Scenario, *, shifts: Shifts | None = None
+) -> CompiledPortfolio:
     """Resolve a book under a scenario into kernel arrays.
+
+    With ``outputs.allocation`` the kernels also accumulate every exposure's claims (expected
+    losses by segment) and simulate the segments allocation needs (policies; net claims for the
+    net perspective). ``shifts`` sets mean shifts of the systematic draws (importance sampling,
+    a stress's factor shift; :func:`with_shifts` changes them on a compiled portfolio).
 
     Raises
     ------
@@ -169,14 +176,18 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
     treaties, treaty_premium, problems = _treaties(r, cells, scenario)
     if problems:
         raise ScenarioError(problems, scenario_source(scenario))
-    segments = scenario.outputs.segments
+    alloc = scenario.outputs.allocation
+    policies = "policy" in scenario.outputs.segments or (
+        alloc is not None and "policy" in alloc.dimensions
+    )
     layout = SegmentLayout(
         n_countries=len(r.country_codes),
         n_sectors=len(r.sector_codes),
-        n_policies=len(r.policy_ids) if "policy" in segments else 0,
+        n_policies=len(r.policy_ids) if policies else 0,
+        net=alloc is not None and "net" in alloc.perspective,
     )
     eo: ExposureOrder = order_exposures(r, cells)
-    kp = pack(r, cells, eo, scenario, treaties, layout)
+    kp = pack(r, cells, eo, scenario, treaties, layout, shifts, accumulate=alloc is not None)
     return CompiledPortfolio(
         kernel=kp,
         resolved=r,
@@ -192,3 +203,12 @@ def compile_portfolio(book: Book, scenario: Scenario) -> CompiledPortfolio:
         n_cells=cells.n_cells,
         n_units=cells.n_units,
     )
+
+
+def with_shifts(cp: CompiledPortfolio, shifts: Shifts) -> CompiledPortfolio:
+    """``cp`` with other mean shifts of the draws (the rest shared, not copied)."""
+    import dataclasses
+
+    k = cp.kernel
+    fields = shift_fields(len(k.factor_key), len(k.region_key), len(k.country_key), shifts)
+    return dataclasses.replace(cp, kernel=k._replace(**fields))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from .cells import Cells
 from .layout import SegmentLayout
 from .resolve import Resolved, event_thresholds
 
-__all__ = ["ExposureOrder", "order_exposures", "lgd_classes", "pack"]
+__all__ = ["ExposureOrder", "Shifts", "order_exposures", "lgd_classes", "pack", "shift_fields"]
 
 
 @dataclass
@@ -98,6 +99,53 @@ def _political_exposures(r: Resolved, eo: ExposureOrder) -> tuple[np.ndarray, np
     return np.cumsum(ptr), pe.astype(np.int32)
 
 
+@dataclass
+class Shifts:
+    """Mean shifts of the draws: importance sampling's mixture, and a stress's factor shift.
+
+    ``components`` [K, n_f + n_r + n_c]: each mixture component's means of the independent
+    factor draws, the regional political draws V and the countries' draws η (columns in that
+    order); ``probabilities`` [K]: how often each component is drawn (sum 1). A component of zeros
+    draws as plain Monte Carlo (a defensive share). ``stress`` [n_f]: δ added to the factors Z
+    (part of the model, never of the likelihood ratio). None: no shift.
+    """
+
+    components: np.ndarray | None = None
+    probabilities: np.ndarray | None = None
+    stress: np.ndarray | None = None
+
+
+def shift_fields(n_f: int, n_r: int, n_c: int, shifts: Shifts | None) -> dict[str, Any]:
+    """The kernel portfolio's shift fields (``shifted``, ``is_*``, ``stressed``,
+    ``stress_shift``) for ``shifts`` (None: no shift)."""
+    shifts = shifts or Shifts()
+    n = n_f + n_r + n_c
+    if shifts.components is None or not np.any(shifts.components != 0):
+        mu, prob = np.zeros((1, n)), np.ones(1)
+    else:
+        mu = np.ascontiguousarray(np.atleast_2d(shifts.components), dtype=np.float64)
+        prob = np.ones(len(mu)) if shifts.probabilities is None else shifts.probabilities
+        prob = np.asarray(prob, dtype=np.float64) / float(np.sum(prob))
+    if mu.shape[1] != n:
+        raise ValueError(f"shift components need {n} columns, got {mu.shape[1]}")
+    stress = (
+        np.zeros(n_f)
+        if shifts.stress is None
+        else np.ascontiguousarray(shifts.stress, dtype=np.float64)
+    )
+    with np.errstate(divide="ignore"):
+        log_alpha = np.log(prob)
+    return {
+        "shifted": bool(np.any(mu != 0)),
+        "is_mu": mu,
+        "is_cum": np.cumsum(prob),
+        "is_log_alpha": log_alpha,
+        "is_half2": 0.5 * np.sum(mu * mu, axis=1),
+        "stressed": bool(np.any(stress != 0)),
+        "stress_shift": stress,
+    }
+
+
 def pack(
     r: Resolved,
     cells: Cells,
@@ -105,6 +153,8 @@ def pack(
     scenario: Scenario,
     treaties: tuple[np.ndarray, np.ndarray, np.ndarray],
     layout: SegmentLayout,
+    shifts: Shifts | None = None,
+    accumulate: bool = False,
 ) -> KernelPortfolio:
     """The kernel portfolio. ``treaties`` is (kinds int32[n_t], params [n_t, K], scope
     uint8[n_t, n_b] in kernel buyer order)."""
@@ -159,6 +209,10 @@ def pack(
         n_occ_units=int(max(r.n_buyers + len(r.group_ids), len(r.country_codes), 1)),
         seg_sector0=layout.sector0,
         seg_policy0=layout.policy0,
+        seg_net0=layout.net0,
         n_seg=layout.width,
         occ_threshold=math.inf if occ is None else float(occ),
+        **shift_fields(len(r.factors.keys), len(r.region_names), len(r.country_codes), shifts),
+        accumulate=bool(accumulate),
+        n_groups=len(r.group_ids),
     )

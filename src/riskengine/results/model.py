@@ -18,6 +18,7 @@ import polars as pl
 from ..measures import ep_table, measures
 
 if TYPE_CHECKING:
+    from ..kernels.accumulate import Accumulated
     from ..portfolio.compile import CompiledPortfolio
     from ..scenario.models import Scenario
 
@@ -51,6 +52,15 @@ class Results:
         (sim, kind, code, gross) of occurrences above ``outputs.occurrence_threshold``.
     grid : numpy.ndarray or None
         Treaty sweep: [n, G, 2] (swept treaty's ceded, net) per year and grid point.
+    accumulated : Accumulated or None
+        Exact sums of every exposure's, buyer's and group's weighted claims over the run (when
+        the scenario allocates capital; ``kernels.accumulate``).
+    tail : Any
+        The tail store (``riskengine.tail``), when capital is allocated.
+    allocation_table : polars.DataFrame or None
+        The Euler contributions (``riskengine.allocation``), when capital is allocated.
+    importance : dict or None
+        Importance sampling: the shifts used and how they were chosen.
     """
 
     ylt: pl.DataFrame
@@ -62,6 +72,10 @@ class Results:
     seg_val: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
     occurrences_raw: tuple[np.ndarray, ...] | None = field(repr=False, default=None)
     grid: np.ndarray | None = field(repr=False, default=None)
+    accumulated: Accumulated | None = field(repr=False, default=None)
+    tail: Any = field(repr=False, default=None)
+    allocation_table: pl.DataFrame | None = field(repr=False, default=None)
+    importance: dict[str, Any] | None = field(repr=False, default=None)
     _summary: dict[str, Any] | None = field(init=False, repr=False, default=None, compare=False)
 
     # -- accessors -------------------------------------------------------------------------------
@@ -177,25 +191,62 @@ class Results:
         return pl.concat(frames).cast(_SEGMENT_SCHEMA).sort(["sim_id", "dimension", "segment"])
 
     def segment_el(self, dimension: str) -> pl.DataFrame:
-        """Expected gross claim by segment (sum over simulations / n), sorted descending."""
+        """Expected gross claim by segment (Σ w·claim over simulations / n), sorted descending."""
         n = max(self.n_sims, 1)
+        w = self.weights
         if dimension in ("country", "sector"):
-            labels = (
-                self.compiled.country_codes
-                if dimension == "country"
-                else self.compiled.sector_codes
+            cp = self.compiled
+            labels = cp.country_codes if dimension == "country" else cp.sector_codes
+            m, codes = cp.layout.select(self.seg_col, dimension)
+            v = self.seg_val[m]
+            if w is not None:
+                v = v * w[self.seg_sim[m] - self.first_sim]
+            sums = np.bincount(codes, weights=v, minlength=len(labels))
+            frame = pl.DataFrame({"segment": labels.astype(str), "el": sums / n})
+            return frame.sort("el", descending=True)
+        df = self.segments([dimension]).join(self.ylt.select("sim_id", "weight"), on="sim_id")
+        el = (pl.col("gross") * pl.col("weight")).sum() / n
+        return df.group_by("segment").agg(el.alias("el")).sort("el", descending=True)
+
+    @property
+    def first_sim(self) -> int:
+        """Simulation id of the YLT's first row (rows are consecutive ids)."""
+        return int(self.ylt["sim_id"][0]) if self.n_sims else 0
+
+    def allocation(
+        self,
+        *,
+        perspective: str | None = None,
+        dimension: str | None = None,
+        level: float | None = None,
+    ) -> pl.DataFrame:
+        """Capital allocation rows (allocation.parquet), optionally filtered.
+
+        Parameters
+        ----------
+        perspective : {"ground_up", "gross", "net"}, optional
+        dimension : str, optional
+            buyer, group, policy, exposure, country, region or sector.
+        level : float, optional
+            Level in percent (99.5).
+
+        Raises
+        ------
+        ValueError
+            When the run allocated no capital (``outputs.allocation`` not set).
+        """
+        if self.allocation_table is None:
+            raise ValueError(
+                "this run allocated no capital: set outputs.allocation in the scenario"
             )
-            m, codes = self.compiled.layout.select(self.seg_col, dimension)
-            sums = np.bincount(codes, weights=self.seg_val[m], minlength=len(labels))
-            return pl.DataFrame({"segment": labels.astype(str), "el": sums / n}).sort(
-                "el", descending=True
-            )
-        df = self.segments([dimension])
-        return (
-            df.group_by("segment")
-            .agg((pl.col("gross").sum() / n).alias("el"))
-            .sort("el", descending=True)
-        )
+        df = self.allocation_table
+        if perspective is not None:
+            df = df.filter(pl.col("perspective") == perspective)
+        if dimension is not None:
+            df = df.filter(pl.col("dimension") == dimension)
+        if level is not None:
+            df = df.filter(pl.col("level") == float(level))
+        return df
 
     def occurrences(self) -> pl.DataFrame:
         """Gross occurrences above ``outputs.occurrence_threshold``: sim_id, kind, id, gross."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .. import __version__
 from ..measures import LEVELS, mean_se
 from .treaties import treaty_metrics
@@ -79,6 +81,29 @@ def _warnings(measures: dict[str, Any]) -> list[str]:
     ]
 
 
+def _allocation_summary(res: Results) -> dict[str, Any]:
+    """Per perspective and level: the contributions' totals against TVaR and VaR (additivity),
+    and the largest contributors by country and sector."""
+    import polars as pl
+
+    table = res.allocation_table
+    cfg = res.scenario.outputs.allocation
+    out: dict[str, Any] = {"perspectives": list(cfg.perspective), "levels": list(cfg.levels)}
+    out["dimensions"] = list(cfg.dimensions)
+    checks = {}
+    d0 = cfg.dimensions[0]
+    for (p, lvl), sub in table.filter(pl.col("dimension") == d0).group_by(
+        ["perspective", "level"], maintain_order=True
+    ):
+        checks[f"{p} {lvl:g}"] = {
+            "tvar_contributions": float(sub["tvar_contribution"].sum()),
+            "var_contributions": float(sub["var_contribution"].sum()),
+            "el": float(sub["el"].sum()),
+        }
+    out["totals"] = checks
+    return out
+
+
 def summarize(res: Results) -> dict[str, Any]:
     """The summary of a run (what ``summary.json`` holds)."""
     cp = res.compiled
@@ -101,6 +126,12 @@ def summarize(res: Results) -> dict[str, Any]:
         "checks": {"expected_ground_up": _el_check(res)},
         "warnings": _warnings(all_measures),
     }
+    if res.meta.get("importance_sampling"):
+        w = res.ylt["weight"].to_numpy()
+        ess = float(w.sum() ** 2 / np.sum(w * w)) if len(w) else 0.0
+        out["importance_sampling"] = {**res.meta["importance_sampling"], "effective_sims": ess}
+    if res.allocation_table is not None:
+        out["allocation"] = _allocation_summary(res)
     if res.treaty_names:
         out["treaties"] = treaty_metrics(res)
         g, n = all_measures["gross"], all_measures["net"]

@@ -52,6 +52,10 @@ def write_results(
     put("ept.parquet", res.ep_curve())
     if res.occurrences_raw is not None:
         put("occurrences.parquet", res.occurrences())
+    if res.allocation_table is not None:
+        put("allocation.parquet", res.allocation_table)
+    if res.tail is not None:
+        written.update(res.tail.write(folder))
     for name, data in (extra_files or {}).items():
         written[name] = atomic_write_bytes(folder / name, data)
     summary = json.dumps(jsonable(res.summary()), indent=2).encode()

@@ -6,7 +6,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-__all__ = ["Block", "BlockResult", "plan_blocks", "BLOCK_ARRAYS"]
+from ..kernels.accumulate import Accumulated
+
+__all__ = ["Accumulated", "Block", "BlockResult", "plan_blocks", "BLOCK_ARRAYS"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class BlockResult:
     grid : ndarray, float64[n, G, 2]
         For a treaty sweep: per simulation and grid point, the swept treaty's ceded loss and the
         net loss (G = 0 otherwise).
+    acc_e, acc_b, acc_g : ndarray, int64[8, ·]
+        Exact claim accumulators of exposures, buyers and groups (``kernels.accumulate``; zero
+        columns when the run does not allocate capital).
     """
 
     start: int
@@ -49,6 +54,9 @@ class BlockResult:
     occ_id: np.ndarray
     occ_val: np.ndarray
     grid: np.ndarray
+    acc_e: np.ndarray
+    acc_b: np.ndarray
+    acc_g: np.ndarray
 
 
 #: The array fields of a :class:`BlockResult` (what a checkpoint stores besides ``start``).

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..kernels.accumulate import Accumulated
 from ..portfolio.compile import CompiledPortfolio
 from ..results.model import Results
 from ..results.ylt import empty_kernel_ylt, ylt_frame
@@ -41,6 +42,9 @@ def combine(
             )
         )
     has_grid = bool(blocks) and blocks[0].grid.shape[1] > 0
+    acc = Accumulated.empty(cp.kernel)
+    for b in blocks:
+        acc = acc.add(Accumulated(b.acc_e, b.acc_b, b.acc_g))
     return Results(
         ylt=ylt_frame(sim_id, ylt, ceded, cp.treaty_names),
         compiled=cp,
@@ -51,4 +55,5 @@ def combine(
         seg_val=cat("seg_val", np.float64),
         occurrences_raw=occ,
         grid=np.concatenate([b.grid for b in blocks]) if has_grid else None,
+        accumulated=acc if cp.kernel.accumulate else None,
     )

@@ -18,8 +18,8 @@ import numpy as np
 from ..kernels.codes import N_TREATY_PARAMS, N_YLT
 from ..kernels.driver import Outputs, outputs_struct, simulate_chunk
 from ..kernels.portfolio import KernelPortfolio, to_kernel
-from ..kernels.scratch import new_scratch
-from .blocks import Block, BlockResult
+from ..kernels.scratch import scratch_arrays, scratch_struct
+from .blocks import Accumulated, Block, BlockResult
 
 __all__ = ["run_block", "run_sims", "default_threads", "kernel_of", "new_outputs", "in_process"]
 
@@ -91,20 +91,28 @@ def new_outputs(
 
 def _run_chunks(
     P: Any, port: KernelPortfolio, out: Any, sims: np.ndarray, threads: int
-) -> list[int]:
-    """Run the rows of ``out`` in chunks on ``threads`` threads; occurrences found per chunk."""
+) -> tuple[list[int], Accumulated]:
+    """Run the rows of ``out`` in chunks on ``threads`` threads; return the occurrences found
+    per chunk and the chunks' claim accumulators, summed exactly."""
     n = len(sims)
     n_chunks = out.occ_sim.shape[0]
     bounds = [((c * n) // n_chunks, ((c + 1) * n) // n_chunks) for c in range(n_chunks)]
     B = outputs_struct(out)
 
-    def chunk(c: int) -> int:
+    def chunk(c: int) -> tuple[int, Any]:
         a, b = bounds[c]
-        return int(simulate_chunk(P, new_scratch(port), B, sims, a, b, c))
+        view = scratch_arrays(port)
+        count = int(simulate_chunk(P, scratch_struct(view), B, sims, a, b, c))
+        return count, view
 
     if threads == 1 or n_chunks == 1:
-        return [chunk(c) for c in range(n_chunks)]
-    return list(_pool(threads).map(chunk, range(n_chunks)))
+        done = [chunk(c) for c in range(n_chunks)]
+    else:
+        done = list(_pool(threads).map(chunk, range(n_chunks)))
+    acc = Accumulated.empty(port)
+    for _, view in done:
+        acc = acc.add(Accumulated(view.acc_e, view.acc_b, view.acc_g))
+    return [c for c, _ in done], acc
 
 
 def run_sims(
@@ -115,12 +123,12 @@ def run_sims(
     n_threads: int | None = None,
     grid: np.ndarray | None = None,
     grid_k: int = 0,
-) -> tuple[Any, list[int], int]:
+) -> tuple[Any, list[int], Accumulated]:
     """Simulate the years ``sims`` (int64 ids, any order) into fresh output buffers.
 
-    Returns ``(outputs, occurrences per chunk, n_chunks)``; row i of the outputs is year
-    ``sims[i]``. Occurrence buffers too small for a chunk are enlarged and the rows run again
-    (deterministically, so with the same result).
+    Returns ``(outputs, occurrences per chunk, claim accumulators)``; row i of the outputs is
+    year ``sims[i]``. Occurrence buffers too small for a chunk are enlarged and the rows run
+    again (deterministically, so with the same result).
     """
     P = kernel_of(port)
     threads = max(1, int(n_threads or default_threads()))
@@ -132,9 +140,9 @@ def run_sims(
         out = new_outputs(
             port, n, segments=segments, n_chunks=n_chunks, cap=cap, grid=grid, grid_k=grid_k
         )
-        count = _run_chunks(P, port, out, sims, threads)
+        count, acc = _run_chunks(P, port, out, sims, threads)
         if max(count, default=0) <= cap:
-            return out, count, n_chunks
+            return out, count, acc
         cap = max(count) * 2  # not enough room: run again (deterministic)
 
 
@@ -169,19 +177,21 @@ def run_block(
     """
     parts: list[tuple[Any, list[int]]] = []
     seg_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    acc = Accumulated.empty(port)
     # the dense segment matrix of a sub-block is bounded in memory; sub-blocks cover the block
     sub = _segment_budget_rows(port.n_seg) if segments else size
     for lo in range(0, size, sub):
         n = min(sub, size - lo)
         sims = np.arange(start + lo, start + lo + n, dtype=np.int64)
-        out, count, _ = run_sims(
+        out, count, sub_acc = run_sims(
             port, sims, segments=segments, n_threads=n_threads, grid=grid, grid_k=grid_k
         )
         parts.append((out, count))
+        acc = acc.add(sub_acc)
         if segments:
             r, c = np.nonzero(out.seg)
             seg_parts.append(((r + start + lo).astype(np.int64), c.astype(np.int32), out.seg[r, c]))
-    return _block_result(port, start, parts, seg_parts, grid is not None and len(grid) > 0)
+    return _block_result(port, start, parts, seg_parts, grid is not None and len(grid) > 0, acc)
 
 
 def _cat(parts: list, i: int, dtype: Any) -> np.ndarray:
@@ -189,7 +199,12 @@ def _cat(parts: list, i: int, dtype: Any) -> np.ndarray:
 
 
 def _block_result(
-    port: KernelPortfolio, start: int, parts: list, seg_parts: list, has_grid: bool
+    port: KernelPortfolio,
+    start: int,
+    parts: list,
+    seg_parts: list,
+    has_grid: bool,
+    acc: Accumulated,
 ) -> BlockResult:
     occ_parts: list[tuple[np.ndarray, ...]] = []
     if port.occ_threshold < np.inf:
@@ -225,6 +240,9 @@ def _block_result(
         occ_id=occ[2][order],
         occ_val=occ[3][order],
         grid=grid,
+        acc_e=acc.exposures,
+        acc_b=acc.buyers,
+        acc_g=acc.groups,
     )
 
 

@@ -31,6 +31,7 @@ from ..scenario.models import Scenario, load_scenario
 from .blocks import Block, BlockResult, plan_blocks
 from .checkpoint import CheckpointStore
 from .combine import combine
+from .importance import apply_importance_sampling
 from .inprocess import default_threads, in_process
 
 __all__ = ["simulate", "resolve_inputs", "fingerprint", "ProgressCallback"]
@@ -182,6 +183,9 @@ def simulate(
         cp = compiled
     else:
         cp = compile_portfolio(book, scenario)
+    importance = None
+    if not cp.kernel.shifted:
+        cp, importance = apply_importance_sampling(cp, scenario)
     t_compile = time.perf_counter() - t0
     sim = scenario.simulation
     blocks = plan_blocks(sim.sims, sim.block_size)
@@ -190,6 +194,7 @@ def simulate(
         "book_hash": book.content_hash(),
         "scenario_hash": scenario.content_hash(),
         "book_path": str(book.path) if book.path else None,
+        "importance_sampling": importance,
     }
     results: list[BlockResult | None] = [None] * len(blocks)
     store = None

@@ -52,6 +52,8 @@ __all__ = [
     "LGDConfig",
     "PoliticalConfig",
     "OutputsConfig",
+    "AllocationConfig",
+    "ImportanceSampling",
     "Scope",
     "QuotaShare",
     "PerRiskXL",
@@ -208,6 +210,61 @@ class _Strict(BaseModel):
         return model
 
 
+class ImportanceSampling(_Strict):
+    """Importance sampling: the systematic and political draws shifted towards the tail."""
+
+    method: Literal["mean_shift"] = Field(
+        "mean_shift",
+        description=(
+            "Mean shift of the independent normal draws behind the systematic factors (the "
+            "explicit model's ξ before the Cholesky factor) and of the political draws "
+            "(regional V, country η); each year's weight is the likelihood ratio."
+        ),
+    )
+    shift: Literal["auto"] | dict[str, float] = Field(
+        "auto",
+        description=(
+            "'auto': chosen for `level` from a pilot run (the most likely draws whose "
+            "conditional expected loss reaches the pilot's VaR); or the means by draw name: "
+            "`global`, `region:<name>`, `country:<code>`, `sector:<code>` (explicit model: the "
+            "factor names), `political_region:<name>`, `political_country:<code>` (omitted: 0)."
+        ),
+    )
+    level: float | None = Field(
+        None,
+        gt=50,
+        lt=100,
+        description=(
+            "Level (percent) the automatic shift aims at; omitted: the highest of "
+            "outputs.allocation.levels, else 99.9."
+        ),
+    )
+    pilot: int = Field(
+        5000,
+        ge=100,
+        le=1_000_000,
+        description="Years of the plain pilot run the automatic shift is chosen from.",
+    )
+    components: int = Field(
+        8,
+        ge=1,
+        le=32,
+        description=(
+            "'auto': the most shift components of the mixture (the commercial downturn and the "
+            "political events of the countries that can reach the target loss)."
+        ),
+    )
+    defensive: float = Field(
+        0.1,
+        ge=0,
+        lt=1,
+        description=(
+            "Share of years drawn without a shift (a defensive mixture: bounds every weight by "
+            "1 / defensive)."
+        ),
+    )
+
+
 class SimulationConfig(_Strict):
     """How many years to simulate and how."""
 
@@ -232,6 +289,12 @@ class SimulationConfig(_Strict):
         description=(
             "Simulations per block (a unit of work and of checkpointing), "
             f"1 to {MAX_BLOCK_SIZE:,} (1e7)."
+        ),
+    )
+    importance_sampling: ImportanceSampling | None = Field(
+        None,
+        description=(
+            "Importance sampling (docs/model.md §8); omitted: plain Monte Carlo (every weight 1)."
         ),
     )
 
@@ -485,6 +548,56 @@ Treaty = Annotated[
 ]
 
 
+AllocationDimension = Literal["buyer", "group", "policy", "exposure", "country", "region", "sector"]
+Perspective = Literal["ground_up", "gross", "net"]
+
+
+class AllocationConfig(_Strict):
+    """Capital allocation: Euler contributions to TVaR and VaR by segment (allocation.parquet)."""
+
+    perspective: list[Perspective] = Field(
+        default_factory=lambda: ["gross"],
+        min_length=1,
+        description="Loss perspectives to allocate (a single name is accepted too).",
+    )
+    levels: list[float] = Field(
+        default_factory=lambda: [99.5],
+        min_length=1,
+        description="Levels in percent (e.g. 99.5), each strictly between 50 and 100.",
+    )
+    dimensions: list[AllocationDimension] = Field(
+        default_factory=lambda: [
+            "buyer",
+            "group",
+            "policy",
+            "exposure",
+            "country",
+            "region",
+            "sector",
+        ],
+        min_length=1,
+        description="Segment dimensions of allocation.parquet.",
+    )
+
+    @field_validator("perspective", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("levels")
+    @classmethod
+    def _levels(cls, v: list[float]) -> list[float]:
+        for q in v:
+            if not 50 < q < 100:
+                raise ValueError(f"level {q:g} must lie strictly between 50 and 100 (percent)")
+        return sorted(set(v))
+
+    @field_validator("perspective", "dimensions")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        return list(dict.fromkeys(v))
+
+
 class OutputsConfig(_Strict):
     """What a run writes besides the year loss table and the summary."""
 
@@ -506,6 +619,12 @@ class OutputsConfig(_Strict):
         ),
     )
     report: bool = Field(True, description="Write report.html.")
+    allocation: AllocationConfig | None = Field(
+        None,
+        description=(
+            "Capital allocation and the tail store (allocation.parquet, tail/); omitted: none."
+        ),
+    )
 
     @field_validator("return_periods")
     @classmethod
@@ -880,6 +999,8 @@ def scenario_markdown() -> str:
         ("model.lgd", LGDConfig),
         ("political", PoliticalConfig),
         ("outputs", OutputsConfig),
+        ("outputs.allocation", AllocationConfig),
+        ("simulation.importance_sampling", ImportanceSampling),
         ("treaties[] (quota_share)", QuotaShare),
         ("treaties[] (per_risk_xl)", PerRiskXL),
         ("treaties[] (political_event_xl)", PoliticalEventXL),

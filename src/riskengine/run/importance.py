@@ -1,0 +1,291 @@
+"""Importance sampling: choosing the mixture of mean shifts of the systematic and political draws.
+
+Under ``simulation.importance_sampling`` each simulated year draws its independent normals — the
+systematic factors (the explicit model's ξ before the Cholesky factor), the regional political
+factors V and the countries' political draws η — from one component of a mixture: with
+probability α_k their means are μ_k (one component, μ = 0, is plain Monte Carlo: the defensive
+share). The year's weight is the likelihood ratio 1 / Σ_k α_k exp(μ_k·x − ½|μ_k|²), at most
+1 / α_0 (docs/model.md §8). Any mixture gives unbiased estimates; a good one makes every kind of
+tail year frequent.
+
+``shift: auto`` builds the mixture from the book, in the spirit of Glasserman & Li (2005,
+"Importance sampling for portfolio credit risk"), for a target loss x: the VaR at the sampling
+level of a plain pilot run (its own simulation ids, disjoint from the run's). A credit
+insurer's tail has more than one shape — a broad commercial downturn, or one large country's
+political event — so one shift cannot cover it (a single mean shift toward the downturn leaves
+the event years with huge, rare weights). The components are
+
+* the **commercial downturn**: the most likely factor draws whose commercial expected loss
+  reaches x — min ½|z|² subject to Σ_cells L_c Φ((t_c − a_cᵀz)/σ_c) ≥ x (L_c: the cell's EAD ×
+  mean LGD of commercially covered exposures) — found by SLSQP;
+* one **political event** per country whose political loss (EAD × political LGD of its
+  politically covered exposures) is at least 5 % of x: η_c shifted so that the event has
+  probability ≈ 0.7, plus the downturn (along the same direction) that makes up the rest of x;
+
+ranked by their probability — Φ(−t) for a downturn t standard deviations along its direction,
+q_c Φ(−t) for country c's event with the downturn it needs — the most likely ``components``
+kept, sharing 1 − defensive in proportion to it (each kind of tail year then comes about as often
+as it contributes to the tail). The Student-t mixing variable is never shifted;
+contagion and political precedence are ignored in the choice (not in the simulation).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import ndtr
+
+from ..errors import Problem, ScenarioError
+from ..measures import var_se
+from ..portfolio.compile import CompiledPortfolio, Shifts, with_shifts
+from ..scenario.models import ImportanceSampling, Scenario
+from .inprocess import run_sims
+
+__all__ = ["apply_importance_sampling", "choose_shift", "shift_names", "PILOT_SIM0"]
+
+log = logging.getLogger("riskengine")
+
+#: The pilot run's first simulation id: far beyond any run's ids, so its draws are independent.
+PILOT_SIM0 = 2**62
+#: A political component shifts η_c so that the event is Φ(_EVENT_Z) likely (about 0.7).
+_EVENT_Z = 0.52
+_GU = 0  # ground_up column of the kernel's YLT rows
+
+
+def shift_names(cp: CompiledPortfolio) -> list[str]:
+    """Names of every shiftable draw, in the order of the shift vector: the factors, then
+    ``political_region:<name>``, then ``political_country:<code>``."""
+    r = cp.resolved
+    return (
+        list(r.factors.names)
+        + [f"political_region:{x}" for x in r.region_names]
+        + [f"political_country:{x}" for x in r.country_codes]
+    )
+
+
+@dataclass
+class _Model:
+    """The cells' commercial expected loss given the independent factor draws, and the
+    countries' political losses (module docstring)."""
+
+    n_f: int
+    n_r: int
+    chol: np.ndarray | None
+    cell_loss: np.ndarray
+    cell_thr: np.ndarray
+    cell_inv_sig: np.ndarray
+    fac_rows: np.ndarray
+    fac_idx: np.ndarray
+    fac_w: np.ndarray
+    pol_loss: np.ndarray
+    pol_b: float
+
+    def _u(self, indep: np.ndarray) -> np.ndarray:
+        z = self.chol @ indep if self.chol is not None else indep
+        m = np.bincount(
+            self.fac_rows, weights=self.fac_w * z[self.fac_idx], minlength=len(self.cell_thr)
+        )
+        return (self.cell_thr - m) * self.cell_inv_sig
+
+    def commercial(self, indep: np.ndarray) -> float:
+        """E_comm[L | draws]: Σ_cells L_c Φ((t_c − a_cᵀz)/σ_c)."""
+        return float(np.sum(self.cell_loss * ndtr(self._u(indep))))
+
+    def commercial_grad(self, indep: np.ndarray) -> np.ndarray:
+        """Its gradient with respect to the independent draws."""
+        u = self._u(indep)
+        dens = self.cell_loss * np.exp(-0.5 * u * u) / math.sqrt(2 * math.pi) * -self.cell_inv_sig
+        g_z = np.bincount(
+            self.fac_idx, weights=dens[self.fac_rows] * self.fac_w, minlength=self.n_f
+        )
+        return self.chol.T @ g_z if self.chol is not None else g_z
+
+
+def _model(cp: CompiledPortfolio) -> _Model:
+    k = cp.kernel
+    er, br = k.exp_rec, k.buyer_rec
+    lgd_mean = k.lgd_class["mean"][br["lgd_class"]]
+    n_cells = len(k.cell_key)
+    comm = er["comm"].astype(bool)
+    exp_cell = k.buyer_cell[er["buyer"]]
+    cell_loss = np.bincount(
+        exp_cell[comm], weights=er["ead"][comm] * lgd_mean[er["buyer"][comm]], minlength=n_cells
+    )
+    rows = np.repeat(np.arange(n_cells), np.diff(k.cell_fac_ptr))
+    pol = er["pol"].astype(bool)
+    country = br["country"][er["buyer"]]
+    n_c = len(k.country_key)
+    pol_ead = np.bincount(country[pol], weights=er["ead"][pol], minlength=n_c) * k.country_plgd
+    has_pol = bool(k.pol_enabled)
+    return _Model(
+        n_f=len(k.factor_key),
+        n_r=len(k.region_key),
+        chol=np.asarray(k.factor_chol) if k.explicit else None,
+        cell_loss=cell_loss,
+        cell_thr=np.asarray(k.cell_thr0),
+        cell_inv_sig=np.asarray(k.cell_inv_sigma),
+        fac_rows=rows,
+        fac_idx=np.asarray(k.cell_fac_idx, dtype=np.int64),
+        fac_w=np.asarray(k.cell_fac_w),
+        pol_loss=pol_ead if has_pol else np.zeros(0),
+        pol_b=float(k.pol_b),
+    )
+
+
+def _pilot_var(cp: CompiledPortfolio, sims: int, level: float) -> float:
+    ids = PILOT_SIM0 + np.arange(sims, dtype=np.int64)
+    out, _, _ = run_sims(cp.kernel, ids, segments=False)
+    return var_se(np.sort(out.ylt[:, _GU]), level).value
+
+
+def choose_shift(
+    cp: CompiledPortfolio, level: float, pilot: int, components: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The automatic mixture for ``level`` (a fraction): components [K, n] (order of
+    :func:`shift_names`) and their relative likelihoods (large-deviations weights
+    exp(−½|μ_k|²), normalised)."""
+    target = _pilot_var(cp, pilot, level)
+    model = _model(cp)
+    n_f, n_r = model.n_f, model.n_r
+    n = n_f + n_r + len(cp.country_codes)
+    info: dict[str, Any] = {"target": target}
+    comm0 = model.commercial(np.zeros(n_f))
+    direction = _commercial_direction(model, target)
+    # each mode: (its probability, by the normal tail of the downturn it needs, its means, name)
+    modes: list[tuple[float, np.ndarray, str]] = []
+    if direction is not None:
+        t = _scale_to(model, direction, target)
+        theta = np.zeros(n)
+        theta[:n_f] = t * direction
+        modes.append((float(ndtr(-t)), theta, "commercial downturn"))
+    thr = np.asarray(cp.kernel.country_polthr)
+    if cp.kernel.pol_enabled and len(model.pol_loss):
+        b = model.pol_b
+        for c in np.argsort(-model.pol_loss):
+            if not np.isfinite(thr[c]) or model.pol_loss[c] < 0.05 * target:
+                continue
+            mu_c = (thr[c] - _EVENT_Z) / b  # the event then has probability Φ(0.52) ≈ 0.7
+            need = target - model.pol_loss[c]
+            t = 0.0
+            if need > comm0 and direction is not None:
+                t = _scale_to(model, direction, need)
+            elif need > comm0:
+                continue
+            theta = np.zeros(n)
+            theta[:n_f] = t * direction if direction is not None else 0.0
+            theta[n_f + n_r + c] = mu_c
+            prob = float(ndtr(thr[c]) * ndtr(-t))  # the event, and the downturn it needs
+            modes.append((prob, theta, f"event in {cp.country_codes[c]}"))
+    if not modes:
+        return np.zeros((1, n)), np.ones(1), {**info, "status": "no shift needed"}
+    modes.sort(key=lambda m: -m[0])
+    modes = modes[:components]
+    prob = np.array([m[0] for m in modes])
+    share = prob / prob.sum()
+    info["status"] = "ok"
+    info["components"] = [
+        {"mode": m[2], "norm": float(np.linalg.norm(m[1])), "probability": m[0], "share": float(p)}
+        for m, p in zip(modes, share, strict=True)
+    ]
+    return np.stack([m[1] for m in modes]), share, info
+
+
+def _commercial_direction(model: _Model, target: float) -> np.ndarray | None:
+    """The unit direction of the most likely factor draws whose commercial expected loss reaches
+    ``target`` (min ½|z|² subject to E_comm[L | z] ≥ target); None when no factor moves it."""
+    n_f = model.n_f
+    g0 = model.commercial_grad(np.zeros(n_f))
+    if not np.any(g0):
+        return None
+    scale = max(target, 1.0)
+    res = minimize(
+        lambda z: (0.5 * float(z @ z), z),
+        g0 / np.linalg.norm(g0),
+        jac=True,
+        method="SLSQP",
+        bounds=[(-8.0, 8.0)] * n_f,
+        constraints=[
+            {
+                "type": "ineq",
+                "fun": lambda z: (model.commercial(z) - target) / scale,
+                "jac": lambda z: model.commercial_grad(z) / scale,
+            }
+        ],
+        options={"maxiter": 200, "ftol": 1e-10},
+    )
+    z = res.x if res.success and np.any(res.x) else g0
+    if not res.success:
+        log.warning("importance sampling: the shift optimiser stopped early (%s)", res.message)
+    return z / np.linalg.norm(z)
+
+
+def _scale_to(model: _Model, direction: np.ndarray, target: float) -> float:
+    """The t ≥ 0 with E_comm[L | t·direction] = target (bisection; capped at 8)."""
+    lo, hi = 0.0, 8.0
+    if model.commercial(hi * direction) < target:
+        return hi
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if model.commercial(mid * direction) < target:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def _given_shift(cp: CompiledPortfolio, given: dict[str, float], source: str) -> np.ndarray:
+    names = shift_names(cp)
+    pos = {n: i for i, n in enumerate(names)}
+    unknown = sorted(set(given) - set(pos))
+    if unknown:
+        import difflib
+
+        problems = []
+        for u in unknown:
+            near = difflib.get_close_matches(u, names, n=1)
+            hint = f" — did you mean {near[0]!r}?" if near else ""
+            rule = f"no draw named {u!r} in this book{hint}"
+            problems.append(
+                Problem(source, "simulation.importance_sampling.shift", rule, label="key")
+            )
+        raise ScenarioError(problems, source)
+    theta = np.zeros(len(names))
+    for name, value in given.items():
+        theta[pos[name]] = value
+    return theta
+
+
+def apply_importance_sampling(
+    cp: CompiledPortfolio, scenario: Scenario
+) -> tuple[CompiledPortfolio, dict[str, Any] | None]:
+    """``cp`` with the scenario's importance-sampling mixture (unchanged without one), and what
+    was done (for the run's summary)."""
+    cfg: ImportanceSampling | None = scenario.simulation.importance_sampling
+    if cfg is None:
+        return cp, None
+    alloc = scenario.outputs.allocation
+    level_pct = cfg.level or (max(alloc.levels) if alloc is not None else 99.9)
+    info: dict[str, Any] = {"method": cfg.method, "level": level_pct, "defensive": cfg.defensive}
+    names = shift_names(cp)
+    if cfg.shift == "auto":
+        mus, likelihood, found = choose_shift(cp, level_pct / 100.0, cfg.pilot, cfg.components)
+        info.update({"shift": "auto", "pilot": cfg.pilot, **found})
+    else:
+        mus = _given_shift(cp, dict(cfg.shift), scenario.source)[None, :]
+        likelihood = np.ones(1)
+        info["shift"] = "given"
+        info["means"] = {names[i]: float(mus[0, i]) for i in np.nonzero(mus[0])[0]}
+    if not np.any(mus):
+        return cp, {**info, "components": []}
+    components = np.vstack([np.zeros((1, mus.shape[1])), mus]) if cfg.defensive > 0 else mus
+    probabilities = (
+        np.r_[cfg.defensive, (1 - cfg.defensive) * likelihood] if cfg.defensive > 0 else likelihood
+    )
+    stress = np.asarray(cp.kernel.stress_shift) if cp.kernel.stressed else None
+    shifts = Shifts(components=components, probabilities=probabilities, stress=stress)
+    return with_shifts(cp, shifts), info
