@@ -29,7 +29,7 @@ from riskengine.analytic import (
     read_analytic,
 )
 from riskengine.book import generate_book, load_book
-from riskengine.errors import ScenarioError
+from riskengine.errors import OutputError, ScenarioError
 from riskengine.portfolio.compile import compile_portfolio
 from riskengine.portfolio.resolve import resolve
 from riskengine.report.render import splice_section
@@ -438,3 +438,25 @@ def test_matched_sector_variance_reproduces_the_simulations_sd_and_var(
             other = credit_risk_plus(np.ones(n), np.full(n, p), pd_volatility=wrong, band=1.0)
             assert abs(sim["VaR"][key]["value"] - other.quantile(q)) > tolerance
     assert 'id="analytic"' in (out / "report.html").read_text()
+
+
+def test_unreadable_analytic_outputs_are_refused_and_left_out_of_the_report(
+    tmp_path: Path, capsys
+) -> None:
+    book = tmp_path / "book"
+    generate_book(300, seed=5, out=book)
+    sc = write_scenario(tmp_path / "s.yaml", {"book": "book", "simulation": {"sims": 500}})
+    folder = tmp_path / "o"
+    code, out, err = run_cli(["analytic", str(sc), "--out", str(folder), "--top", "3"], capsys)
+    assert code == 0, err
+    # --top: the printed tables have 3 rows, analytic.json lists at least 10 buyers
+    assert "buyers (top 3 of 300)" in out and "by country (top 3 of" in out
+    assert len(analytic_json(folder)["contributions"]["buyers"]["rows"]) == 10
+    (folder / "analytic.json").write_text("{not json")
+    with pytest.raises(OutputError) as e:
+        read_analytic(folder)
+    assert str(folder / "analytic.json") in str(e.value)
+    assert "cannot read the CreditRisk+ outputs" in str(e.value)
+    code, _, err = run_cli(["simulate", str(sc), "--out", str(folder)], capsys)
+    assert code == 0, err
+    assert 'id="analytic"' not in (folder / "report.html").read_text()

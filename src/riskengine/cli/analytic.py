@@ -48,15 +48,18 @@ def _contributions_tables(out: Console, doc: dict, ccy: str, top: int) -> None:
         return [money(row["el"], ccy), money(row["sd"], ccy), money(row["var"], ccy), pct(share)]
 
     buyers = c["buyers"]
-    title = f"largest risk contributions: buyers (top {len(buyers['rows'])} of {buyers['of']:,})"
+    shown = min(top, len(buyers["rows"]))
+    title = f"largest risk contributions: buyers (top {shown} of {buyers['of']:,})"
     t = table(
         title,
         [("buyer", "left"), ("country", "left"), ("sector", "left"), ("exposure", "right")]
         + [("PD", "right"), *cols],
     )
     for r in buyers["rows"][:top]:
-        t.add_row(r["buyer_id"], r["country"], r["sector"], money(r["exposure"], ccy),
-                  f"{100 * r['pd']:.2f} %", *cells(r))  # fmt: skip
+        pd = f"{100 * r['pd']:.2f} %"
+        t.add_row(
+            r["buyer_id"], r["country"], r["sector"], money(r["exposure"], ccy), pd, *cells(r)
+        )
     out.print(t)
     dim = doc["model"]["sector_by"]
     dim = "country" if dim == "none" else dim
