@@ -460,3 +460,17 @@ def test_unreadable_analytic_outputs_are_refused_and_left_out_of_the_report(
     code, _, err = run_cli(["simulate", str(sc), "--out", str(folder)], capsys)
     assert code == 0, err
     assert 'id="analytic"' not in (folder / "report.html").read_text()
+
+
+def test_a_damaged_simulation_leaves_its_report_alone(tmp_path: Path, capsys) -> None:
+    book = tmp_path / "book"
+    generate_book(300, seed=5, out=book)
+    sc = write_scenario(tmp_path / "s.yaml", {"book": "book", "simulation": {"sims": 500}})
+    folder = tmp_path / "o"
+    assert run_cli(["simulate", str(sc), "--out", str(folder)], capsys)[0] == 0
+    (folder / "ylt.parquet").write_bytes(b"PAR1 half a file")
+    before = (folder / "report.html").read_bytes()
+    code, out, err = run_cli(["analytic", str(sc), "--out", str(folder)], capsys)
+    assert code == 0, err
+    assert "not changed: cannot read the simulation" in out
+    assert (folder / "report.html").read_bytes() == before

@@ -264,23 +264,37 @@ def read_simulated_ground_up(folder: str | os.PathLike) -> SimulatedGroundUp:
 
     Raises
     ------
-    OSError, ValueError, KeyError
-        When the files are missing or not a run's.
+    OutputError
+        When the files are missing, unreadable or not a run's (naming the folder and why).
     """
+    from ..errors import OutputError, Problem
+
     folder = Path(folder)
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    ylt = pl.read_parquet(folder / "ylt.parquet", columns=["ground_up", "weight", "political"])
-    run = summary["run"]
-    return SimulatedGroundUp(
-        name=str(run.get("scenario") or ""),
-        currency=str(run["reporting_currency"]),
-        book_hash=run.get("book_hash"),
-        losses=ylt["ground_up"].to_numpy().astype(np.float64),
-        weights=_weights(ylt["weight"].to_numpy().astype(np.float64)),
-        measures=summary["measures"]["ground_up"],
-        exact_el=summary.get("checks", {}).get("expected_ground_up", {}).get("exact"),
-        political_years=int((ylt["political"] > 0).sum()),
-    )
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        ylt = pl.read_parquet(folder / "ylt.parquet", columns=["ground_up", "weight", "political"])
+        run = summary["run"]
+        check = summary.get("checks", {}).get("expected_ground_up", {})
+        return SimulatedGroundUp(
+            name=str(run.get("scenario") or ""),
+            currency=str(run["reporting_currency"]),
+            book_hash=run.get("book_hash"),
+            losses=ylt["ground_up"].to_numpy().astype(np.float64),
+            weights=_weights(ylt["weight"].to_numpy().astype(np.float64)),
+            measures=summary["measures"]["ground_up"],
+            exact_el=check.get("exact"),
+            political_years=int((ylt["political"] > 0).sum()),
+        )
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        pl.exceptions.PolarsError,
+    ) as exc:
+        rule = f"cannot read the simulation: {type(exc).__name__}: {exc}"
+        raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import OutputError
 from ..files import atomic_write_bytes
 from . import analytic as _analytic
 from .assumptions import assumptions
@@ -230,10 +231,8 @@ def add_to_report(folder: str | os.PathLike, analytic: AnalyticOutputs) -> Added
         return Added(False, f"{folder} holds a simulation without report.html: nothing to add to")
     try:
         sim = read_simulated_ground_up(folder)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("report: cannot read the simulation in %s", folder, exc_info=True)
-        why = f"{type(exc).__name__}: {exc}"
-        return Added(False, f"{page} not changed: cannot read the simulation in {folder}: {why}")
+    except OutputError as exc:
+        return Added(False, f"{page} not changed: {exc.problems[0].rule}")
     why_not = comparable(sim.book_hash, sim.currency, analytic)
     if why_not is not None:
         return Added(False, f"{page} not changed: {why_not}")
@@ -247,7 +246,6 @@ def add_to_report(folder: str | os.PathLike, analytic: AnalyticOutputs) -> Added
 def analytic_in(folder: str | os.PathLike) -> AnalyticOutputs | None:
     """The CreditRisk+ outputs in ``folder`` for its report (None when absent or unreadable)."""
     from ..analytic.outputs import read_analytic
-    from ..errors import OutputError
 
     try:
         return read_analytic(folder)
