@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "scenario": 2,
     "book": 3,
     "portfolio": 4,
-    "analytic": 4,
+    "analytic": 5,  # above portfolio: it reads books through portfolio.resolve
     "results": 5,
     "run": 6,
     "tail": 7,

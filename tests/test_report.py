@@ -22,6 +22,7 @@ import polars as pl
 import pytest
 
 import riskengine as rk
+from riskengine.analytic import AnalyticOutputs, analyze
 from riskengine.book import generate_book
 from riskengine.jobs import write_outputs
 from riskengine.measures import tvar_se, var_se
@@ -815,16 +816,21 @@ def _screenshot(driver: Any, width: int, out: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
 def test_layout_in_a_real_browser(browser: Any, res_treaties: rk.Results) -> None:
-    # the treaty run, and a run whose EP axis ends at a long label (20,000 years)
-    long_axis = rk.simulate(
-        generate_book(200, seed=3),
-        parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}}),
-    )
+    # the treaty run, and a run whose EP axis ends at a long label (20,000 years), shown with
+    # CreditRisk+ of its book (the comparison section)
+    small = generate_book(200, seed=3)
+    long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
+    long_axis = rk.simulate(small, long_sc)
+    crplus = AnalyticOutputs.of(analyze(small, long_sc))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
-    for name, res in (("treaties", res_treaties), ("long-axis", long_axis)):
+    for name, res, analytic in (
+        ("treaties", res_treaties, None),
+        ("long-axis", long_axis, crplus),
+    ):
         page = ARTIFACTS / f"report-{name}.html"
-        page.write_text(render_report(res), "utf-8")
+        page.write_text(render_report(res, analytic), "utf-8")
+        assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

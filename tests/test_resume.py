@@ -198,7 +198,7 @@ def test_write_is_atomic(inputs, tmp_path, monkeypatch, failure) -> None:
     if failure == "report":
         import riskengine.report
 
-        def broken_report(results: Results) -> str:
+        def broken_report(results: Results, analytic: object = None) -> str:
             raise RuntimeError("report failed")
 
         monkeypatch.setattr(riskengine.report, "render_report", broken_report)

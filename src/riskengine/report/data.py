@@ -13,8 +13,11 @@ Amounts are in the reporting currency; probabilities and shares are fractions.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,9 +26,20 @@ import polars as pl
 from .. import __version__
 
 if TYPE_CHECKING:
+    from ..analytic.outputs import AnalyticOutputs
     from ..results import Results
 
-__all__ = ["RunInfo", "Assumptions", "BookData", "ReportData", "gather"]
+__all__ = [
+    "RunInfo",
+    "Assumptions",
+    "BookData",
+    "ReportData",
+    "SimulatedGroundUp",
+    "comparable",
+    "gather",
+    "simulated_ground_up",
+    "read_simulated_ground_up",
+]
 
 log = logging.getLogger("riskengine")
 
@@ -132,6 +146,8 @@ class ReportData:
     reinsurance_cost : numpy.ndarray or None
         Cost of the programme in each simulated year: premiums − ceding commissions +
         reinstatement premiums; ``None`` without treaties.
+    analytic : AnalyticOutputs or None
+        CreditRisk+ of the same book (``riskengine analytic``), shown beside the simulation.
     """
 
     run: RunInfo
@@ -145,6 +161,7 @@ class ReportData:
     ep: pl.DataFrame
     segment_el: dict[str, pl.DataFrame]
     reinsurance_cost: np.ndarray | None
+    analytic: AnalyticOutputs | None = None
     _sorted: dict[str, np.ndarray] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -168,9 +185,132 @@ class ReportData:
         return self.summary["measures"]
 
 
+@dataclass(frozen=True)
+class SimulatedGroundUp:
+    """A simulation's ground-up loss, as the CreditRisk+ comparison needs it.
+
+    Attributes
+    ----------
+    name : str
+        Scenario name.
+    currency : str
+        Reporting currency.
+    book_hash : str or None
+        Hash of the book simulated.
+    losses : numpy.ndarray
+        Ground-up loss of each simulated year.
+    weights : numpy.ndarray or None
+        The years' likelihood-ratio weights (None when all are 1).
+    measures : dict
+        ``measures.ground_up`` of ``summary.json`` (values with standard errors).
+    exact_el : float or None
+        The exact expected ground-up loss of the simulated model (``checks.expected_ground_up``).
+    political_years : int
+        Simulated years with a political loss.
+    """
+
+    name: str
+    currency: str
+    book_hash: str | None
+    losses: np.ndarray
+    weights: np.ndarray | None
+    measures: dict[str, Any]
+    exact_el: float | None
+    political_years: int
+
+    @property
+    def n(self) -> int:
+        return len(self.losses)
+
+
+def comparable(book_hash: str | None, currency: str, analytic: AnalyticOutputs) -> str | None:
+    """Why ``analytic`` cannot be shown beside a simulation of ``book_hash`` in ``currency``
+    (another book, another currency); None when it can."""
+    other = analytic.book_hash
+    if book_hash and other and book_hash != other:
+        return (
+            f"CreditRisk+ was computed on another book (hash {other[:12]}) than the simulation "
+            f"({book_hash[:12]})"
+        )
+    if currency != analytic.currency:
+        return (
+            f"CreditRisk+ is in {analytic.currency}, the simulation in {currency}: rerun one in "
+            "the other's reporting currency"
+        )
+    return None
+
+
+def _weights(w: np.ndarray) -> np.ndarray | None:
+    return None if np.all(w == 1.0) else w
+
+
+def simulated_ground_up(d: ReportData) -> SimulatedGroundUp:
+    """The ground-up side of a gathered run."""
+    check = d.summary.get("checks", {}).get("expected_ground_up", {})
+    return SimulatedGroundUp(
+        name=d.run.name,
+        currency=d.currency,
+        book_hash=d.run.book_hash,
+        losses=np.asarray(d.ylt["ground_up"], dtype=np.float64),
+        weights=_weights(np.asarray(d.ylt["weight"], dtype=np.float64)),
+        measures=d.measures["ground_up"],
+        exact_el=check.get("exact"),
+        political_years=int(np.count_nonzero(np.asarray(d.ylt["political"]) > 0)),
+    )
+
+
+def read_simulated_ground_up(folder: str | os.PathLike) -> SimulatedGroundUp:
+    """The ground-up side of a finished run's files: ``summary.json`` and ``ylt.parquet``.
+
+    Raises
+    ------
+    OutputError
+        When the files are missing, unreadable or not a run's (naming the folder and why).
+    """
+    from ..errors import OutputError, Problem
+
+    folder = Path(folder)
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        ylt = pl.read_parquet(folder / "ylt.parquet", columns=["ground_up", "weight", "political"])
+        run = summary["run"]
+        check = summary.get("checks", {}).get("expected_ground_up", {})
+        return SimulatedGroundUp(
+            name=str(run.get("scenario") or ""),
+            currency=str(run["reporting_currency"]),
+            book_hash=run.get("book_hash"),
+            losses=ylt["ground_up"].to_numpy().astype(np.float64),
+            weights=_weights(ylt["weight"].to_numpy().astype(np.float64)),
+            measures=summary["measures"]["ground_up"],
+            exact_el=check.get("exact"),
+            political_years=int((ylt["political"] > 0).sum()),
+        )
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        pl.exceptions.PolarsError,
+    ) as exc:
+        rule = f"cannot read the simulation: {type(exc).__name__}: {exc}"
+        raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
+
+
 # ---------------------------------------------------------------------------------------------
-def gather(results: Results) -> ReportData:
-    """Read everything the report shows from ``results`` (the YLT is not copied)."""
+def gather(results: Results, analytic: AnalyticOutputs | None = None) -> ReportData:
+    """Read everything the report shows from ``results`` (the YLT is not copied).
+
+    ``analytic``: CreditRisk+ outputs of the same book (:func:`riskengine.analytic.read_analytic`)
+    to show beside the simulation.
+    """
+    if analytic is not None:
+        why = comparable(
+            results.meta.get("book_hash"), results.compiled.reporting_currency, analytic
+        )
+        if why is not None:
+            log.warning("report: CreditRisk+ left out: %s", why)
+            analytic = None
     summary, treaty_error = _summary(results)
     measures = dict(summary.get("measures") or {})
     for p in results.perspectives():
@@ -190,6 +330,7 @@ def gather(results: Results) -> ReportData:
         ep=results.ep_curve(),
         segment_el={d: results.segment_el(d) for d in ("country", "sector")},
         reinsurance_cost=_reinsurance_cost(results, summary.get("treaties")),
+        analytic=analytic,
     )
 
 

@@ -12,12 +12,19 @@ on its own: if one fails, the page shows what went wrong in that section and ren
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import OutputError
+from ..files import atomic_write_bytes
+from . import analytic as _analytic
 from .assumptions import assumptions
-from .data import ReportData, gather
+from .data import ReportData, comparable, gather, read_simulated_ground_up
 from .exposure import TOP_N, book_section, concentration_section, segments
 from .format import DASH, esc, fmt_count
 from .html import css, wall_time
@@ -25,9 +32,18 @@ from .losses import distribution, ep_section, key_figures
 from .treaties import reinsurance
 
 if TYPE_CHECKING:
+    from ..analytic.outputs import AnalyticOutputs
     from ..results import Results
 
-__all__ = ["render_report", "TOP_N"]
+__all__ = [
+    "render_report",
+    "render_data",
+    "add_to_report",
+    "analytic_in",
+    "splice_section",
+    "Added",
+    "TOP_N",
+]
 
 log = logging.getLogger("riskengine")
 
@@ -37,6 +53,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     ("assumptions", "Model assumptions", assumptions),
     ("ep-curve", "EP curve", ep_section),
     ("distribution", "Loss distribution", distribution),
+    (_analytic.IDENT, _analytic.TITLE, _analytic.analytic_section),
     ("concentration", "Concentration", concentration_section),
     ("segments", "Countries &amp; sectors", segments),
     ("book", "Book", book_section),
@@ -80,12 +97,17 @@ def _header(d: ReportData) -> str:
 
 
 def _nav(d: ReportData) -> str:
-    links = [
-        f'<a href="#{ident}">{label}</a>'
-        for ident, label, _ in _SECTIONS
-        if ident != "reinsurance" or d.treaties
-    ]
+    links = [f'<a href="#{ident}">{label}</a>' for ident, label, _ in _SECTIONS if _shown(ident, d)]
     return f'<nav class="toc">{"".join(links)}</nav>'
+
+
+def _shown(ident: str, d: ReportData) -> bool:
+    """Whether the section ``ident`` is on the page (optional sections need their data)."""
+    if ident == "reinsurance":
+        return bool(d.treaties)
+    if ident == _analytic.IDENT:
+        return d.analytic is not None
+    return True
 
 
 def _footer(d: ReportData) -> str:
@@ -100,8 +122,13 @@ def _footer(d: ReportData) -> str:
 
 
 def _safely(ident: str, name: str, fn: Callable[[ReportData], str], d: ReportData) -> str:
+    return _guarded(ident, name, lambda: fn(d))
+
+
+def _guarded(ident: str, name: str, render: Callable[[], str]) -> str:
+    """``render()``, or a box saying what went wrong: one failing section never stops the page."""
     try:
-        return fn(d)
+        return render()
     except Exception as exc:
         log.warning("report: the %s section could not be rendered", name, exc_info=True)
         return (
@@ -129,17 +156,99 @@ def render_data(d: ReportData) -> str:
     )
 
 
-def render_report(results: Results) -> str:
+def render_report(results: Results, analytic: AnalyticOutputs | None = None) -> str:
     """The HTML text of ``report.html`` for a run.
 
     Parameters
     ----------
     results : Results
         The outcome of :func:`riskengine.simulate`.
+    analytic : AnalyticOutputs, optional
+        CreditRisk+ of the same book (:func:`riskengine.analytic.read_analytic`): the page then
+        has a section comparing it with the simulated ground-up loss.
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results))
+    return render_data(gather(results, analytic))
+
+
+_SECTION_START = '<section id="{}"'
+_NAV = re.compile(r'<nav class="toc">(.*?)</nav>', re.S)
+
+
+def splice_section(html: str, ident: str, label: str, body: str) -> str:
+    """``html`` (a report page) with section ``ident`` replaced by ``body``, or added.
+
+    A new section goes where :func:`render_data` would put it: before the first section that
+    follows it in page order (else before the footer), and its contents link likewise.
+    """
+    start = html.find(_SECTION_START.format(ident))
+    if start >= 0:
+        end = html.index("</section>", start) + len("</section>")
+        return html[:start] + body + html[end:]
+    order = [i for i, _, _ in _SECTIONS]
+    later = order[order.index(ident) + 1 :] if ident in order else []
+    at = next(
+        (p for p in (html.find(_SECTION_START.format(i)) for i in later) if p >= 0),
+        html.index("<footer"),
+    )
+    html = html[:at] + body + html[at:]
+    nav = _NAV.search(html)
+    if nav is None or f'href="#{ident}"' in nav.group(1):
+        return html
+    links = nav.group(1)
+    link = f'<a href="#{ident}">{label}</a>'
+    pos = next((links.find(f'href="#{i}"') for i in later if f'href="#{i}"' in links), -1)
+    pos = links.rfind("<a ", 0, pos) if pos >= 0 else len(links)
+    links = links[:pos] + link + links[pos:]
+    return html[: nav.start(1)] + links + html[nav.end(1) :]
+
+
+@dataclass(frozen=True)
+class Added:
+    """What :func:`add_to_report` did: ``added`` the section, or not and why (``message``)."""
+
+    added: bool
+    message: str
+
+
+def add_to_report(folder: str | os.PathLike, analytic: AnalyticOutputs) -> Added:
+    """Show CreditRisk+ in the report of the simulation in ``folder``, if it is of that book.
+
+    The folder's finished run (``summary.json``, ``ylt.parquet``) gives the simulated side; its
+    ``report.html`` is rewritten atomically with the comparison section added (or replaced).
+    Nothing happens without a finished run or a report; a run of another book (its hash) or
+    another reporting currency is left alone and the message says so.
+    """
+    folder = Path(folder)
+    page = folder / "report.html"
+    if not (folder / "summary.json").exists():
+        return Added(False, "")
+    if not page.exists():
+        return Added(False, f"{folder} holds a simulation without report.html: nothing to add to")
+    try:
+        sim = read_simulated_ground_up(folder)
+    except OutputError as exc:
+        return Added(False, f"{page} not changed: {exc.problems[0].rule}")
+    why_not = comparable(sim.book_hash, sim.currency, analytic)
+    if why_not is not None:
+        return Added(False, f"{page} not changed: {why_not}")
+    html = page.read_text(encoding="utf-8")
+    ident, title = _analytic.IDENT, _analytic.TITLE
+    body = _guarded(ident, title, lambda: _analytic.comparison(sim, analytic))
+    atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
+    return Added(True, f"the CreditRisk+ comparison to {page} (simulation {sim.name!r})")
+
+
+def analytic_in(folder: str | os.PathLike) -> AnalyticOutputs | None:
+    """The CreditRisk+ outputs in ``folder`` for its report (None when absent or unreadable)."""
+    from ..analytic.outputs import read_analytic
+
+    try:
+        return read_analytic(folder)
+    except OutputError as exc:
+        log.warning("report: CreditRisk+ outputs left out: %s", exc)
+        return None
