@@ -285,7 +285,7 @@ def test_the_scenario_loader_leaves_pyyaml_alone() -> None:
         (
             {"outputs": {"zzz": 1}},
             "key 'outputs.zzz': unknown key — valid keys: segments, return_periods,"
-            " occurrence_threshold, report",
+            " occurrence_threshold, report, allocation",
         ),
     ],
 )
