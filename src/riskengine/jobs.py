@@ -92,3 +92,65 @@ def write_outputs(
 
         shutil.rmtree(Path(checkpoint) / RUN_DIR, ignore_errors=True)
     return written
+
+
+def allocate_folder(
+    folder: str | os.PathLike,
+    *,
+    perspectives: list[str] | None = None,
+    levels: list[float] | None = None,
+    dimensions: list[str] | None = None,
+) -> Any:
+    """Capital allocation of a finished run folder, from its files (no simulation): the YLT and
+    the tail store (``tail/``). Writes ``allocation.parquet`` there and returns the table.
+
+    Perspectives and levels default to those the store was recorded for; others need their tail
+    years in the store (a level whose years were not recorded is refused with a message).
+
+    Raises
+    ------
+    OutputError
+        When the folder has no finished run or no tail store, or its store was written by other
+        kernels.
+    """
+    import polars as pl
+
+    from .allocation import DIMENSIONS, contributions
+    from .errors import OutputError, Problem
+    from .files import write_parquet
+    from .tail import read_store
+
+    folder = Path(folder)
+    if not (folder / "summary.json").exists() or not (folder / "ylt.parquet").exists():
+        rule = "not a finished run (no summary.json / ylt.parquet): run `riskengine simulate` first"
+        raise OutputError([Problem(str(folder), None, rule)], str(folder))
+    store = read_store(folder)
+    ylt = pl.read_parquet(folder / "ylt.parquet")
+    persp = perspectives or list(store.meta["perspectives"])
+    lvls = levels or list(store.meta["levels"])
+    problems = [
+        Problem(
+            str(folder),
+            "perspective",
+            f"{p!r} was not recorded (recorded: {store.meta['perspectives']})",
+        )
+        for p in persp
+        if p not in store.meta["perspectives"]
+    ]
+    if problems:
+        raise OutputError(problems, str(folder))
+    try:
+        table = contributions(
+            ylt,
+            store.claims,
+            store.years,
+            store.exposures,
+            store.el,
+            persp,
+            lvls,
+            dimensions or list(DIMENSIONS),
+        )
+    except ValueError as exc:
+        raise OutputError([Problem(str(folder), None, str(exc))], str(folder)) from None
+    write_parquet(folder / "allocation.parquet", table)
+    return table

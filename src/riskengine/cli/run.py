@@ -74,6 +74,19 @@ def print_results_summary(out: Console, results: Any) -> None:
         out.print(Text(f"warning: {w}", style="yellow"))
     if results.treaty_names:
         _print_treaties(out, summ, ccy)
+    if results.allocation_table is not None:
+        from .allocate import print_allocation
+
+        cfg = results.scenario.outputs.allocation
+        first = results.allocation(perspective=cfg.perspective[0], level=cfg.levels[-1])
+        print_allocation(out, first, ccy, top=5)
+    isi = summ.get("importance_sampling")
+    if isi:
+        out.print(
+            f"importance sampling ({isi['shift']}, level {isi['level']:g} %): "
+            f"{len(isi.get('components', [])) or 1} shifted component(s), effective years "
+            f"{isi['effective_sims']:,.0f} of {results.n_sims:,} (every estimate is weighted)"
+        )
     run = summ["run"]
     seconds = run["simulate_time_s"]
     speed = rate(results.compiled.n_buyers * results.n_sims / seconds) if seconds > 0 else "—"
