@@ -73,11 +73,16 @@ def allocate(res: Results) -> Results:
 
 
 def write_outputs(
-    res: Results, folder: str | os.PathLike, *, report: bool | None = None
+    res: Results,
+    folder: str | os.PathLike,
+    *,
+    report: bool | None = None,
+    stress: Any = None,
 ) -> dict[str, Path]:
     """Write every file of a run into ``folder``: the data files, ``report.html`` (when the
-    scenario's ``outputs.report`` or ``report`` asks for it) and ``summary.json`` last; then
-    remove the run's checkpoints. Returns the paths by file name."""
+    scenario's ``outputs.report`` or ``report`` asks for it; with ``stress``, a
+    :class:`~riskengine.stress.StressRun`, it shows the stresses) and ``summary.json`` last;
+    then remove the run's checkpoints. Returns the paths by file name."""
     prepare_folder(folder)  # summary.json goes first: a run being written is not complete
     extra: dict[str, bytes] = {}
     if report if report is not None else res.scenario.outputs.report:

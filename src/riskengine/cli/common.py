@@ -160,6 +160,8 @@ class Progress:
         self.started = False
 
     def __call__(self, done: int, total: int) -> None:
+        if not self.progress.console.is_terminal:  # a file or a pipe: no bar, no blank lines
+            return
         if not self.started and (time.perf_counter() - self.t0 > 1.0 or done == 0):
             self.progress.start()
             self.task = self.progress.add_task(self.label, total=total)

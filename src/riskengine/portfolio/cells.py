@@ -106,10 +106,31 @@ def _groups(r: Resolved, buyer_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return in_het, has_group & ~in_het
 
 
-def group_cells(r: Resolved, student_t: bool, dof: float) -> Cells:
-    """Cells, units and heterogeneous groups of a resolved book, in kernel buyer order."""
+def _stressed_keys(r: Resolved, base: Resolved) -> np.ndarray:
+    """Cell keys of a stressed book that keep the unstressed book's key wherever a stress leaves
+    a cell whole (all its buyers stressed alike), for common random numbers: a cell a stress
+    splits gets keys mixing the unstressed key with each part's own."""
+    base_keys = _cell_keys(base)
+    own = _cell_keys(r)
+    _, cell = np.unique(base_keys, return_inverse=True)
+    cell = cell.reshape(-1)
+    lo = np.full(cell.max() + 1 if len(cell) else 0, np.iinfo(np.uint64).max, dtype=np.uint64)
+    hi = np.zeros_like(lo)
+    np.minimum.at(lo, cell, own)
+    np.maximum.at(hi, cell, own)
+    whole = (lo == hi)[cell]
+    return np.where(whole, base_keys, mix_keys(base_keys, own))
+
+
+def group_cells(r: Resolved, student_t: bool, dof: float, base: Resolved | None = None) -> Cells:
+    """Cells, units and heterogeneous groups of a resolved book, in kernel buyer order.
+
+    ``base``: the book before stress transforms; cells a stress leaves whole keep their
+    unstressed keys (common random numbers, docs/stress.md).
+    """
     n_b = r.n_buyers
-    uniq_keys, buyer_cell = np.unique(_cell_keys(r), return_inverse=True)
+    keys = _cell_keys(r) if base is None else _stressed_keys(r, base)
+    uniq_keys, buyer_cell = np.unique(keys, return_inverse=True)
     buyer_cell = buyer_cell.reshape(-1).astype(np.int32)
     n_cells = len(uniq_keys)
     rep = np.full(n_cells, -1, dtype=np.int64)

@@ -10,7 +10,7 @@ the resolved parameters and the exact expected loss.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from .expected import expected_ground_up
 from .layout import SegmentLayout
 from .pack import ExposureOrder, Shifts, order_exposures, pack, shift_fields
 from .resolve import Resolved, resolve, scenario_source
+from .stress import apply_stresses
 from .treaties import treaty_kind, treaty_params, treaty_scopes
 
 __all__ = ["CompiledPortfolio", "compile_portfolio", "premium_in_scope", "with_shifts", "Shifts"]
@@ -71,6 +72,7 @@ class CompiledPortfolio:
     expected_ground_up: float
     n_cells: int
     n_units: int
+    stress_notes: list[str] = field(default_factory=list)
 
     @property
     def reporting_currency(self) -> str:
@@ -170,9 +172,18 @@ def compile_portfolio(
         When a treaty's scope names countries, regions or sectors the book does not have, or a
         stop loss in loss ratios has no premium in its scope.
     """
-    r = resolve(book, scenario)
+    base = resolve(book, scenario)
+    r, effect = (
+        apply_stresses(base, list(scenario.stress), scenario) if scenario.stress else (base, None)
+    )
     m = scenario.model
-    cells = group_cells(r, m.copula == "student_t", float(m.dof))
+    cells = group_cells(r, m.copula == "student_t", float(m.dof), base if effect else None)
+    if effect is not None and effect.factor_shift is not None:
+        shifts = Shifts(
+            components=shifts.components if shifts else None,
+            probabilities=shifts.probabilities if shifts else None,
+            stress=effect.factor_shift,
+        )
     treaties, treaty_premium, problems = _treaties(r, cells, scenario)
     if problems:
         raise ScenarioError(problems, scenario_source(scenario))
@@ -202,6 +213,7 @@ def compile_portfolio(
         expected_ground_up=float(np.sum(expected_ground_up(r)[eo.order])),
         n_cells=cells.n_cells,
         n_units=cells.n_units,
+        stress_notes=list(effect.notes) if effect else [],
     )
 
 

@@ -115,6 +115,7 @@ class Resolved:
     b_lgd_alpha: np.ndarray
     b_lgd_beta: np.ndarray
     b_r2: np.ndarray
+    b_rating: np.ndarray  # the book's rating (object; None where not given)
     b_key: np.ndarray
     group_key: np.ndarray
     factors: FactorModel
@@ -224,7 +225,7 @@ def _buyer_pd(book: Book, scenario: Scenario, problems: _Problems) -> np.ndarray
     return pd_ser.fill_null(0.5).to_numpy().astype(np.float64)
 
 
-def _beta_shapes(mu: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def beta_shapes(mu: np.ndarray, sd: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Beta shapes (α, β) of LGDs with means ``mu`` and sds ``sd`` (0, 0 where sd = 0), and the
     mask of invalid (mean, sd) pairs (sd² ≥ mean·(1 − mean))."""
     bad = (sd > 0) & ~(sd**2 < mu * (1 - mu))
@@ -276,11 +277,17 @@ def _explicit_factors(
     )
 
 
+def structured_weights(scenario: Scenario) -> np.ndarray:
+    """√ of the structured model's factor weights (global, region, country, sector): a buyer's
+    loadings are √R² times these."""
+    w = scenario.model.factor_weights
+    return np.sqrt(np.asarray([w.global_, w.region, w.country, w.sector]))
+
+
 def _structured_factors(
     scenario: Scenario, r2: np.ndarray, labels: dict[str, np.ndarray], codes: dict[str, np.ndarray]
 ) -> FactorModel:
-    w = scenario.model.factor_weights
-    weights = np.sqrt(np.asarray([w.global_, w.region, w.country, w.sector]))
+    weights = structured_weights(scenario)
     regions, countries, sectors = labels["region"], labels["country"], labels["sector"]
     n_r, n_c, n_s = len(regions), len(countries), len(sectors)
     # factor index layout: [global | regions | countries | sectors]
@@ -405,7 +412,7 @@ def resolve(book: Book, scenario: Scenario) -> Resolved:
     pd = _buyer_pd(book, scenario, problems)
     lgd_mu = buyers["lgd"].fill_null(m.lgd.mean).to_numpy().astype(np.float64)
     lgd_sd = buyers["lgd_sd"].fill_null(m.lgd.sd).to_numpy().astype(np.float64)
-    alpha, beta, bad_beta = _beta_shapes(lgd_mu, lgd_sd)
+    alpha, beta, bad_beta = beta_shapes(lgd_mu, lgd_sd)
     if bad_beta.any():
         rule = "lgd_sd² < lgd·(1 − lgd) (after filling from the scenario)"
         problems.add("buyers", "lgd_sd", rule, buyers["buyer_id"], bad_beta)
@@ -467,6 +474,7 @@ def resolve(book: Book, scenario: Scenario) -> Resolved:
         b_lgd_alpha=alpha,
         b_lgd_beta=beta,
         b_r2=r2,
+        b_rating=buyers["rating"].to_numpy().astype(object),
         b_key=hash_strings(buyers["buyer_id"], SALT_BUYER),
         group_key=group_key,
         factors=factors,

@@ -55,6 +55,10 @@ __all__ = [
     "AllocationConfig",
     "ImportanceSampling",
     "AnalyticConfig",
+    "Stress",
+    "StressFile",
+    "Where",
+    "load_stresses",
     "Scope",
     "QuotaShare",
     "PerRiskXL",
@@ -442,6 +446,110 @@ class Scope(_Strict):
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+class Where(_Strict):
+    """Which buyers a stress applies to: those matching every list given (omitted lists match
+    all; within a list, any value)."""
+
+    country: list[str] | None = Field(None, min_length=1, description="ISO 3166-1 alpha-2 codes.")
+    region: list[str] | None = Field(
+        None, min_length=1, description="Region names as in the book's countries table."
+    )
+    sector: list[str] | None = Field(
+        None, min_length=1, description="Sector codes as in the book's buyers table."
+    )
+    risk_grade: list[int] | None = Field(
+        None, min_length=1, description="Country risk grades 0..7 (OECD scale)."
+    )
+    rating: list[str] | None = Field(
+        None, min_length=1, description="Ratings: buyers the book gives by that rating."
+    )
+    group: list[str] | None = Field(None, min_length=1, description="Buyer groups (group_id).")
+    buyer: list[str] | None = Field(None, min_length=1, description="Buyers (buyer_id).")
+
+    @field_validator("risk_grade")
+    @classmethod
+    def _grades(cls, v: list[int] | None) -> list[int] | None:
+        for g in v or []:
+            if not 0 <= g <= 7:
+                raise ValueError(f"risk grade {g} is not in 0..7")
+        return v
+
+
+class Stress(_Strict):
+    """A stress test: transforms applied to the book and model (docs/stress.md)."""
+
+    name: str = Field("stress", description="Identifier, shown in stress.parquet and the report.")
+    description: str = Field("", description="What the stress means, for readers.")
+    pd_multiplier: float | None = Field(
+        None,
+        gt=0,
+        le=1000,
+        description="PDs of the selected buyers multiplied by this (capped below 1, reported).",
+    )
+    lgd_add: float | None = Field(
+        None,
+        ge=-1,
+        le=1,
+        description=(
+            "Added to the selected buyers' mean LGD (kept in [0, 1]; the LGD sd shrunk where "
+            "needed to keep the beta law valid)."
+        ),
+    )
+    asset_correlation_add: float | None = Field(
+        None,
+        ge=-1,
+        lt=1,
+        description="Added to the selected buyers' R² (kept in [0, 0.99], reported).",
+    )
+    limit_multiplier: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="Limits of the selected buyers' exposures multiplied by this.",
+    )
+    factor_shift: dict[str, float] | None = Field(
+        None,
+        description=(
+            "δ added to these systematic factors' draws every year (`global`, `region:<name>`, "
+            "`country:<code>`, `sector:<code>`, or the explicit model's factor names; negative "
+            "is a downturn). Part of the model, not of the sampling: no likelihood ratio."
+        ),
+    )
+    political_events: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Countries (ISO codes) with a political event every year.",
+    )
+    where: Where | None = Field(
+        None, description="The buyers the PD, LGD, R² and limit transforms apply to; omitted: all."
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"stress name {v!r} must be an identifier (letters, digits, _)")
+        return v
+
+
+class StressFile(_Strict):
+    """A file of stresses for ``riskengine stress --stresses FILE``: each entry is run alone
+    against the base scenario."""
+
+    stress: list[Stress] = Field(
+        ..., min_length=1, description="The stresses, each run separately."
+    )
+
+    @field_validator("stress")
+    @classmethod
+    def _unique(cls, v: list[Stress]) -> list[Stress]:
+        names = [s.name for s in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate stress names: {', '.join(dup)}")
+        return v
+
+
 class _TreatyBase(_Strict):
     name: str = Field(..., description="Identifier; the YLT column is ceded_<name>.")
     premium: float = Field(
@@ -707,6 +815,10 @@ class Scenario(_Strict):
     )
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     analytic: AnalyticConfig = Field(default_factory=AnalyticConfig)
+    stress: list[Stress] = Field(
+        default_factory=list,
+        description="Stress transforms applied, in order, to this run (docs/stress.md).",
+    )
     _source: str | None = PrivateAttr(default=None)
 
     @property
@@ -972,6 +1084,40 @@ def read_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass: safe
 
 
+def _read_yaml_file(path: Path) -> Any:
+    """A YAML file's data (ScenarioError naming the file when it cannot be read or parsed)."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, None, "file not found")], name) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(name, None, f"cannot read the file: {exc}")], name) from None
+    try:
+        return read_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(name, None, f"not valid YAML: {exc}")], name) from None
+
+
+def load_stresses(path: str | Path) -> list[Stress]:
+    """Read a stress file (a mapping with a ``stress:`` list; docs/stress.md).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem with its key path.
+    """
+    path = Path(path)
+    data = _read_yaml_file(path)
+    if not isinstance(data, dict):
+        rule = "a stress file is a mapping with a `stress:` list"
+        raise ScenarioError([Problem(str(path), None, rule)], str(path))
+    try:
+        return list(StressFile.model_validate(data).stress)
+    except ValidationError as err:
+        raise ScenarioError(_problems(err, str(path)), str(path)) from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a YAML scenario file.
 
@@ -987,16 +1133,7 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(name, None, "file not found")], name) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(name, None, f"cannot read the file: {exc}")], name) from None
-    try:
-        data = read_yaml(text)
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(name, None, f"not valid YAML: {exc}")], name) from None
+    data = _read_yaml_file(path)
     scenario = parse_scenario(data, name)
     if scenario.book is not None and not Path(scenario.book).is_absolute():
         scenario = scenario.model_copy(
@@ -1050,6 +1187,8 @@ def scenario_markdown() -> str:
         ("outputs.allocation", AllocationConfig),
         ("simulation.importance_sampling", ImportanceSampling),
         ("analytic", AnalyticConfig),
+        ("stress[]", Stress),
+        ("stress[].where", Where),
         ("treaties[] (quota_share)", QuotaShare),
         ("treaties[] (per_risk_xl)", PerRiskXL),
         ("treaties[] (political_event_xl)", PoliticalEventXL),
