@@ -225,8 +225,9 @@ def test_rating_worsens_with_country_risk(sample_book_200k: Book) -> None:
 def test_pd_is_exactly_the_rating_pd_and_lgd_rises_with_country_risk(
     sample_book_200k: Book,
 ) -> None:
-    """LGD after recoveries: 0.6 in grade-0 countries (Moody's senior unsecured recoveries are
-    about 38 %), 0.025 more per grade, as recoveries are poorer where insolvency law is weaker."""
+    """Mean LGD after recoveries: 0.6 in grade-0 countries (Moody's senior unsecured recoveries
+    are about 38 %), 0.025 more per grade, as recoveries are poorer where insolvency law is
+    weaker."""
     b = sample_book_200k.buyers.join(
         sample_book_200k.countries.select("country", "risk_grade"), on="country"
     )
@@ -235,9 +236,8 @@ def test_pd_is_exactly_the_rating_pd_and_lgd_rises_with_country_risk(
     assert b.get_column("pd").n_unique() == 7
     lgd = 0.6 + 0.025 * b.get_column("risk_grade").cast(pl.Float64)
     assert (b.get_column("lgd") - lgd).abs().max() < 1e-12
-    assert (b.get_column("lgd_sd") == 0.25).all()
-    assert (b.get_column("lgd_sd") ** 2 < b.get_column("lgd") * (1 - b.get_column("lgd"))).all()
-    assert b.get_column("asset_correlation").null_count() == b.height
+    # the LGD's spread and the asset correlation stay the scenario's
+    assert all(b.get_column(c).null_count() == b.height for c in ("lgd_sd", "asset_correlation"))
 
 
 def test_sectors_are_nace_with_manufacturing_and_trade_leading(sample_book_200k: Book) -> None:

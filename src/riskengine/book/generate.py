@@ -10,7 +10,8 @@ buyers take seconds. The figures are illustrative, chosen to look like a real bo
   mostly B and BB (the SMEs trade credit insures), worse in riskier countries and better for
   large buyers; ``pd`` exactly the rating's :data:`~riskengine.scenario.models.DEFAULT_RATINGS`
   value; ``lgd`` 0.6 in a grade-0 country, rising by 0.025 a grade (recoveries are poorer where
-  insolvency law is weaker), sd 0.25; ~5 % of buyers in groups of 2–6, mostly in one country;
+  insolvency law is weaker; its sd is the scenario's); ~5 % of buyers in groups of 2–6, mostly in
+  one country;
 * **limits**: a buyer's total limit is lognormal (median 70k EUR) with a Pareto tail on ~2 % of
   buyers, so the top 1 % of buyers hold about a third of the total limit; large buyers are
   insured under several policies (~1.3 exposures per buyer); payment terms of 30–180 days in
@@ -158,8 +159,8 @@ _TAIL_MIN, _TAIL_ALPHA, _TAIL_CAP = 1_000_000.0, 1.3, 60_000_000.0
 _GROUP_SHARE = 0.05
 
 #: Mean LGD of a buyer in a grade-0 country and its rise per grade (recoveries after a claim are
-#: poorer where insolvency law is weaker), and the sd of the beta LGD.
-_LGD_BASE, _LGD_PER_GRADE, _LGD_SD = 0.6, 0.025, 0.25
+#: poorer where insolvency law is weaker); its spread is the scenario's (``model.lgd.sd``).
+_LGD_BASE, _LGD_PER_GRADE = 0.6, 0.025
 
 #: Payment terms are agreed in these standard values (days).
 _TERMS = np.array([30, 45, 60, 75, 90, 120, 150, 180])
@@ -336,7 +337,6 @@ def _buyers(
             "rating": pl.Series(names).gather(rating),
             "pd": np.array([DEFAULT_RATINGS[r] for r in names])[rating],
             "lgd": np.round(_LGD_BASE + _LGD_PER_GRADE * grade, 4),
-            "lgd_sd": np.full(n, _LGD_SD),
             "group_id": group_ids.gather(pl.Series(group).set(pl.Series(group < 0), None)),
         }
     )
