@@ -140,10 +140,21 @@ def test_country_table() -> None:
 def stats(sample_book_200k: Book) -> dict[str, object]:
     """Per-buyer and per-policy figures computed from the tables (limits in EUR)."""
     book = sample_book_200k
+    assert book.fx is not None
+    ead = pl.col("limit_reporting") * pl.col("utilization")
     exp = (
         exposures_in(book, "EUR")
-        .join(book.buyers.select("buyer_id", "country"), on="buyer_id")
-        .join(book.countries.select("country", "risk_grade"), on="country")
+        .join(book.buyers.select("buyer_id", "country", "sector", "pd", "lgd"), on="buyer_id")
+        .join(book.countries, on="country")
+        .with_columns(
+            turnover=ead * 365.0 / pl.col("payment_term_days"),
+            # expected loss before policy terms, political loss 80 % of EAD
+            expected_loss=ead
+            * (
+                pl.col("pd") * pl.col("lgd") * pl.col("commercial_cover")
+                + pl.col("political_pd") * 0.8 * pl.col("political_cover")
+            ),
+        )
     )
     per_buyer = exp.group_by("buyer_id").agg(
         limit=pl.col("limit_reporting").sum(), policies=pl.col("policy_id").n_unique()
@@ -154,8 +165,12 @@ def stats(sample_book_200k: Book) -> dict[str, object]:
             buyers=pl.col("buyer_id").n_unique(),
             grade=(pl.col("limit_reporting") * pl.col("risk_grade")).sum()
             / pl.col("limit_reporting").sum(),
+            limits_eur=pl.col("limit_reporting").sum(),
+            derived_turnover_eur=pl.col("turnover").sum(),
+            expected_loss_eur=pl.col("expected_loss").sum(),
         )
         .join(book.policies, on="policy_id")
+        .join(book.fx.rename({"rate": "fx"}), on="currency")
     )
     return {
         "exp": exp,
@@ -171,14 +186,27 @@ def test_countries_spread(sample_book_200k: Book) -> None:
     )
 
 
-def test_rating_mix_is_mostly_bb_and_b(sample_book_200k: Book) -> None:
+def test_rating_mix_is_mostly_b_and_bb(
+    sample_book_200k: Book, stats: dict[str, pl.DataFrame]
+) -> None:
+    """Insured buyers are mostly SMEs with B-like default rates (claims near 0.14 % of insured
+    turnover need a turnover-weighted PD of about 1.5–2 %); B is the most common rating by
+    buyers and by insured turnover, so the rate card's most common cell is a B one; few CCC
+    buyers remain, as insurers cut their limits."""
     share = dict(
         sample_book_200k.buyers.get_column("rating").value_counts(normalize=True).iter_rows()
     )
     assert set(share) == set(DEFAULT_RATINGS)
-    assert share["BB"] + share["B"] > 0.6
-    assert share["AAA"] + share["AA"] < 0.05
-    assert 0.01 < share["CCC"] < 0.08
+    assert share["BB"] + share["B"] > 0.75
+    assert share["B"] > 1.5 * share["BB"] > 2 * share["BBB"]
+    assert share["AAA"] + share["AA"] < 0.03
+    assert 0.01 < share["CCC"] < 0.04
+    exp = stats["exp"].join(sample_book_200k.buyers.select("buyer_id", "rating"), on="buyer_id")
+    turnover = (
+        exp.group_by("rating").agg(pl.col("turnover").sum()).sort("turnover", descending=True)
+    )
+    first, second = turnover.get_column("turnover").head(2).to_list()
+    assert turnover.get_column("rating")[0] == "B" and first > 1.15 * second
 
 
 def test_rating_worsens_with_country_risk(sample_book_200k: Book) -> None:
@@ -194,14 +222,22 @@ def test_rating_worsens_with_country_risk(sample_book_200k: Book) -> None:
     assert risky > 1.5 * safe
 
 
-def test_pd_is_exactly_the_rating_pd_and_scenario_fields_are_null(sample_book_200k: Book) -> None:
-    b = sample_book_200k.buyers
+def test_pd_is_exactly_the_rating_pd_and_lgd_rises_with_country_risk(
+    sample_book_200k: Book,
+) -> None:
+    """Mean LGD after recoveries: 0.6 in grade-0 countries (Moody's senior unsecured recoveries
+    are about 38 %), 0.025 more per grade, as recoveries are poorer where insolvency law is
+    weaker."""
+    b = sample_book_200k.buyers.join(
+        sample_book_200k.countries.select("country", "risk_grade"), on="country"
+    )
     expected = b.get_column("rating").replace_strict(DEFAULT_RATINGS, return_dtype=pl.Float64)
     assert (b.get_column("pd") == expected).all()
     assert b.get_column("pd").n_unique() == 7
-    assert all(
-        b.get_column(c).null_count() == b.height for c in ("lgd", "lgd_sd", "asset_correlation")
-    )
+    lgd = 0.6 + 0.025 * b.get_column("risk_grade").cast(pl.Float64)
+    assert (b.get_column("lgd") - lgd).abs().max() < 1e-12
+    # the LGD's spread and the asset correlation stay the scenario's
+    assert all(b.get_column(c).null_count() == b.height for c in ("lgd_sd", "asset_correlation"))
 
 
 def test_sectors_are_nace_with_manufacturing_and_trade_leading(sample_book_200k: Book) -> None:
@@ -255,7 +291,7 @@ def test_policy_sizes_are_heavy_tailed(stats: dict[str, pl.DataFrame]) -> None:
 
 def test_premium_rates_within_the_stated_bands(stats: dict[str, pl.DataFrame]) -> None:
     p = stats["per_policy"]
-    rate = (p.get_column("premium") / p.get_column("insured_turnover")).to_numpy()
+    rate = (p.get_column("premium") / p.get_column("turnover")).to_numpy()
     lo, hi = premium_rate_band(p.get_column("grade").to_numpy())
     assert np.all(rate >= lo * (1 - 1e-4)) and np.all(rate <= hi * (1 + 1e-4))
     developed = p.get_column("grade").to_numpy() == 0
@@ -264,6 +300,25 @@ def test_premium_rates_within_the_stated_bands(stats: dict[str, pl.DataFrame]) -
         1 + 1e-4
     )
     assert rate.min() >= 0.001 * (1 - 1e-4) and rate.max() <= 0.012 * (1 + 1e-4)
+    # most rates lie inside their band, not on its bounds
+    at_bound = (rate <= lo * (1 + 1e-4)) | (rate >= hi * (1 - 1e-4))
+    assert at_bound.mean() < 0.4
+
+
+def test_premiums_are_priced_on_expected_loss(stats: dict[str, pl.DataFrame]) -> None:
+    """Rates follow the policy's expected loss rate on turnover (rank correlation), and the
+    book's premium is about 1 / 0.38 of its expected loss (the market's 38 % loss ratio; the
+    band caps lift it a little)."""
+    p = stats["per_policy"]
+    el = p.get_column("expected_loss_eur") * p.get_column("indemnity")
+    premium = p.get_column("premium") * p.get_column("fx")
+    turnover = p.get_column("turnover") * p.get_column("fx")
+    rate_rank = (premium / turnover).rank().to_numpy()
+    el_rank = (el / turnover).rank().to_numpy()
+    assert np.corrcoef(rate_rank, el_rank)[0, 1] > 0.6
+    assert 0.35 < el.sum() / premium.sum() < 0.5
+    rate = premium.sum() / turnover.sum()
+    assert 0.002 < rate < 0.006
 
 
 def test_policy_terms(sample_book_200k: Book, stats: dict[str, pl.DataFrame]) -> None:
@@ -280,18 +335,75 @@ def test_policy_terms(sample_book_200k: Book, stats: dict[str, pl.DataFrame]) ->
     )
     ratio = (p.get_column("max_liability") / p.get_column("premium")).to_numpy()
     assert ratio.min() >= 30 - 1e-3 and ratio.max() <= 50 + 1e-3
-    limits = stats["exp"].group_by("policy_id").agg(pl.col("limit_reporting").sum())
-    turnover = _turnover_eur(sample_book_200k).join(limits, on="policy_id")
+    # no idle limits: a limit used at 0.3–1 revolving every 30–180 days carries more turnover
+    q = stats["per_policy"]
     assert (
-        turnover.get_column("turnover_eur") > turnover.get_column("limit_reporting")
+        (q.get_column("turnover") * q.get_column("fx")) > q.get_column("limits_eur")
     ).mean() > 0.9
 
 
-def _turnover_eur(book: Book) -> pl.DataFrame:
-    assert book.fx is not None
-    return book.policies.join(book.fx, on="currency").select(
-        "policy_id", turnover_eur=pl.col("insured_turnover") * pl.col("rate")
-    )
+def test_deductible_and_nql(stats: dict[str, pl.DataFrame]) -> None:
+    """Aggregate first loss for about half the policies, 10–50 % of the expected loss (rounded
+    to 1,000, at least 1,000); non-qualifying loss 0 for 40 %, else 1,000–5,000 EUR-equivalent
+    (rounded to 100 units)."""
+    p = stats["per_policy"]
+    el = p.get_column("expected_loss_eur") * p.get_column("indemnity") / p.get_column("fx")
+    d = p.get_column("deductible")
+    assert 0.45 < (d > 0).mean() < 0.55
+    has = (d > 0).to_numpy()
+    assert (d.filter(d > 0) % 1_000 == 0).all()
+    lo = np.maximum(np.round(0.1 * el.to_numpy() / 1_000) * 1_000, 1_000) - 1e-6
+    hi = np.maximum(np.round(0.5 * el.to_numpy() / 1_000) * 1_000, 1_000) + 1e-6
+    assert np.all((d.to_numpy() >= lo)[has]) and np.all((d.to_numpy() <= hi)[has])
+    nql_eur = (p.get_column("nql") * p.get_column("fx")).filter(p.get_column("nql") > 0)
+    assert 0.35 < (p.get_column("nql") == 0).mean() < 0.45
+    # rounding to 100 units of the policy's currency moves the EUR value by at most 50 units
+    slack = 50 * p.get_column("fx").max()
+    assert nql_eur.min() >= 1_000 - slack and nql_eur.max() <= 5_000 + slack
+
+
+def test_turnover_is_limits_times_utilisation_revolving_per_term(
+    stats: dict[str, pl.DataFrame],
+) -> None:
+    """Declared turnover = Σ limit × utilisation × 365 / term of the policy's exposures × a
+    factor of 0.8–1.25, spread over that whole range, centred in log."""
+    p = stats["per_policy"]
+    factor = (
+        p.get_column("turnover") * p.get_column("fx") / p.get_column("derived_turnover_eur")
+    ).to_numpy()
+    # turnover is rounded to a unit of the policy's currency, the limits to 1,000 units
+    assert factor.min() >= 0.8 * (1 - 1e-3) and factor.max() <= 1.25 * (1 + 1e-3)
+    assert factor.min() < 0.82 and factor.max() > 1.22
+    assert abs(np.median(np.log(factor))) < 0.02
+
+
+def test_payment_terms(stats: dict[str, pl.DataFrame]) -> None:
+    """30–180 days in standard steps; longer in emerging regions and for manufacturing,
+    construction and public buyers, shorter for trade and hospitality; Chinese buyers near the
+    94 days of Chinese firms' mean days sales outstanding."""
+    e = stats["exp"]
+    term = e.get_column("payment_term_days")
+    assert set(term.unique()) <= {30, 45, 60, 75, 90, 120, 150, 180}
+    assert (term.value_counts(normalize=True).get_column("proportion") > 0.003).all()
+    assert 60 <= term.mean() <= 75
+
+    def mean_by(column: str) -> dict[str, float]:
+        m = e.group_by(column).agg(pl.col("payment_term_days").mean())
+        return dict(m.iter_rows())
+
+    region = mean_by("region")
+    developed = ("Northern Europe", "North America", "Western Europe")
+    emerging = [r for r in region if r not in (*developed, "Eastern Europe")]
+    assert region["Northern Europe"] < region["North America"] < region["Western Europe"]
+    assert 55 <= region["Western Europe"] <= 65
+    assert min(region[r] for r in emerging) > 1.35 * region["Western Europe"]
+    assert 85 <= mean_by("country")["CN"] <= 105
+    sector = mean_by("sector")
+    assert min(sector["C"], sector["F"], sector["Q"]) > 1.2 * max(sector["G"], sector["I"])
+    # the exporter's practice: terms vary less within a policy than across the book
+    log_term = e.select("policy_id", pl.col("payment_term_days").log().alias("x"))
+    within = log_term.select((pl.col("x") - pl.col("x").mean().over("policy_id")).var()).item()
+    assert within < 0.9 * log_term.get_column("x").var()
 
 
 def test_exposure_terms(sample_book_200k: Book) -> None:

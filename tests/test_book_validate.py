@@ -122,6 +122,60 @@ CASES: list[tuple[str, Callable[[Frames], Frames], str, str | None, str, list[st
         [],
     ),
     (
+        "payment term of zero days",
+        lambda f: _set(f, "exposures", "E3", "payment_term_days", 0),
+        "exposures.csv",
+        "payment_term_days",
+        "1 ≤ payment_term_days ≤ 720",
+        ["E3"],
+        [],
+    ),
+    (
+        "payment term beyond two years",
+        lambda f: _set(f, "exposures", "E6", "payment_term_days", 721),
+        "exposures.csv",
+        "payment_term_days",
+        "1 ≤ payment_term_days ≤ 720",
+        ["E6"],
+        [],
+    ),
+    (
+        "payment term not whole days",
+        lambda f: _set(f, "exposures", "E1", "payment_term_days", "45.5"),
+        "exposures.csv",
+        "payment_term_days",
+        "must be an integer",
+        ["E1"],
+        ["'45.5'"],
+    ),
+    (
+        "payment term not a number",
+        lambda f: _set(f, "exposures", "E2", "payment_term_days", "60 days"),
+        "exposures.csv",
+        "payment_term_days",
+        "must be an integer",
+        ["E2"],
+        ["'60 days'"],
+    ),
+    (
+        "negative turnover",
+        lambda f: _set(f, "policies", "P3", "turnover", -5.0),
+        "policies.csv",
+        "turnover",
+        "0 ≤ turnover ≤ 1e15",
+        ["P3"],
+        [],
+    ),
+    (
+        "turnover not a number",
+        lambda f: _set(f, "policies", "P1", "turnover", "n/a"),
+        "policies.csv",
+        "turnover",
+        "type: must be a number",
+        ["P1"],
+        ["'n/a'"],
+    ),
+    (
         "negative deductible",
         lambda f: _set(f, "policies", "P2", "deductible", -1.0),
         "policies.csv",
@@ -708,7 +762,7 @@ def test_hint_needs_every_offending_value_to_look_like_a_percentage(
 
 AMOUNTS = {
     "exposures": ["limit"],
-    "policies": ["deductible", "nql", "max_liability", "premium", "insured_turnover"],
+    "policies": ["deductible", "nql", "max_liability", "premium", "turnover"],
 }
 
 
@@ -740,3 +794,45 @@ def test_fx_rates_beyond_the_bound_are_refused(
 ) -> None:
     (problem,) = _problems(book_dir(_set(frames, "fx", "USD", "rate", 2e6)))
     assert str(problem) == "fx.csv: column 'rate': 0 < rate ≤ 1e6 — 1 row (first: USD = 2000000.0)"
+
+
+# --------------------------------------------------------------------------------------------
+# Pricing inputs: payment terms and declared turnover
+# --------------------------------------------------------------------------------------------
+
+
+def test_pricing_inputs_are_optional_and_nulls_stay_null(tiny_book_dir: Path) -> None:
+    """Absent, both columns are added as nulls: pricing then takes the scenario's payment term
+    and the exposures' turnover (no constant default in the schema)."""
+    book = load_book(tiny_book_dir)
+    assert book.exposures.schema["payment_term_days"] == pl.Int64
+    assert book.policies.schema["turnover"] == pl.Float64
+    assert book.exposures.get_column("payment_term_days").null_count() == 6
+    assert book.policies.get_column("turnover").null_count() == 3
+    for table, name in (("exposures", "payment_term_days"), ("policies", "turnover")):
+        col = TABLES[table].column(name)
+        assert not col.required and col.nullable and col.default is None
+        assert col.fill_from
+
+
+def test_pricing_inputs_at_their_bounds_load(frames: Frames, book_dir: Callable[..., Path]) -> None:
+    frames["exposures"] = frames["exposures"].with_columns(
+        pl.Series("payment_term_days", ["1", "720", None, "30", "90.0", "180"])
+    )
+    frames["policies"] = frames["policies"].with_columns(pl.Series("turnover", [0.0, None, 2.5e6]))
+    book = load_book(book_dir(frames))
+    assert book.exposures.get_column("payment_term_days").to_list() == [1, 720, None, 30, 90, 180]
+    assert book.policies.get_column("turnover").to_list() == [0.0, None, 2.5e6]
+
+
+def test_old_insured_turnover_column_is_kept_but_not_read(
+    frames: Frames, book_dir: Callable[..., Path]
+) -> None:
+    """Books from earlier sample-book generators carry ``insured_turnover``: they still load."""
+    frames["policies"] = frames["policies"].with_columns(
+        pl.Series("insured_turnover", [1e6, 2e6, 3e6])
+    )
+    book = load_book(book_dir(frames))
+    kept = book.policies.get_column("insured_turnover")  # undeclared: as read (CSV text)
+    assert kept.cast(pl.Float64).to_list() == [1e6, 2e6, 3e6]
+    assert book.policies.get_column("turnover").null_count() == 3

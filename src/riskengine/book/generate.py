@@ -7,17 +7,23 @@ buyers take seconds. The figures are illustrative, chosen to look like a real bo
 * **countries** from the package table ``data/countries.csv`` (ISO codes, 10 regions,
   illustrative OECD-style risk grades 0..7, a European exporter's trade weights, currencies);
 * **buyers**: country by trade weight; NACE section by a manufacturing/trade-heavy mix; rating
-  mostly BB and B (the SMEs trade credit insures), worse in riskier countries and better for
+  mostly B and BB (the SMEs trade credit insures), worse in riskier countries and better for
   large buyers; ``pd`` exactly the rating's :data:`~riskengine.scenario.models.DEFAULT_RATINGS`
-  value; ~5 % of buyers in groups of 2–6, mostly in one country;
+  value; ``lgd`` 0.6 in a grade-0 country, rising by 0.025 a grade (recoveries are poorer where
+  insolvency law is weaker; its sd is the scenario's); ~5 % of buyers in groups of 2–6, mostly in
+  one country;
 * **limits**: a buyer's total limit is lognormal (median 70k EUR) with a Pareto tail on ~2 % of
   buyers, so the top 1 % of buyers hold about a third of the total limit; large buyers are
-  insured under several policies (~1.3 exposures per buyer);
+  insured under several policies (~1.3 exposures per buyer); payment terms of 30–180 days in
+  standard steps, longer for manufacturing, construction and public buyers and in emerging
+  regions (:func:`_payment_terms`);
 * **policies**: one per policyholder, heavy-tailed in size (dozens of buyers for most, thousands
-  for a few); currency mostly EUR; indemnity 90 % (some 85 %/95 %); aggregate first loss,
-  non-qualifying loss; insured turnover from limits, utilisation and the payment term;
-  premium rate from the limit-weighted country risk grade (:func:`premium_rate_band`);
-  maximum liability 30–50 × premium.
+  for a few); currency mostly EUR; indemnity 90 % (some 85 %/95 %); aggregate first loss for
+  half of them, a fraction of their expected loss; non-qualifying loss; insured ``turnover`` =
+  Σ limit × utilisation × 365 / payment term × 0.8–1.25; premium priced on the policy's expected
+  loss (about 2.6 × its expected loss rate on turnover, times a lognormal market factor) within
+  the rate band of its limit-weighted country risk grade (:func:`premium_rate_band`); maximum
+  liability 30–50 × premium.
 """
 
 from __future__ import annotations
@@ -131,15 +137,17 @@ _SECTORS: dict[str, float] = {
     "U": 0.05,
 }
 
-#: Rating mix of a median-size buyer in a grade-0 country (trade credit insures mostly SMEs).
+#: Rating mix of a median-size buyer in a grade-0 country. Trade credit insures mostly SMEs,
+#: whose one-year default rates (insolvency and protracted default) are about B's; the insurer
+#: cuts limits on buyers that fall to CCC, so few remain.
 _RATING_MIX: dict[str, float] = {
-    "AAA": 0.005,
-    "AA": 0.015,
-    "A": 0.05,
-    "BBB": 0.15,
-    "BB": 0.40,
-    "B": 0.345,
-    "CCC": 0.035,
+    "AAA": 0.003,
+    "AA": 0.01,
+    "A": 0.035,
+    "BBB": 0.12,
+    "BB": 0.30,
+    "B": 0.515,
+    "CCC": 0.017,
 }
 _GRADE_SHIFT = 0.12  # latent shift toward worse ratings per country risk grade
 _SIZE_SHIFT = 0.35  # latent shift toward better ratings per decade of buyer size
@@ -149,7 +157,62 @@ _SIGMA_LIMIT = 1.0
 _TAIL_SHARE = 0.02  # buyers whose limit comes from the Pareto tail
 _TAIL_MIN, _TAIL_ALPHA, _TAIL_CAP = 1_000_000.0, 1.3, 60_000_000.0
 _GROUP_SHARE = 0.05
-_PAYMENT_TERMS = (np.array([30, 60, 90, 120, 180]), np.array([0.2, 0.35, 0.25, 0.1, 0.1]))
+
+#: Mean LGD of a buyer in a grade-0 country and its rise per grade (recoveries after a claim are
+#: poorer where insolvency law is weaker); its spread is the scenario's (``model.lgd.sd``).
+_LGD_BASE, _LGD_PER_GRADE = 0.6, 0.025
+
+#: Payment terms are agreed in these standard values (days).
+_TERMS = np.array([30, 45, 60, 75, 90, 120, 150, 180])
+_TERM_MEDIAN = 55.0  # days: a Western European buyer in a neutral sector
+_TERM_SD_POLICY = 0.15  # log-sd of the exporter's own terms practice (one draw per policy)
+_TERM_SD = 0.2  # log-sd of a buyer's terms around its policy's
+#: Payment terms relative to :data:`_TERM_MEDIAN` by the buyer's region: shortest in the Nordics,
+#: longest in emerging regions (Chinese firms' mean days sales outstanding is about 94 days).
+_REGION_TERM: dict[str, float] = {
+    "Northern Europe": 0.75,
+    "Western Europe": 1.0,
+    "North America": 0.9,
+    "Eastern Europe": 1.15,
+    "East Asia & Pacific": 1.6,
+    "South Asia": 1.6,
+    "Middle East & North Africa": 1.6,
+    "Latin America & Caribbean": 1.6,
+    "Sub-Saharan Africa": 1.75,
+    "Central Asia & Caucasus": 1.6,
+}
+#: Payment terms relative to :data:`_TERM_MEDIAN` by the buyer's NACE section: longer for
+#: manufacturing, construction and public buyers, shorter for trade, food and hospitality.
+_SECTOR_TERM: dict[str, float] = {
+    "A": 0.85,
+    "B": 1.15,
+    "C": 1.2,
+    "D": 1.0,
+    "E": 1.1,
+    "F": 1.35,
+    "G": 0.9,
+    "H": 0.95,
+    "I": 0.8,
+    "J": 1.0,
+    "K": 0.9,
+    "L": 1.0,
+    "M": 1.05,
+    "N": 1.0,
+    "O": 1.3,
+    "P": 1.2,
+    "Q": 1.3,
+    "R": 0.9,
+    "S": 0.9,
+    "T": 0.8,
+    "U": 1.0,
+}
+#: Range of a policy's declared turnover over Σ limit × utilisation × 365 / term (log-uniform).
+_TURNOVER_NOISE = (0.8, 1.25)
+#: The underwriter's premium: this multiple of the policy's expected loss rate on turnover (the
+#: loss ratio it aims at is its inverse), times a lognormal factor of this log-sd (negotiation,
+#: the market cycle, the broker), within :func:`premium_rate_band`.
+_PRICE_LOADING, _PRICE_SD = 2.6, 0.35
+_UNDERWRITING_POLITICAL_LGD = 0.8  # the loss the underwriter assumes in a political event
 
 
 def premium_rate_band(grade: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
@@ -273,6 +336,7 @@ def _buyers(
             "sector": pl.Series(list(_SECTORS)).gather(sector),
             "rating": pl.Series(names).gather(rating),
             "pd": np.array([DEFAULT_RATINGS[r] for r in names])[rating],
+            "lgd": np.round(_LGD_BASE + _LGD_PER_GRADE * grade, 4),
             "group_id": group_ids.gather(pl.Series(group).set(pl.Series(group < 0), None)),
         }
     )
@@ -321,17 +385,39 @@ def _fx_rate(codes: pl.Series) -> pl.Series:
     return codes.replace_strict(SAMPLE_FX_EUR, default=None, return_dtype=pl.Float64)
 
 
+def _payment_terms(
+    rng: np.random.Generator, policy: np.ndarray, region: pl.Series, sector: pl.Series
+) -> np.ndarray:
+    """Each exposure's payment term (days, one of :data:`_TERMS`).
+
+    Lognormal around :data:`_TERM_MEDIAN` × the buyer's region and sector factors, with an
+    exporter's effect shared by a policy's exposures, rounded in log to the nearest standard term
+    (so 30–180 days).
+    """
+    factor = region.replace_strict(_REGION_TERM, return_dtype=pl.Float64).to_numpy()
+    factor = factor * sector.replace_strict(_SECTOR_TERM, return_dtype=pl.Float64).to_numpy()
+    exporter = rng.normal(0.0, _TERM_SD_POLICY, int(policy.max()) + 1)[policy]
+    log_term = np.log(_TERM_MEDIAN * factor) + exporter + rng.normal(0.0, _TERM_SD, len(policy))
+    bounds = 0.5 * (np.log(_TERMS[:-1]) + np.log(_TERMS[1:]))
+    return _TERMS[np.searchsorted(bounds, log_term)]
+
+
 def _exposures(
     rng: np.random.Generator,
     pairs: pl.DataFrame,
     policy_ccy: pl.Series,
-    buyer_local_ccy: pl.Series,
+    buyers: pl.DataFrame,
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """The exposures table (limits in the exposure's currency, rounded to 1,000 units) and each
-    exposure's EUR rate (of its own currency, else its policy's)."""
+    exposure's EUR rate (of its own currency, else its policy's).
+
+    ``buyers`` has, per buyer in book order, ``local`` (its country's currency), ``region`` and
+    ``sector``.
+    """
     m = pairs.height
     b = pairs.get_column("buyer")
     p = pairs.get_column("policy")
+    buyer_local_ccy = buyers.get_column("local")
     local = buyer_local_ccy.gather(b)
     local = pl.select(
         pl.when(local.is_in(list(SAMPLE_FX_EUR))).then(local).otherwise(pl.lit("USD"))
@@ -349,6 +435,12 @@ def _exposures(
             "buyer_id": _ids("B", int(b.max()) + 1, 7).gather(b),
             "limit": limit,
             "utilization": np.round(0.3 + 0.7 * rng.beta(2.5, 2.0, m), 3),
+            "payment_term_days": _payment_terms(
+                rng,
+                p.to_numpy(),
+                buyers.get_column("region").gather(b),
+                buyers.get_column("sector").gather(b),
+            ),
             "currency": currency,
             "commercial_cover": cover[0] >= 0.005,
             "political_cover": cover[1] >= 0.04,
@@ -357,46 +449,67 @@ def _exposures(
     return df, rate
 
 
+def _expected_loss(exposures: pl.DataFrame, rate: np.ndarray, risk: pl.DataFrame) -> np.ndarray:
+    """Each exposure's expected annual loss before policy terms (EUR), as an underwriter reckons
+    it: EAD × (pd × lgd under commercial cover + political pd × political LGD under political
+    cover). ``risk`` has ``pd``, ``lgd`` and ``political_pd`` per exposure."""
+    ead = (exposures.get_column("limit") * exposures.get_column("utilization")).to_numpy() * rate
+    commercial = risk.get_column("pd").to_numpy() * risk.get_column("lgd").to_numpy()
+    political = risk.get_column("political_pd").to_numpy() * _UNDERWRITING_POLITICAL_LGD
+    return ead * (
+        commercial * exposures.get_column("commercial_cover").to_numpy()
+        + political * exposures.get_column("political_cover").to_numpy()
+    )
+
+
 def _policies(
     rng: np.random.Generator,
     exposures: pl.DataFrame,
     rate: np.ndarray,
     pairs: pl.DataFrame,
     policy_ccy: pl.Series,
-    grade: np.ndarray,
+    risk: pl.DataFrame,
 ) -> pl.DataFrame:
-    """The policies table: terms, turnover, premium from the policy's limit-weighted risk grade."""
+    """The policies table: terms, turnover, premium priced on the policy's expected loss.
+
+    ``risk`` has, per exposure, its buyer's ``pd`` and ``lgd`` and its country's ``risk_grade``
+    and ``political_pd``.
+    """
     n = len(policy_ccy)
     p = pairs.get_column("policy").to_numpy()
     limit_eur = exposures.get_column("limit").to_numpy() * rate
     used = limit_eur * exposures.get_column("utilization").to_numpy()
+    term = exposures.get_column("payment_term_days").to_numpy()
     total = np.bincount(p, limit_eur, minlength=n)
-    g = np.bincount(p, limit_eur * grade, minlength=n) / total
+    g = np.bincount(p, limit_eur * risk.get_column("risk_grade").to_numpy(), minlength=n) / total
     to_ccy = 1.0 / _fx_rate(policy_ccy).to_numpy()
-    term = rng.choice(_PAYMENT_TERMS[0], size=n, p=_PAYMENT_TERMS[1])
-    turnover = np.round(
-        np.bincount(p, used, minlength=n) * 365.0 / term * rng.uniform(0.8, 1.25, n) * to_ccy
-    )
+    indemnity = np.array([0.9, 0.85, 0.95])[rng.choice(3, size=n, p=[0.8, 0.1, 0.1])]
+    noise = np.exp(rng.uniform(*np.log(_TURNOVER_NOISE), n))
+    turnover_eur = np.bincount(p, used * 365.0 / term, minlength=n) * noise
+    turnover = np.round(turnover_eur * to_ccy)
+    el_eur = indemnity * np.bincount(p, _expected_loss(exposures, rate, risk), minlength=n)
     lo, hi = premium_rate_band(g)
-    premium = np.round((lo + rng.uniform(0.0, 1.0, n) * (hi - lo)) * turnover, 2)
+    cycle = rng.lognormal(-0.5 * _PRICE_SD**2, _PRICE_SD, n)
+    premium_rate = np.clip(_PRICE_LOADING * el_eur / turnover_eur * cycle, lo, hi)
+    premium = np.round(premium_rate * turnover, 2)
     deductible = np.where(
         rng.random(n) < 0.5,
         0.0,
-        _round(rng.uniform(0.01, 0.05, n) * total * to_ccy, 1_000.0, 1_000.0),
+        _round(rng.uniform(0.1, 0.5, n) * el_eur * to_ccy, 1_000.0, 1_000.0),
     )
-    nql_eur = np.array([1_000.0, 2_500.0, 5_000.0, 10_000.0])[rng.integers(0, 4, n)]
+    nql_eur = np.array([1_000.0, 2_000.0, 2_500.0, 5_000.0])[rng.integers(0, 4, n)]
     nql = np.where(rng.random(n) < 0.4, 0.0, _round(nql_eur * to_ccy, 100.0, 100.0))
     return pl.DataFrame(
         {
             "policy_id": _ids("P", n, 6),
             "currency": policy_ccy,
             "policyholder": _ids("H", n, 6),
-            "indemnity": np.array([0.9, 0.85, 0.95])[rng.choice(3, size=n, p=[0.8, 0.1, 0.1])],
+            "indemnity": indemnity,
             "deductible": deductible,
             "nql": nql,
             "max_liability": np.round(rng.uniform(30.0, 50.0, n) * premium, 0),
             "premium": premium,
-            "insured_turnover": turnover,
+            "turnover": turnover,
         }
     )
 
@@ -453,30 +566,33 @@ def generate_book(
     if fmt not in BOOK_FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(BOOK_FORMATS)} (got {fmt!r})")
     rng = np.random.default_rng(seed)
-    countries = sample_countries()
+    countries = sample_countries().with_columns(
+        pl.col("risk_grade")
+        .replace_strict(dict(enumerate(DEFAULT_GRADE_PD)), return_dtype=pl.Float64)
+        .alias("political_pd")
+    )
     buyers, size, country = _buyers(rng, n_buyers, countries)
     pairs = _exposure_pairs(rng, size)
     n_policies = int(pairs.get_column("policy").max()) + 1
     policy_ccy = pl.Series(list(_POLICY_CURRENCIES)).gather(
         _choice(rng, _POLICY_CURRENCIES, n_policies)
     )
-    local = countries.get_column("currency").gather(country)
-    exposures, rate = _exposures(rng, pairs, policy_ccy, local)
-    grade_of_exposure = countries.get_column("risk_grade").to_numpy()[country][
+    of_buyer = pl.concat(
+        [
+            countries.select("region", "risk_grade", "political_pd", local="currency")[country],
+            buyers.select("sector", "pd", "lgd"),
+        ],
+        how="horizontal",
+    )
+    exposures, rate = _exposures(rng, pairs, policy_ccy, of_buyer)
+    risk = of_buyer.select("pd", "lgd", "risk_grade", "political_pd")[
         pairs.get_column("buyer").to_numpy()
     ]
-    policies = _policies(rng, exposures, rate, pairs, policy_ccy, grade_of_exposure)
+    policies = _policies(rng, exposures, rate, pairs, policy_ccy, risk)
     used = countries.filter(
         pl.col("country").is_in(buyers.get_column("country").unique().implode())
     )
-    country_table = used.select(
-        "country",
-        "region",
-        "risk_grade",
-        pl.col("risk_grade")
-        .replace_strict(dict(enumerate(DEFAULT_GRADE_PD)), return_dtype=pl.Float64)
-        .alias("political_pd"),
-    )
+    country_table = used.select("country", "region", "risk_grade", "political_pd")
     ccys = pl.concat(
         [
             policies.get_column("currency"),

@@ -29,6 +29,7 @@ import polars as pl
 __all__ = [
     "MAX_AMOUNT",
     "MAX_FX_RATE",
+    "MAX_TERM_DAYS",
     "Column",
     "Range",
     "Table",
@@ -192,6 +193,8 @@ ISO_COUNTRY_ALLOW_LIST: dict[str, str] = {"XK": "Kosovo"}
 MAX_AMOUNT = 1e15
 #: Largest exchange rate (units of the reporting currency per unit).
 MAX_FX_RATE = 1e6
+#: Longest payment term (days): two years, far beyond short-term trade credit's 30–180 days.
+MAX_TERM_DAYS = 720
 
 _P01 = Range(0.0, 1.0)
 _AMOUNT = Range(0.0, MAX_AMOUNT)
@@ -303,6 +306,16 @@ EXPOSURES = Table(
             fill_from="policies.currency",
         ),
         Column(
+            "payment_term_days",
+            pl.Int64,
+            False,
+            "Payment term the exporter grants the buyer (days): the limit revolves once per term, "
+            "so it carries limit × utilization × 365 / payment_term_days of insured turnover a "
+            "year.",
+            range=Range(1, MAX_TERM_DAYS),
+            fill_from="scenario pricing.payment_term_days",
+        ),
+        Column(
             "commercial_cover",
             pl.Boolean,
             False,
@@ -375,11 +388,14 @@ POLICIES = Table(
             range=_AMOUNT,
         ),
         Column(
-            "insured_turnover",
+            "turnover",
             pl.Float64,
             False,
-            "Annual insured turnover the premium is charged on (amount).",
+            "Insured annual turnover the premium is charged on (amount); pricing splits it over "
+            "the policy's exposures in proportion to limit × utilization × 365 / "
+            "payment_term_days.",
             range=_AMOUNT,
+            fill_from="Σ limit × utilization × 365 / payment_term_days of its exposures",
         ),
     ),
 )
