@@ -39,7 +39,9 @@ def print_stress_table(out: Console, frame: pl.DataFrame, ccy: str) -> None:
             cells: list[str] = [name[0]]
             for m in ("EL", "VaR", "TVaR"):
                 r = by[m]
-                delta = "" if name[0] == "base" else f"{money(r['delta'], '')} ± {money(r['delta_se'])}"
+                delta = (
+                    "" if name[0] == "base" else f"{money(r['delta'], '')} ± {money(r['delta_se'])}"
+                )
                 cells += [money(r["value"], ccy), delta]
             t.add_row(*cells)
         out.print(t)
@@ -49,9 +51,14 @@ def print_stress_table(out: Console, frame: pl.DataFrame, ccy: str) -> None:
 def stress(
     scenario: Annotated[Path, typer.Argument(help="Base scenario file (YAML).")],
     stresses: Annotated[
-        Path, typer.Option("--stresses", help="Stress file: a mapping with a `stress:` list.", metavar="FILE")
+        Path,
+        typer.Option(
+            "--stresses", help="Stress file: a mapping with a `stress:` list.", metavar="FILE"
+        ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.", metavar="DIR")] = Path("stress-out"),
+    out: Annotated[Path, typer.Option("--out", help="Output folder.", metavar="DIR")] = Path(
+        "stress-out"
+    ),
     book: BookOption = None,
     sims: SimsOption = None,
     seed: SeedOption = None,
@@ -96,4 +103,6 @@ def stress(
     for res in run.stressed.values():
         for note in res.compiled.stress_notes:
             con.print(Text(f"note: {note}", style="yellow"))
-    con.print(Text("✓ wrote ", style="bold green") + Text(", ".join(str(p) for p in written.values())))
+    con.print(
+        Text("✓ wrote ", style="bold green") + Text(", ".join(str(p) for p in written.values()))
+    )

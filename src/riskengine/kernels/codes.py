@@ -19,6 +19,7 @@ __all__ = [
 
 #: Columns of the kernel's per-simulation output matrix, in order. ``log_weight`` is the year's
 #: log likelihood ratio (0 without importance sampling); the YLT's ``weight`` is its exponential.
+#: ``loss_avoided``, ``turnover_lost`` and ``n_caught`` are dynamic limit management's (0 off).
 YLT_COLUMNS = (
     "ground_up",
     "gross",
@@ -29,6 +30,9 @@ YLT_COLUMNS = (
     "max_occurrence",
     "net",
     "log_weight",
+    "loss_avoided",
+    "turnover_lost",
+    "n_caught",
 )
 N_YLT = len(YLT_COLUMNS)
 Y_GROUND_UP = YLT_COLUMNS.index("ground_up")
@@ -40,6 +44,9 @@ Y_N_EVENTS = YLT_COLUMNS.index("n_political_events")
 Y_MAX_OCC = YLT_COLUMNS.index("max_occurrence")
 Y_NET = YLT_COLUMNS.index("net")
 Y_LOG_WEIGHT = YLT_COLUMNS.index("log_weight")
+Y_LOSS_AVOIDED = YLT_COLUMNS.index("loss_avoided")
+Y_TURNOVER_LOST = YLT_COLUMNS.index("turnover_lost")
+Y_N_CAUGHT = YLT_COLUMNS.index("n_caught")
 
 #: Treaty kinds as the kernels know them, keyed by the name the scenario's types map onto.
 TREATY_KINDS = (

@@ -25,16 +25,20 @@ from .codes import (
     Y_GROSS,
     Y_GROUND_UP,
     Y_LOG_WEIGHT,
+    Y_LOSS_AVOIDED,
     Y_MAX_OCC,
+    Y_N_CAUGHT,
     Y_N_DEFAULTS,
     Y_N_EVENTS,
     Y_NET,
     Y_POLITICAL,
+    Y_TURNOVER_LOST,
 )
 from .defaults import draw_defaults
 from .events import draw_events
 from .factors import draw_factors, finish_weight
 from .losses import draw_losses
+from .monitor import monitor_defaults, monitor_turnover, reset_monitoring
 from .programme import apply_programme
 from .structs import declare, to_struct
 from .terms import apply_terms, max_occurrence, split_claims
@@ -153,6 +157,8 @@ def simulate_year(P, S, B, s, i, ch, cnt):
     draw_events(P, S, s)
     finish_weight(P, S)
     draw_defaults(P, S, s)
+    if P.monitoring:
+        monitor_defaults(P, S, s)
     ground_up = draw_losses(P, S, s)
     use_seg = B.use_seg
     seg_row = B.seg[i] if use_seg else B.seg[0]
@@ -181,12 +187,18 @@ def simulate_year(P, S, B, s, i, ch, cnt):
     row[Y_MAX_OCC] = max_occ
     row[Y_NET] = gross - total_ceded
     row[Y_LOG_WEIGHT] = S.log_lr
+    if P.monitoring:
+        row[Y_LOSS_AVOIDED] = S.loss_avoided
+        row[Y_TURNOVER_LOST] = monitor_turnover(P, S, s)
+        row[Y_N_CAUGHT] = S.n_caught
     return cnt
 
 
 @njit(cache=True)
-def reset(S):
+def reset(P, S):
     """Zero the accumulators the last year touched (arrays written before use are left)."""
+    if P.monitoring:
+        reset_monitoring(S)
     ev, ev_list, c_pol = S.ev, S.ev_list, S.c_pol
     qual, p_touch = S.qual, S.p_touch
     b_slot, b_touch, b_comm, b_pol = S.b_slot, S.b_touch, S.b_comm, S.b_pol
@@ -232,7 +244,7 @@ def simulate_chunk(P, S, B, sims, lo, hi, ch):
     cnt = np.int64(0)
     for i in range(lo, hi):
         cnt = simulate_year(P, S, B, sims[i], i, ch, cnt)
-        reset(S)
+        reset(P, S)
     return cnt
 
 
@@ -296,5 +308,5 @@ def record_years(P, S, B, R, sims):
         for k in range(S.n_ev):
             R.ev[y, S.ev_list[k]] = 1
         n = _record_entries(P, S, R, y, n)
-        reset(S)
+        reset(P, S)
     return n

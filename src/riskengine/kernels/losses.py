@@ -9,8 +9,11 @@ docs/model.md §4.
 
 from __future__ import annotations
 
+import math
+
 from numba import njit
 
+from .monitor import ead_factor
 from .portfolio import LGD_CHENG, LGD_GAMMAS
 from .rng import beta_cheng_bb, draw_beta, draw_state, sim_key
 
@@ -47,16 +50,23 @@ def draw_losses(P, S, s):
     n_ent = 0
     ground_up = 0.0
     lgd_class, buyer_rec, exp_rec = P.lgd_class, P.buyer_rec, P.exp_rec
+    monitoring = P.monitoring
+    avoided = 0.0
     for k in range(S.nd):
         b = dl_b[k]
         br = buyer_rec[b]
         lgd = lgd_of(lgd_class[br.lgd_class], draw_state(kl, br.key))
         dl_lgd[k] = lgd
         cty_ev = ev[br.country]
+        tau = S.dl_cut[k] if monitoring else math.inf
         for e in range(br.exp_start, br.exp_end):
             er = exp_rec[e]
             if er.comm and not (cty_ev and er.pol):
                 loss = er.ead * lgd
+                if tau < 1.0:  # a cut took effect before the default: less was outstanding
+                    kept = loss * ead_factor(P, tau, er.term)
+                    avoided += loss - kept
+                    loss = kept
                 if loss > 0.0:
                     n_ent = _push(ent_e, ent_l, ent_cause, n_ent, e, loss, 0)
                     ground_up += loss
@@ -71,4 +81,5 @@ def draw_losses(P, S, s):
                 n_ent = _push(ent_e, ent_l, ent_cause, n_ent, e, loss, 1)
                 ground_up += loss
     S.n_ent = n_ent
+    S.loss_avoided = avoided
     return ground_up

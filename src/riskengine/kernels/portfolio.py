@@ -45,7 +45,7 @@ BUYER_RECORD = np.dtype(
         ("pad", "<i4"),
     ]
 )
-#: One record per exposure with what a loss reads.
+#: One record per exposure with what a loss reads (``term``: the payment term in years).
 EXPOSURE_RECORD = np.dtype(
     [
         ("ead", "<f8"),
@@ -53,7 +53,8 @@ EXPOSURE_RECORD = np.dtype(
         ("buyer", "<i4"),
         ("comm", "u1"),
         ("pol", "u1"),
-        ("pad", "u1", (6,)),
+        ("pad", "u1", (2,)),
+        ("term", "<f4"),
     ]
 )
 #: How an LGD class is drawn: fixed at its mean, Cheng's BB (both shapes > 1), two gammas.
@@ -142,6 +143,21 @@ PORTFOLIO = declare(
         ("stress_shift", _f8, "float64[n_f]: δ added to the factors Z (a stress, not sampling)"),
         ("accumulate", types.boolean, "accumulate each exposure's and buyer's claims (EL)"),
         ("n_groups", types.int64, "buyer groups (occurrence units below n_groups are groups)"),
+        ("monitoring", types.boolean, "dynamic limit management (reviews and cuts)"),
+        ("mon_reviews", types.int64, "reviews whose cut can take effect within the year"),
+        (
+            "mon_table",
+            types.Array(types.float64, 2, "C"),
+            "[reviews, 4]: per review t_k, the bridge's mean weight Δt/(1 − t_{k−1}), its sd "
+            "√(Δt (1 − t_k)/(1 − t_{k−1})), and √(1 − t_k)",
+        ),
+        ("mon_noise", types.float64, "sd of the review signal's error (latent units)"),
+        ("mon_cut_to", types.float64, "a cut reduces the limit to this share"),
+        ("mon_notice", types.float64, "notice before a cut takes effect (years)"),
+        ("mon_z", _f8, "float64[n_cells]: Φ⁻¹ of each cell's trigger PD"),
+        ("mon_sample", types.int64, "buyers sampled a year for the turnover lost"),
+        ("mon_cum_turnover", _f8, "float64[n_b or 0]: cumulative insured turnover by buyer"),
+        ("mon_turnover", types.float64, "the book's insured turnover"),
     ],
     "Every array and scalar the kernels read; picklable.",
 )

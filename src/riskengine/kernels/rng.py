@@ -36,6 +36,7 @@ __all__ = [
     "STREAM_LGD",
     "STREAM_IS",
     "STREAM_MONITOR",
+    "STREAM_MONITOR_COST",
     "fmix64",
     "fmix64_np",
     "stream_key",
@@ -66,7 +67,8 @@ STREAM_DEFAULT = 5
 STREAM_GROUP = 6
 STREAM_LGD = 7
 STREAM_IS = 8  # importance sampling: the mixture component of a year
-STREAM_MONITOR = 9  # dynamic limit management: review paths and signals
+STREAM_MONITOR = 9  # dynamic limit management: defaulted buyers' review paths and signals
+STREAM_MONITOR_COST = 10  # dynamic limit management: buyers sampled for the turnover lost
 
 TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
 _TWO_M53 = TWO_M53

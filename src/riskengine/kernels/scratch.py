@@ -20,6 +20,8 @@ from .rng import (
     STREAM_GROUP,
     STREAM_IS,
     STREAM_LGD,
+    STREAM_MONITOR,
+    STREAM_MONITOR_COST,
     STREAM_POL_COUNTRY,
     STREAM_POL_REGION,
     stream_key,
@@ -57,6 +59,8 @@ SCRATCH = declare(
         ("key_group", types.uint64, "stream of heterogeneous groups' ε"),
         ("key_lgd", types.uint64, "stream of the LGDs"),
         ("key_is", types.uint64, "stream of the importance-sampling mixture component"),
+        ("key_monitor", types.uint64, "stream of defaulted buyers' review paths"),
+        ("key_monitor_cost", types.uint64, "stream of the buyers sampled for the turnover lost"),
         # systematic draws of the year
         ("z", _f8, "[n_f] factor values"),
         ("xi", _f8, "[n_f] independent draws behind them (explicit model)"),
@@ -75,6 +79,10 @@ SCRATCH = declare(
         ("dl_b", _i4, "[n_b] defaulted buyers, in draw order"),
         ("dl_lgd", _f8, "[n_b] their LGDs"),
         ("nd", types.int64, "number of defaults"),
+        ("dl_cut", _f8, "[n_b] when each defaulted buyer's cut takes effect (inf: never)"),
+        ("b_def", _u1, "[n_b] buyer defaulted this year (monitoring)"),
+        ("n_caught", types.int64, "defaults whose cut took effect before year end"),
+        ("loss_avoided", types.float64, "ground-up loss the cuts avoided this year"),
         ("ent_e", _i4, "[n_e] exposure of each loss entry"),
         ("ent_l", _f8, "[n_e] its loss"),
         ("ent_cause", _u1, "[n_e] its cause (0 commercial, 1 political)"),
@@ -172,6 +180,8 @@ def scratch_arrays(kp: Any) -> Any:
         "key_group": STREAM_GROUP,
         "key_lgd": STREAM_LGD,
         "key_is": STREAM_IS,
+        "key_monitor": STREAM_MONITOR,
+        "key_monitor_cost": STREAM_MONITOR_COST,
     }
     values: dict[str, Any] = {}
     for name, typ, meaning in SCRATCH.fields:

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["CompiledPortfolio", "compile_portfolio", "Resolved", "resolve", "SegmentLayout"]
+__all__ = ["CompiledPortfolio", "compile_portfolio", "Resolved", "SegmentLayout"]
 
 if TYPE_CHECKING:
     from .compile import CompiledPortfolio, compile_portfolio
     from .layout import SegmentLayout
-    from .resolve import Resolved, resolve
+    from .resolve import Resolved
 
 _LAZY = {
     "CompiledPortfolio": "compile",
     "compile_portfolio": "compile",
     "Resolved": "resolve",
-    "resolve": "resolve",
     "SegmentLayout": "layout",
 }
 

@@ -39,6 +39,7 @@ class Cells:
     buyer_cell: np.ndarray  # kernel order
     cell_thr0: np.ndarray
     cell_thr1: np.ndarray
+    cell_pd: np.ndarray
     cell_inv_sigma: np.ndarray
     cell_country: np.ndarray
     cell_fac_ptr: np.ndarray
@@ -182,6 +183,7 @@ def group_cells(r: Resolved, student_t: bool, dof: float, base: Resolved | None 
         cell_key=uniq_keys.astype(np.uint64),
         buyer_cell=buyer_cell[perm],
         cell_thr0=np.ascontiguousarray(thr0[rep], dtype=np.float64),
+        cell_pd=r.b_pd[rep],
         cell_thr1=np.ascontiguousarray(thr1[rep], dtype=np.float64),
         cell_inv_sigma=np.ascontiguousarray(1.0 / r.factors.sigma[rep], dtype=np.float64),
         cell_country=r.b_country[rep].astype(np.int32),

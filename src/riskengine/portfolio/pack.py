@@ -86,6 +86,7 @@ def _records(
     exp_rec["buyer"] = eo.buyer
     exp_rec["comm"] = r.e_commercial[o]
     exp_rec["pol"] = r.e_political[o]
+    exp_rec["term"] = r.e_term_days[o] / 365.0
     return buyer_rec, exp_rec, lgd_table
 
 
@@ -143,6 +144,42 @@ def shift_fields(n_f: int, n_r: int, n_c: int, shifts: Shifts | None) -> dict[st
         "is_half2": 0.5 * np.sum(mu * mu, axis=1),
         "stressed": bool(np.any(stress != 0)),
         "stress_shift": stress,
+    }
+
+
+def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str, Any]:
+    """The kernel portfolio's dynamic-limit-management fields (``monitoring``, ``mon_*``)."""
+    from scipy.special import ndtri
+
+    cfg = scenario.monitoring
+    on = bool(cfg.enabled)
+    # the reviews t_k = k / R, k = 1 … R − 1, whose cut takes effect before year end
+    reviews = cfg.reviews_per_year
+    notice = cfg.notice_days / 365.0
+    t = np.arange(1, reviews) / reviews
+    t = t[t + notice < 1.0]
+    t_prev = np.r_[0.0, t[:-1]]
+    dt = t - t_prev
+    table = np.stack(
+        [t, dt / (1 - t_prev), np.sqrt(dt * (1 - t) / (1 - t_prev)), np.sqrt(1 - t)], axis=1
+    )
+    trigger = np.maximum(cfg.trigger_pd, np.minimum(cfg.trigger_multiple * cells.cell_pd, 0.999999))
+    turnover = (
+        np.bincount(cells.inv[r.e_buyer], weights=r.e_turnover, minlength=r.n_buyers)
+        if on
+        else np.zeros(0)
+    )
+    return {
+        "monitoring": on,
+        "mon_reviews": len(t),
+        "mon_table": np.ascontiguousarray(table.reshape(-1, 4)),
+        "mon_noise": float(cfg.signal_noise),
+        "mon_cut_to": float(cfg.cut_to),
+        "mon_notice": float(cfg.notice_days) / 365.0,
+        "mon_z": np.ascontiguousarray(ndtri(trigger), dtype=np.float64),
+        "mon_sample": int(cfg.turnover_sample),
+        "mon_cum_turnover": np.cumsum(turnover),
+        "mon_turnover": float(turnover.sum()),
     }
 
 
@@ -215,4 +252,5 @@ def pack(
         **shift_fields(len(r.factors.keys), len(r.region_names), len(r.country_codes), shifts),
         accumulate=bool(accumulate),
         n_groups=len(r.group_ids),
+        **monitoring_fields(r, cells, scenario),
     )

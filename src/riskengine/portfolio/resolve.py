@@ -124,6 +124,8 @@ class Resolved:
     e_policy: np.ndarray
     e_limit: np.ndarray
     e_utilization: np.ndarray
+    e_term_days: np.ndarray
+    e_turnover: np.ndarray
     e_fx: np.ndarray
     e_ead: np.ndarray
     e_commercial: np.ndarray
@@ -359,6 +361,12 @@ def _exposures(book: Book, fx_of, problems: _Problems, scenario: Scenario) -> di
     ex = ex.join(p_index, on="policy_id", how="left", maintain_order="left")
     util = ex["utilization"].fill_null(scenario.model.utilization).to_numpy().astype(np.float64)
     limit = ex["limit"].to_numpy().astype(np.float64)
+    term = (
+        ex["payment_term_days"].cast(pl.Float64).fill_null(default_term_days(scenario)).to_numpy()
+    )
+    turnover = insured_turnover(
+        limit * util * e_fx, term, ex["_p"].to_numpy(), policies["turnover"].to_numpy() * p_fx
+    )
 
     def money(col: str) -> np.ndarray:
         return policies[col].to_numpy().astype(np.float64) * p_fx
@@ -369,6 +377,8 @@ def _exposures(book: Book, fx_of, problems: _Problems, scenario: Scenario) -> di
         "e_policy": ex["_p"].to_numpy().astype(np.int32),
         "e_limit": limit,
         "e_utilization": util,
+        "e_term_days": term,
+        "e_turnover": turnover,
         "e_fx": e_fx,
         "e_ead": limit * util * e_fx,
         "e_commercial": ex["commercial_cover"].to_numpy().astype(bool),
@@ -384,6 +394,31 @@ def _exposures(book: Book, fx_of, problems: _Problems, scenario: Scenario) -> di
         "p_premium": money("premium"),
         "p_fx": p_fx,
     }
+
+
+#: An exposure's payment term when neither the book nor the scenario gives one (days).
+DEFAULT_PAYMENT_TERM_DAYS = 60
+
+
+def default_term_days(scenario: Scenario) -> float:
+    """The scenario's default payment term (``pricing.payment_term_days``), else 60 days."""
+    pricing = getattr(scenario, "pricing", None)
+    return float(getattr(pricing, "payment_term_days", DEFAULT_PAYMENT_TERM_DAYS))
+
+
+def insured_turnover(
+    outstanding: np.ndarray, term_days: np.ndarray, policy: np.ndarray, policy_turnover: np.ndarray
+) -> np.ndarray:
+    """Each exposure's insured annual turnover (reporting currency): its expected outstanding
+    (limit × utilisation) revolving once per payment term, outstanding × 365 / term; a policy's
+    given turnover replaces the sum of its exposures' and is split in those proportions."""
+    own = outstanding * 365.0 / term_days
+    given = np.asarray(policy_turnover, dtype=np.float64)
+    if not np.any(np.isfinite(given)):
+        return own
+    total = np.bincount(policy, weights=own, minlength=len(given))
+    share = np.divide(own, total[policy], out=np.zeros_like(own), where=total[policy] > 0)
+    return np.where(np.isfinite(given[policy]), given[policy] * share, own)
 
 
 def resolve(book: Book, scenario: Scenario) -> Resolved:

@@ -104,6 +104,23 @@ def _allocation_summary(res: Results) -> dict[str, Any]:
     return out
 
 
+def _monitoring_summary(res: Results) -> dict[str, Any]:
+    """Dynamic limit management: expected loss avoided (ground-up), the share of defaults
+    caught (cut effective before year end) and the expected insured turnover lost, weighted."""
+    w = res.weights
+    ylt = res.ylt
+    caught = mean_se(ylt["n_caught"].to_numpy().astype(np.float64), w).value
+    defaults = mean_se(ylt["n_defaults"].to_numpy().astype(np.float64), w).value
+    cfg = res.scenario.monitoring
+    return {
+        "loss_avoided": mean_se(ylt["loss_avoided"].to_numpy(), w).as_dict(),
+        "defaults_caught_share": caught / defaults if defaults > 0 else None,
+        "turnover_lost": mean_se(ylt["turnover_lost"].to_numpy(), w).as_dict(),
+        "turnover": float(res.compiled.kernel.mon_turnover),
+        "parameters": cfg.model_dump(),
+    }
+
+
 def summarize(res: Results) -> dict[str, Any]:
     """The summary of a run (what ``summary.json`` holds)."""
     cp = res.compiled
@@ -132,6 +149,8 @@ def summarize(res: Results) -> dict[str, Any]:
         out["importance_sampling"] = {**res.meta["importance_sampling"], "effective_sims": ess}
     if res.allocation_table is not None:
         out["allocation"] = _allocation_summary(res)
+    if "loss_avoided" in res.ylt.columns:
+        out["monitoring"] = _monitoring_summary(res)
     if res.treaty_names:
         out["treaties"] = treaty_metrics(res)
         g, n = all_measures["gross"], all_measures["net"]

@@ -35,13 +35,20 @@ YLT_SCHEMA: dict[str, Any] = {
 #: The kernel's columns that appear in the YLT under their own name (``log_weight`` becomes
 #: ``weight``).
 YLT_VALUE_COLUMNS = tuple(c for c in YLT_COLUMNS if c in YLT_SCHEMA)
+#: Dynamic limit management's columns (after ``max_occurrence``, when monitoring is on).
+MONITORING_COLUMNS: dict[str, Any] = {
+    "loss_avoided": pl.Float64,
+    "turnover_lost": pl.Float64,
+    "n_caught": pl.Int64,
+}
 
 
-def ylt_columns(treaty_names: list[str]) -> list[str]:
+def ylt_columns(treaty_names: list[str], monitoring: bool = False) -> list[str]:
     """The YLT's columns in order."""
     fixed = list(YLT_SCHEMA)
     i = fixed.index("net")
-    return fixed[:i] + [f"ceded_{t}" for t in treaty_names] + fixed[i:]
+    extra = list(MONITORING_COLUMNS) if monitoring else []
+    return fixed[:i] + extra + [f"ceded_{t}" for t in treaty_names] + fixed[i:]
 
 
 def empty_kernel_ylt() -> np.ndarray:
@@ -50,7 +57,11 @@ def empty_kernel_ylt() -> np.ndarray:
 
 
 def ylt_frame(
-    sim_id: np.ndarray, kernel_ylt: np.ndarray, ceded: np.ndarray, treaty_names: list[str]
+    sim_id: np.ndarray,
+    kernel_ylt: np.ndarray,
+    ceded: np.ndarray,
+    treaty_names: list[str],
+    monitoring: bool = False,
 ) -> pl.DataFrame:
     """The YLT of the kernel's rows ``kernel_ylt`` ([n, N_YLT]) and ceded losses ([n, n_t])."""
     k = {name: kernel_ylt[:, j] for j, name in enumerate(YLT_COLUMNS)}
@@ -60,9 +71,11 @@ def ylt_frame(
     }
     for j, name in enumerate(treaty_names):
         cols[f"ceded_{name}"] = ceded[:, j]
-    for name in ylt_columns(treaty_names):
+    names = ylt_columns(treaty_names, monitoring)
+    for name in names:
         if name not in cols:
             cols[name] = k[name]
-    schema = {name: YLT_SCHEMA.get(name, pl.Float64) for name in ylt_columns(treaty_names)}
+    types = {**YLT_SCHEMA, **MONITORING_COLUMNS}
+    schema = {name: types.get(name, pl.Float64) for name in names}
     data = {n: cols[n].astype(np.int64) if t == pl.Int64 else cols[n] for n, t in schema.items()}
     return pl.DataFrame(data, schema=schema)

@@ -46,7 +46,7 @@ def combine(
     for b in blocks:
         acc = acc.add(Accumulated(b.acc_e, b.acc_b, b.acc_g))
     return Results(
-        ylt=ylt_frame(sim_id, ylt, ceded, cp.treaty_names),
+        ylt=ylt_frame(sim_id, ylt, ceded, cp.treaty_names, bool(cp.kernel.monitoring)),
         compiled=cp,
         scenario=scenario,
         meta=meta,

@@ -55,6 +55,7 @@ __all__ = [
     "AllocationConfig",
     "ImportanceSampling",
     "AnalyticConfig",
+    "MonitoringConfig",
     "Stress",
     "StressFile",
     "Where",
@@ -794,6 +795,57 @@ class AnalyticConfig(_Strict):
     )
 
 
+class MonitoringConfig(_Strict):
+    """Dynamic limit management: reviewing buyers during the year and cutting limits before they
+    default (docs/model.md §10)."""
+
+    enabled: bool = Field(False, description="Simulate reviews and limit cuts.")
+    reviews_per_year: int = Field(
+        12,
+        ge=1,
+        le=365,
+        description="Reviews of every buyer per year, at t = k / reviews (monthly: 12).",
+    )
+    signal_noise: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description=(
+            "Standard deviation of the insurer's error on a buyer's latent credit quality at a "
+            "review (latent units: the year's latent variable has variance 1)."
+        ),
+    )
+    trigger_pd: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="A review cuts the limit when the buyer's estimated PD for the rest of the year reaches this.",
+    )
+    trigger_multiple: float = Field(
+        20.0,
+        ge=0,
+        description="… or reaches this multiple of the buyer's PD (the higher of the two triggers applies).",
+    )
+    cut_to: float = Field(
+        0.5, ge=0, lt=1, description="A cut reduces the limit to this share of it (0: cancelled)."
+    )
+    notice_days: float = Field(
+        30,
+        ge=0,
+        le=365,
+        description="Days from the review to the cut taking effect (notice to the insured).",
+    )
+    turnover_sample: int = Field(
+        64,
+        ge=0,
+        le=100_000,
+        description=(
+            "Buyers sampled per year (in proportion to their turnover) to estimate the insured "
+            "turnover lost to cuts on buyers that do not default."
+        ),
+    )
+
+
 class Scenario(_Strict):
     """A scenario file: its top-level keys."""
 
@@ -815,6 +867,7 @@ class Scenario(_Strict):
     )
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     analytic: AnalyticConfig = Field(default_factory=AnalyticConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     stress: list[Stress] = Field(
         default_factory=list,
         description="Stress transforms applied, in order, to this run (docs/stress.md).",
@@ -1187,6 +1240,7 @@ def scenario_markdown() -> str:
         ("outputs.allocation", AllocationConfig),
         ("simulation.importance_sampling", ImportanceSampling),
         ("analytic", AnalyticConfig),
+        ("monitoring", MonitoringConfig),
         ("stress[]", Stress),
         ("stress[].where", Where),
         ("treaties[] (quota_share)", QuotaShare),
