@@ -56,7 +56,7 @@ def allocate(res: Results) -> Results:
     assert cfg is not None
     perspectives = list(cfg.perspective)
     el = expected_losses(res, perspectives, list(cfg.dimensions))
-    store = build_store(res, perspectives, list(cfg.levels), el)
+    store = build_store(res, perspectives, list(cfg.levels), el, cfg.store_depth)
     res.tail = store
     res.allocation_table = contributions(
         res.ylt,

@@ -474,3 +474,34 @@ def from_frames(
         if t is not None:
             loaded[name] = t
     return _finish(loaded, problems, reporting_currency, "in-memory book", None)
+
+
+def read_table(
+    path: str | os.PathLike[str], table: Table
+) -> tuple[pl.DataFrame | None, list[Problem]]:
+    """Read one file (Parquet, CSV of any supported separator) as a table declared like a
+    book's (``table``: a :class:`~riskengine.book.schema.Table`), checked by its single-table
+    rules — the same casts and messages as a book's files.
+
+    Returns
+    -------
+    frame : polars.DataFrame or None
+        Every declared column at its type; None when the file cannot be read.
+    problems : list of Problem
+        Everything wrong with it (empty when the frame can be used).
+    """
+    from .validate import table_problems
+
+    path = Path(path)
+    if not path.is_file():
+        return None, [Problem(str(path), None, "file not found")]
+    if path.suffix not in (".parquet", ".csv"):
+        return None, [Problem(str(path), None, "expected a .parquet or .csv file")]
+    loaded, problems = conform(_scan(path, table), table, path.name)
+    if loaded is None:
+        return None, problems
+    problems += table_problems(loaded)
+    missing = sorted(loaded.missing)
+    if missing:
+        problems.append(Problem(path.name, None, f"missing required columns: {', '.join(missing)}"))
+    return loaded.frame, problems

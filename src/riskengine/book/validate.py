@@ -402,3 +402,9 @@ def validate_book(book: Book, *, reporting_currency: str = "EUR") -> None:
     problems = book_problems(book, reporting_currency=reporting_currency)
     if problems:
         raise BookError(problems, source=str(book.path) if book.path else None)
+
+
+def table_problems(loaded: LoadedTable) -> list[Problem]:
+    """The single-table rules (types aside: the loader reports those) a loaded table breaks:
+    ranges, nulls, uniqueness and codes its :class:`Table` declares."""
+    return _evaluate(loaded, _table_checks(loaded))

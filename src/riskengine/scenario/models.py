@@ -697,6 +697,17 @@ class AllocationConfig(_Strict):
         min_length=1,
         description="Segment dimensions of allocation.parquet.",
     )
+    store_depth: float = Field(
+        3.0,
+        ge=1,
+        le=20,
+        allow_inf_nan=False,
+        description=(
+            "The tail store also holds the years of TVaR at level 1 − store_depth × (1 − q): "
+            "credit-limit decisions are exact on it for requests up to the gap between VaR_q and "
+            "that level's VaR (docs/limits.md)."
+        ),
+    )
 
     @field_validator("perspective", mode="before")
     @classmethod
@@ -848,6 +859,8 @@ class MonitoringConfig(_Strict):
             "turnover lost to cuts on buyers that do not default."
         ),
     )
+
+
 class LimitsConfig(_Strict):
     """Limits: credit-limit decisions and portfolio-wide limits (docs/limits.md)."""
 
@@ -875,6 +888,15 @@ class LimitsConfig(_Strict):
         le=1,
         description=(
             "Largest share of the book's capital one country may take in a credit-limit "
+            "decision (fraction); omitted: no cap."
+        ),
+    )
+    max_sector_capital_share: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description=(
+            "Largest share of the book's capital one sector may take in a credit-limit "
             "decision (fraction); omitted: no cap."
         ),
     )

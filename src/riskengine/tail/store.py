@@ -14,7 +14,8 @@ credit-limit decisions re-price a request on them. Files (``tail/`` in a run's f
   ``w`` (the Student-t mixing variable W ~ χ²_ν; 0 for the Gaussian copula), one
   ``v_<region>`` per political region, ``events`` (the countries with a political event);
 * ``claims.parquet``: ``sim_id``, ``exposure_id``, ``buyer_id``, ``policy_id``, ``cause``,
-  ``loss``, ``claim``, ``net``;
+  ``loss``, ``claim``, ``net``, and ``year`` and ``exposure``: the claim's rows in
+  ``years.parquet`` and ``exposures.parquet``;
 * ``exposures.parquet``: every exposure (kernel order) with its buyer, policy, group, country,
   region, sector and exposure at default: the segment labels allocation groups by;
 * ``el.parquet``: expected loss and its standard error by perspective, dimension and segment;
@@ -129,9 +130,7 @@ class TailStore:
         root = Path(folder) / TAIL_DIR
         out = {
             "years.parquet": write_parquet(root / "years.parquet", self.years),
-            "claims.parquet": write_parquet(
-                root / "claims.parquet", self.claims.drop("year", "exposure")
-            ),
+            "claims.parquet": write_parquet(root / "claims.parquet", self.claims),
             "exposures.parquet": write_parquet(root / "exposures.parquet", self.exposures),
             "el.parquet": write_parquet(root / "el.parquet", self.el),
         }
@@ -141,9 +140,14 @@ class TailStore:
 
 
 def build_store(
-    res: Results, perspectives: list[str], levels: list[float], el: pl.DataFrame
+    res: Results,
+    perspectives: list[str],
+    levels: list[float],
+    el: pl.DataFrame,
+    depth: float = 1.0,
 ) -> TailStore:
-    """Record the years that define ``res``'s tails (replaying them) into a tail store.
+    """Record the years that define ``res``'s tails (replaying them) into a tail store: those of
+    TVaR and the window around VaR at every level q, and those of TVaR at 1 − depth·(1 − q).
 
     Raises
     ------
@@ -153,7 +157,14 @@ def build_store(
     """
     cp = res.compiled
     tails = select_years(res.ylt, perspectives, levels)
-    rows = np.unique(np.concatenate([np.r_[t.index, t.window] for t in tails.values()]))
+    deep = [1.0 - depth * (1.0 - q / 100.0) for q in levels]
+    deep = [100.0 * q for q in deep if q > 0.0]
+    extra = select_years(res.ylt, perspectives, deep) if depth > 1.0 else {}
+    rows = np.unique(
+        np.concatenate(
+            [np.r_[t.index, t.window] for t in tails.values()] + [t.index for t in extra.values()]
+        )
+    )
     sims = res.ylt["sim_id"].to_numpy()[rows]
     rec = record(cp, sims)
     _check_replay(res, rows, rec.ylt)
@@ -255,13 +266,15 @@ def read_store(folder: str | Path) -> TailStore:
     years = pl.read_parquet(root / "years.parquet")
     exposures = pl.read_parquet(root / "exposures.parquet")
     claims = pl.read_parquet(root / "claims.parquet")
-    year_of = years.select("sim_id").with_row_index("year").cast({"year": pl.Int64})
-    code_of = (
-        exposures.select("exposure_id").with_row_index("exposure").cast({"exposure": pl.Int64})
-    )
-    claims = claims.join(year_of, on="sim_id", how="left").join(
-        code_of, on="exposure_id", how="left"
-    )
+    if "year" not in claims.columns or "exposure" not in claims.columns:
+        year_of = years.select("sim_id").with_row_index("year").cast({"year": pl.Int64})
+        code_of = (
+            exposures.select("exposure_id").with_row_index("exposure").cast({"exposure": pl.Int64})
+        )
+        claims = claims.drop("year", "exposure", strict=False)
+        claims = claims.join(year_of, on="sim_id", how="left").join(
+            code_of, on="exposure_id", how="left"
+        )
     return TailStore(
         years=years,
         claims=claims,
