@@ -17,7 +17,9 @@ capital = TVaR₉₉.₅ contribution − EL):
 
 Usage: ``python benchmarks/pricing_realism.py [--buyers 100000] [--seed 2026] [--sims 20000]
 [--book DIR]``. Not part of ``make bench``: a tool for whoever changes the sample book's
-generator, until ``riskengine price`` does all this. Terms missing from a book count as the
+generator, with the book-level anchors and per-cell diagnostics the generator is tuned on;
+``riskengine price`` is the user-facing path (tests/test_pricing.py checks that its card lands in
+the same ranges). Terms missing from a book count as the
 pricing default of 60 days, and a book written before ``policies.turnover`` existed has its
 ``insured_turnover`` read as the turnover.
 """

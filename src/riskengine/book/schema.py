@@ -393,9 +393,9 @@ POLICIES = Table(
             False,
             "Insured annual turnover the premium is charged on (amount); pricing splits it over "
             "the policy's exposures in proportion to limit × utilization × 365 / "
-            "payment_term_days.",
+            "payment_term_days, and reads 0 as not given.",
             range=_AMOUNT,
-            fill_from="Σ limit × utilization × 365 / payment_term_days of its exposures",
+            fill_from="Σ limit × utilization × 365 / payment_term_days of its exposures (0 too)",
         ),
     ),
 )

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import polars as pl
 
+from ..scenario.models import DEFAULT_CREDIBILITY_K, DEFAULT_TERM_BANDS
 from ._checks import raise_book, row_problem
 from .fit import fit_monotone_multiplicative, monotone_projection
 
@@ -44,6 +45,7 @@ __all__ = [
     "fit_rate_card",
     "rate_cells",
     "rating_from_pd",
+    "rating_order",
     "term_band",
 ]
 
@@ -53,11 +55,11 @@ RATINGS: tuple[str, ...] = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC")
 #: Country risk grades (OECD scale, 0 = lowest risk).
 RISK_GRADES: tuple[int, ...] = tuple(range(8))
 
-#: Default payment-term bands: upper bounds in days, the last open above.
-TERM_BANDS: tuple[int, ...] = (30, 60, 90, 120, 180)
+#: Default payment-term bands: upper bounds in days, the last open above (``pricing.term_bands``).
+TERM_BANDS: tuple[int, ...] = DEFAULT_TERM_BANDS
 
-#: Default Bühlmann k: a cell of k exposures gets credibility ½.
-CREDIBILITY_K = 50.0
+#: Default Bühlmann k: a cell of k exposures gets credibility ½ (``pricing.credibility_k``).
+CREDIBILITY_K = DEFAULT_CREDIBILITY_K
 
 #: The columns that name a cell.
 CELL_KEYS = ("risk_grade", "rating", "term_band")
@@ -85,6 +87,17 @@ def rating_from_pd(pd: np.ndarray, ratings: Mapping[str, float]) -> np.ndarray:
     raise_book([row_problem("buyers", "pd", "0 < pd < 1", bad, None)])
     bounds = np.sqrt(pds[:-1] * pds[1:])
     return np.asarray(names, dtype=object)[np.searchsorted(bounds, p, side="right")]
+
+
+def rating_order(ratings: Mapping[str, float]) -> list[str]:
+    """Rating names from best (lowest PD) to worst: the order the card's relativities rise in.
+
+    Parameters
+    ----------
+    ratings : mapping of str to float
+        The rating table (rating → PD), e.g. the scenario's ``ratings``.
+    """
+    return _ordered(ratings)[0]
 
 
 def _ordered(ratings: Mapping[str, float]) -> tuple[list[str], np.ndarray]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from ..book.schema import MAX_TERM_DAYS
 from ._checks import (
     as_float,
     check_parameter,
@@ -47,9 +48,6 @@ __all__ = [
 
 #: Days in the year of turnover: a limit on terms of T days revolves 365 / T times a year.
 DAYS_PER_YEAR = 365.0
-
-#: The longest payment term accepted (days), as the book's ``payment_term_days`` column.
-MAX_TERM_DAYS = 720
 
 
 @dataclass(frozen=True)
@@ -110,9 +108,11 @@ def insured_turnover(
     """Insured annual turnover of each exposure (currency per year).
 
     t_e = limit_e × utilization_e × 365 / payment_term_days_e. Where the exposure's policy has a
-    given turnover T_p (finite in ``policy_turnover``), t_e is rescaled to T_p × t_e / Σ t, the sum
-    over the policy's exposures; if that sum is 0 (every utilization 0), T_p is split in
-    proportion to limit × 365 / term instead.
+    given turnover T_p (finite and > 0 in ``policy_turnover``), t_e is rescaled to T_p × t_e / Σ t,
+    the sum over the policy's exposures; if that sum is 0 (every utilization 0), T_p is split in
+    proportion to limit × 365 / term instead. A given turnover of 0 counts as not given (the
+    book's schema accepts 0; a policy's insured sales cannot be nothing while it insures limits
+    that revolve), so such a policy's turnover is the sum.
 
     Parameters
     ----------
@@ -122,7 +122,8 @@ def insured_turnover(
     policy : ndarray of int, optional
         Per exposure, the index of its policy in ``policy_turnover``.
     policy_turnover : ndarray of float, optional
-        Per policy, its given insured turnover (currency per year, > 0) or NaN where none is given.
+        Per policy, its given insured turnover (currency per year, ≥ 0) or NaN where none is
+        given; 0 is read as NaN.
     ids : sequence of str, optional
         Exposure ids, quoted by error messages.
 
@@ -157,8 +158,9 @@ def insured_turnover(
     given = as_float(policy_turnover, "policy_turnover")
     same_length(policy=p, limit=lim)
     with np.errstate(invalid="ignore"):
-        bad = np.isfinite(given) & ~(given > 0) | np.isinf(given)
-    raise_book([row_problem("policies", "turnover", "0 < turnover", bad, None)])
+        bad = (given < 0) | np.isinf(given)
+    raise_book([row_problem("policies", "turnover", "0 ≤ turnover", bad, None)])
+    given = np.where(given > 0, given, np.nan)  # 0: not given
     sums = np.bincount(p, weights=t, minlength=len(given))
     alt = lim * DAYS_PER_YEAR / term
     alt_sums = np.bincount(p, weights=alt, minlength=len(given))
@@ -186,7 +188,7 @@ def exposure_turnover(
         ``exposure_id``, ``policy_id``, ``limit`` (reporting currency), optionally
         ``utilization`` and ``payment_term_days`` (nulls take the defaults).
     policies : polars.DataFrame, optional
-        ``policy_id`` and optionally ``turnover`` (reporting currency per year; null: none
+        ``policy_id`` and optionally ``turnover`` (reporting currency per year; null or 0: none
         given). Every exposure's policy must be listed.
     default_utilization : float
         The scenario's ``model.utilization``.

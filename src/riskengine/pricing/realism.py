@@ -12,7 +12,7 @@ import polars as pl
 
 from .card import RateCard
 
-__all__ = ["MARKET_RANGES", "realism_check"]
+__all__ = ["MARKET_RANGES", "most_common_cell", "realism_check"]
 
 #: Market range of rates on insured turnover (fractions per year) by country risk grade; grades
 #: 2 and 7 lie between or beyond the published ranges and have none.
@@ -53,13 +53,10 @@ def realism_check(
         (null for grades without a range), ``within`` (low ≤ fitted ≤ high; null without a
         range) and ``rising`` (the fitted rate is not below the previous grade's).
     """
-    if by not in ("turnover", "n_exposures"):
-        raise ValueError(f"by must be 'turnover' or 'n_exposures', got {by!r}")
+    common_rating, common_band = most_common_cell(card, by)
     c = card.card
-    if rating is None:
-        rating = _most_common(c, "rating", by)
-    if term_band is None:
-        term_band = int(_most_common(c, "term_band", by))
+    rating = common_rating if rating is None else rating
+    term_band = common_band if term_band is None else term_band
     ranges = pl.DataFrame(
         {
             "risk_grade": list(MARKET_RANGES),
@@ -88,6 +85,26 @@ def realism_check(
         ).alias("within"),
         (pl.col("fitted_rate") >= pl.col("fitted_rate").shift(1)).fill_null(True).alias("rising"),
     )
+
+
+def most_common_cell(card: RateCard, by: str = "turnover") -> tuple[str, int]:
+    """The card's most common rating and term band (each on its own, by ``by``).
+
+    Parameters
+    ----------
+    card : RateCard
+    by : str
+        ``"turnover"`` or ``"n_exposures"``.
+
+    Returns
+    -------
+    (rating, term_band) : tuple of str and int
+        The first in card order among ties.
+    """
+    if by not in ("turnover", "n_exposures"):
+        raise ValueError(f"by must be 'turnover' or 'n_exposures', got {by!r}")
+    c = card.card
+    return str(_most_common(c, "rating", by)), int(_most_common(c, "term_band", by))
 
 
 def _most_common(card: pl.DataFrame, column: str, by: str) -> str:

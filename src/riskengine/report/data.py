@@ -27,6 +27,7 @@ from .. import __version__
 
 if TYPE_CHECKING:
     from ..analytic.outputs import AnalyticOutputs
+    from ..pricing import PricedBook
     from ..results import Results
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "SimulatedGroundUp",
     "comparable",
     "gather",
+    "priced_elsewhere",
     "simulated_ground_up",
     "read_simulated_ground_up",
 ]
@@ -148,6 +150,8 @@ class ReportData:
         reinstatement premiums; ``None`` without treaties.
     analytic : AnalyticOutputs or None
         CreditRisk+ of the same book (``riskengine analytic``), shown beside the simulation.
+    pricing : PricedBook or None
+        The run priced (``riskengine price``): adequacy and the rate card.
     """
 
     run: RunInfo
@@ -162,6 +166,7 @@ class ReportData:
     segment_el: dict[str, pl.DataFrame]
     reinsurance_cost: np.ndarray | None
     analytic: AnalyticOutputs | None = None
+    pricing: PricedBook | None = None
     _sorted: dict[str, np.ndarray] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -298,11 +303,16 @@ def read_simulated_ground_up(folder: str | os.PathLike) -> SimulatedGroundUp:
 
 
 # ---------------------------------------------------------------------------------------------
-def gather(results: Results, analytic: AnalyticOutputs | None = None) -> ReportData:
+def gather(
+    results: Results,
+    analytic: AnalyticOutputs | None = None,
+    pricing: PricedBook | None = None,
+) -> ReportData:
     """Read everything the report shows from ``results`` (the YLT is not copied).
 
     ``analytic``: CreditRisk+ outputs of the same book (:func:`riskengine.analytic.read_analytic`)
-    to show beside the simulation.
+    to show beside the simulation. ``pricing``: the run priced
+    (:func:`riskengine.pricing.price_book`), left out when it priced another book.
     """
     if analytic is not None:
         why = comparable(
@@ -311,6 +321,11 @@ def gather(results: Results, analytic: AnalyticOutputs | None = None) -> ReportD
         if why is not None:
             log.warning("report: CreditRisk+ left out: %s", why)
             analytic = None
+    if pricing is not None:
+        why = priced_elsewhere(results.meta.get("book_hash"), pricing)
+        if why is not None:
+            log.warning("report: pricing left out: %s", why)
+            pricing = None
     summary, treaty_error = _summary(results)
     measures = dict(summary.get("measures") or {})
     for p in results.perspectives():
@@ -331,7 +346,17 @@ def gather(results: Results, analytic: AnalyticOutputs | None = None) -> ReportD
         segment_el={d: results.segment_el(d) for d in ("country", "sector")},
         reinsurance_cost=_reinsurance_cost(results, summary.get("treaties")),
         analytic=analytic,
+        pricing=pricing,
     )
+
+
+def priced_elsewhere(book_hash: str | None, pricing: PricedBook) -> str | None:
+    """Why ``pricing`` does not belong with a run of ``book_hash`` (another book); None if it
+    does."""
+    other = pricing.book_hash
+    if book_hash and other and book_hash != other:
+        return f"it priced another book (hash {other[:12]}) than the run's ({book_hash[:12]})"
+    return None
 
 
 def _summary(results: Results) -> tuple[dict[str, Any], str | None]:

@@ -37,6 +37,7 @@ __all__ = [
     "histogram_plot",
     "bar_plot",
     "concentration_plot",
+    "rate_card_plot",
     "svg_of",
 ]
 
@@ -432,4 +433,69 @@ def concentration_plot(
     ax.set_xlabel(xlabel, color=INK, fontsize=10)
     ax.set_ylabel("Share of total EAD", color=INK, fontsize=10)
     ax.legend(loc="upper left", frameon=False, fontsize=9)
+    return svg_of(fig, key, title)
+
+
+#: Colours of the rate card's ratings, best to worst (colour-blind safe, Okabe-Ito order).
+RATING_COLOURS = ("#56b4e9", "#009e73", "#0b4f8a", "#7b3294", "#e69f00", "#d55e00", "#cc3311")
+_MARKERS = "osD^vP*X"
+
+
+def _percent_tick(v: float) -> str:
+    """A tick of a log percentage axis without an exponent: ``3 %``, ``0.03 %``, ``0.0003 %``."""
+    if v >= 1:
+        return f"{v:,.4g} %"
+    return (
+        np.format_float_positional(v, precision=2, unique=False, fractional=False, trim="-") + " %"
+    )
+
+
+def rate_card_plot(
+    grades: Sequence[int],
+    lines: Sequence[tuple[str, np.ndarray]],
+    key: str,
+    title: str,
+    *,
+    benchmark: tuple[str, np.ndarray] | None = None,
+) -> str:
+    """Rates (fractions of turnover) by country risk grade, one line per rating, log scale.
+
+    ``lines`` are (rating, rate of each grade) from the best rating to the worst; ``benchmark``
+    an outside reference drawn dashed (NaN where it has no value).
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    labels = [label for label, _ in lines] + ([benchmark[0]] if benchmark else [])
+    values = [np.asarray(v, dtype=np.float64) for _, v in lines]
+    if benchmark is not None:
+        values.append(np.asarray(benchmark[1], dtype=np.float64))
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in values])
+    lo = float(finite.min()) if len(finite) else 1e-4
+    hi = float(finite.max()) if len(finite) else 1e-2
+    bottom, top = 100 * lo / 1.6, 100 * hi * 1.6
+    # room for the longest tick label (the lowest decade's) and the axis label
+    lowest = _percent_tick(10 ** math.floor(math.log10(bottom)))
+    right = 0.45 + _text_width(max(labels, key=len, default=""), 9.0)
+    fig = _figure(4.2, right=right, left=0.45 + _text_width(lowest))
+    ax = fig.add_subplot()
+    _style(ax)
+    x = np.asarray(grades, dtype=np.float64)
+    for i, ((label, _), v) in enumerate(zip(lines, values, strict=False)):
+        colour = RATING_COLOURS[i % len(RATING_COLOURS)]
+        marker = _MARKERS[i % len(_MARKERS)]
+        ax.plot(x, 100 * v, "-", marker=marker, ms=4.5, color=colour, lw=1.8, label=label)
+    if benchmark is not None:
+        ax.plot(x, 100 * values[-1], "--", color=MUTED, lw=1.6, label=benchmark[0])
+    ax.set_yscale("log")
+    ax.set_ylim(bottom, top)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 3.0)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _percent_tick(v)))
+    ax.set_xticks(x, labels=[str(int(g)) for g in grades])
+    ax.set_xlim(x.min() - 0.3, x.max() + 0.3)
+    ax.set_xlabel("Country risk grade (OECD scale)", color=INK, fontsize=10)
+    ax.set_ylabel("Rate on insured turnover (log scale)", color=INK, fontsize=10)
+    ax.legend(
+        loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9, borderaxespad=0
+    )
     return svg_of(fig, key, title)

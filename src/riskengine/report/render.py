@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 from ..errors import OutputError
 from ..files import atomic_write_bytes
 from . import analytic as _analytic
+from . import pricing as _pricing
 from .assumptions import assumptions
-from .data import ReportData, comparable, gather, read_simulated_ground_up
+from .data import ReportData, comparable, gather, priced_elsewhere, read_simulated_ground_up
 from .exposure import TOP_N, book_section, concentration_section, segments
 from .format import DASH, esc, fmt_count
 from .html import css, wall_time
@@ -33,12 +34,14 @@ from .treaties import reinsurance
 
 if TYPE_CHECKING:
     from ..analytic.outputs import AnalyticOutputs
+    from ..pricing import PricedBook
     from ..results import Results
 
 __all__ = [
     "render_report",
     "render_data",
     "add_to_report",
+    "add_pricing_to_report",
     "analytic_in",
     "splice_section",
     "Added",
@@ -58,6 +61,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     ("segments", "Countries &amp; sectors", segments),
     ("book", "Book", book_section),
     ("reinsurance", "Reinsurance", reinsurance),
+    (_pricing.IDENT, _pricing.TITLE, _pricing.pricing_section),
 ]
 
 
@@ -107,6 +111,8 @@ def _shown(ident: str, d: ReportData) -> bool:
         return bool(d.treaties)
     if ident == _analytic.IDENT:
         return d.analytic is not None
+    if ident == _pricing.IDENT:
+        return d.pricing is not None
     return True
 
 
@@ -156,7 +162,11 @@ def render_data(d: ReportData) -> str:
     )
 
 
-def render_report(results: Results, analytic: AnalyticOutputs | None = None) -> str:
+def render_report(
+    results: Results,
+    analytic: AnalyticOutputs | None = None,
+    pricing: PricedBook | None = None,
+) -> str:
     """The HTML text of ``report.html`` for a run.
 
     Parameters
@@ -166,13 +176,16 @@ def render_report(results: Results, analytic: AnalyticOutputs | None = None) -> 
     analytic : AnalyticOutputs, optional
         CreditRisk+ of the same book (:func:`riskengine.analytic.read_analytic`): the page then
         has a section comparing it with the simulated ground-up loss.
+    pricing : PricedBook, optional
+        The run priced (:func:`riskengine.pricing.price_book`): the page then has a pricing
+        section (premium adequacy, the rate card).
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic))
+    return render_data(gather(results, analytic, pricing))
 
 
 _SECTION_START = '<section id="{}"'
@@ -241,6 +254,35 @@ def add_to_report(folder: str | os.PathLike, analytic: AnalyticOutputs) -> Added
     body = _guarded(ident, title, lambda: _analytic.comparison(sim, analytic))
     atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
     return Added(True, f"the CreditRisk+ comparison to {page} (simulation {sim.name!r})")
+
+
+def add_pricing_to_report(folder: str | os.PathLike, priced: PricedBook) -> Added:
+    """Show ``priced`` in the report of the run in ``folder`` (the run it priced).
+
+    The folder's ``report.html`` is rewritten atomically with the pricing section added (or
+    replaced). Nothing happens without a finished run or a report; a run of another book (its
+    hash in ``summary.json``) is left alone and the message says so.
+    """
+    import json
+
+    folder = Path(folder)
+    page = folder / "report.html"
+    if not (folder / "summary.json").exists():
+        return Added(False, "")
+    if not page.exists():
+        return Added(False, f"{folder} holds a run without report.html: nothing to add to")
+    try:
+        run = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["run"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return Added(False, f"{page} not changed: cannot read summary.json ({exc})")
+    why_not = priced_elsewhere(run.get("book_hash"), priced)
+    if why_not is not None:
+        return Added(False, f"{page} not changed: {why_not}")
+    html = page.read_text(encoding="utf-8")
+    ident, title = _pricing.IDENT, _pricing.TITLE
+    body = _guarded(ident, title, lambda: _pricing.priced_section(priced))
+    atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
+    return Added(True, f"the pricing section to {page}")
 
 
 def analytic_in(folder: str | os.PathLike) -> AnalyticOutputs | None:

@@ -57,6 +57,11 @@ __all__ = [
     "AnalyticConfig",
     "MonitoringConfig",
     "LimitsConfig",
+    "PricingConfig",
+    "PricingCapital",
+    "DEFAULT_TERM_BANDS",
+    "DEFAULT_CREDIBILITY_K",
+    "MAX_PAYMENT_TERM_DAYS",
     "Stress",
     "StressFile",
     "Where",
@@ -810,6 +815,154 @@ class AnalyticConfig(_Strict):
     )
 
 
+#: Longest payment term (days) ``pricing.payment_term_days`` and ``pricing.term_bands`` take:
+#: the book's ``exposures.payment_term_days`` range (``book.schema.MAX_TERM_DAYS``; the scenario
+#: is a lower layer than the book, so tests/test_pricing.py keeps the two equal).
+MAX_PAYMENT_TERM_DAYS = 720
+#: Default payment-term bands of the rate card: upper bounds in days, the last open above.
+DEFAULT_TERM_BANDS: tuple[int, ...] = (30, 60, 90, 120, 180)
+#: Default Bühlmann k of the rate card (exposures): a cell of k exposures gets credibility ½.
+DEFAULT_CREDIBILITY_K = 50.0
+
+
+class PricingCapital(_Strict):
+    """A policy's capital: its contribution to gross TVaR or VaR at a level, less its EL.
+
+    Euler contributions (docs/pricing.md §2), so that the policies' capital adds up to the
+    book's TVaR − EL (or VaR − EL).
+    """
+
+    measure: Literal["tvar", "var"] = Field(
+        "tvar",
+        description=(
+            "tvar: contributions to TVaR (stable, what the policies' capital adds up to: TVaR − "
+            "EL); var: contributions to VaR (a noisier kernel estimate, VaR − EL)."
+        ),
+    )
+    level: float = Field(
+        99.5,
+        gt=50,
+        lt=100,
+        allow_inf_nan=False,
+        description="Level in percent (99.5: Solvency II), strictly between 50 and 100.",
+    )
+
+
+class PricingConfig(_Strict):
+    """Pricing of `riskengine price`: technical premiums, the rate card, its calibration.
+
+    docs/pricing.md describes each step; every key has a default.
+    """
+
+    cost_of_capital: float = Field(
+        0.10,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="Required return on allocated capital (fraction per year; 0.10 = 10 %).",
+    )
+    expense_ratio: float = Field(
+        0.20,
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description="Expenses as a share of premium (fraction).",
+    )
+    commission: float = Field(
+        0.05,
+        ge=0,
+        lt=1,
+        allow_inf_nan=False,
+        description=(
+            "Brokers' commission as a share of premium (fraction); expense_ratio + commission "
+            "stays below 1."
+        ),
+    )
+    capital: PricingCapital = Field(
+        default_factory=PricingCapital,
+        description="Capital measure and level (gross perspective): {measure: tvar, level: 99.5}.",
+    )
+    payment_term_days: int = Field(
+        60,
+        ge=1,
+        le=MAX_PAYMENT_TERM_DAYS,
+        description=(
+            "Payment term (days) of exposures without payment_term_days: a limit revolves once "
+            "per term, so it carries limit × utilization × 365 / term of insured turnover a year."
+        ),
+    )
+    term_bands: list[int] = Field(
+        default_factory=lambda: list(DEFAULT_TERM_BANDS),
+        min_length=1,
+        description=(
+            "Rate-card term bands: increasing upper bounds in days (1 to "
+            f"{MAX_PAYMENT_TERM_DAYS}); a term falls in the first band it does not exceed, the "
+            "last band is open above."
+        ),
+    )
+    credibility_k: float = Field(
+        DEFAULT_CREDIBILITY_K,
+        gt=0,
+        allow_inf_nan=False,
+        description=(
+            "Bühlmann k (exposures): a rate-card cell of n exposures keeps n / (n + k) of its own "
+            "technical rate, the rest from the multiplicative model."
+        ),
+    )
+    target_roc: float | None = Field(
+        None,
+        gt=-1,
+        le=10,
+        allow_inf_nan=False,
+        description=(
+            "Calibrate the card to this return on allocated capital (fraction per year, e.g. "
+            "0.12); `riskengine price --target-roc` overrides. At most one target."
+        ),
+    )
+    target_combined_ratio: float | None = Field(
+        None,
+        gt=0,
+        le=10,
+        allow_inf_nan=False,
+        description=(
+            "Calibrate the card to this combined ratio, commission included (fraction, above "
+            "expense_ratio + commission, e.g. 0.85); `--target-combined-ratio` overrides."
+        ),
+    )
+
+    @field_validator("term_bands")
+    @classmethod
+    def _bands(cls, v: list[int]) -> list[int]:
+        for b in v:
+            if not 1 <= b <= MAX_PAYMENT_TERM_DAYS:
+                raise ValueError(f"term band {b} is not in 1..{MAX_PAYMENT_TERM_DAYS} days")
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError(f"term bands must increase strictly, got {v}")
+        return v
+
+    @_rule("expense_ratio", "commission", at="commission")
+    def _retained(p: Any) -> None:
+        if not p.expense_ratio + p.commission < 1:
+            raise ValueError(
+                f"expense_ratio + commission = {p.expense_ratio + p.commission:g} must be below 1 "
+                "(the share of premium left for losses and capital)"
+            )
+
+    @_rule("target_roc", "target_combined_ratio", at="target_combined_ratio")
+    def _one_target(p: Any) -> None:
+        if p.target_roc is not None and p.target_combined_ratio is not None:
+            raise ValueError("give at most one target: target_roc or target_combined_ratio")
+
+    @_rule("target_combined_ratio", "expense_ratio", "commission", at="target_combined_ratio")
+    def _ratio_above_costs(p: Any) -> None:
+        floor = p.expense_ratio + p.commission
+        if p.target_combined_ratio is not None and not p.target_combined_ratio > floor:
+            raise ValueError(
+                f"a combined ratio of {p.target_combined_ratio:g} leaves nothing for losses: it "
+                f"must exceed expense_ratio + commission = {floor:g}"
+            )
+
+
 class MonitoringConfig(_Strict):
     """Dynamic limit management: reviewing buyers during the year and cutting limits before they
     default (docs/model.md §10)."""
@@ -956,6 +1109,10 @@ class Scenario(_Strict):
     analytic: AnalyticConfig = Field(default_factory=AnalyticConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    pricing: PricingConfig = Field(
+        default_factory=PricingConfig,
+        description="Pricing parameters of `riskengine price` (docs/pricing.md).",
+    )
     stress: list[Stress] = Field(
         default_factory=list,
         description="Stress transforms applied, in order, to this run (docs/stress.md).",
@@ -1330,6 +1487,8 @@ def scenario_markdown() -> str:
         ("analytic", AnalyticConfig),
         ("monitoring", MonitoringConfig),
         ("limits", LimitsConfig),
+        ("pricing", PricingConfig),
+        ("pricing.capital", PricingCapital),
         ("stress[]", Stress),
         ("stress[].where", Where),
         ("treaties[] (quota_share)", QuotaShare),
