@@ -168,8 +168,8 @@ def _bars(d: ReportData, v: CapitalView) -> str:
     )
     return figure(
         svg,
-        f"Contribution of the {df.height} largest contributors among countries to the"
-        f" {v.name.lower()} TVaR {lvl}, ± one standard error, with each one's share of TVaR.",
+        f"The {df.height} countries that contribute most to the {v.name.lower()} TVaR {lvl},"
+        " each ± one standard error, with its share of TVaR.",
     )
 
 

@@ -116,7 +116,7 @@ def _loss_ratios(d: ReportData) -> str:
     )
     if net_prem is not None:
         rows.append(_ratio_row("Net", loss_ratio(d.ylt["net"], net_prem, w)))
-        cost = premium - d.mean(net_prem)
+        cost = d.mean(d.reinsurance_cost)
         defs += (
             " The <strong>net loss ratio</strong> is the year's net claims divided by its net"
             " premium: the book premium less the cost of reinsurance that year (treaty premiums"
@@ -291,7 +291,7 @@ def distribution(d: ReportData) -> str:
     panels = [_panel(d, "gross", "Gross claims", premium)]
     net_prem = net_premium(d)
     if net_prem is not None:
-        mean_net_prem = d.mean(net_prem) if len(net_prem) else None
+        mean_net_prem = d.book.premium - d.mean(d.reinsurance_cost) if len(net_prem) else None
         panels.append(
             _panel(d, "net", "Net of reinsurance", mean_net_prem, fill="#9fd8c4", edge=NET)
         )

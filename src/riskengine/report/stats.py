@@ -95,12 +95,20 @@ def loss_ratio(
         positive, the ratio is undefined (``nan``) but the exceedance still counts the years
         whose claims exceed it.
     weights : numpy.ndarray, optional
-        The years' likelihood ratios (importance sampling): every figure is then weighted.
+        The years' likelihood ratios (importance sampling): every figure is then weighted
+        (expected claims Σ w·claims / n, as the measures' EL).
     """
     x = np.asarray(claims, dtype=np.float64)
     prem = np.broadcast_to(np.asarray(premium, dtype=np.float64), x.shape)
     over = exceedance(x, prem, weights)
-    mean_prem = mean_se(prem, weights).value if len(x) else math.nan
+    # the expected premium: self-normalised (Σ w·premium / Σ w), so a premium that is the same
+    # every year is its own mean, whatever the weights
+    if not len(x):
+        mean_prem = math.nan
+    elif weights is None:
+        mean_prem = float(prem.mean())
+    else:
+        mean_prem = float(np.dot(weights, prem) / np.sum(weights))
     if not (mean_prem > 0) or np.any(prem <= 0):
         return LossRatio(math.nan, math.nan, math.nan, over)
     ratio = x / prem
