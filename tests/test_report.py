@@ -336,7 +336,7 @@ def test_plots_inline(res: rk.Results, page: Page) -> None:
     assert all(len(page.plot_texts[lab]) >= 8 for lab in labels), page.plot_texts
     ep = page.plot_texts["Exceedance probability curves"]
     assert "2,000" in ep and "Return period (years, log scale)" in ep  # the last tick: n
-    hist = page.plot_texts["Histogram of the annual gross loss and net loss"]
+    hist = page.plot_texts["Histogram of the annual gross loss"]
     el = res.measures("gross")["EL"]["value"]
     assert f"EL: {fmt_amount(el, CCY)}" in hist and "Gross claims" in hist
 
