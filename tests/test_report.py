@@ -802,6 +802,16 @@ def test_no_capital_section_without_allocation(res: rk.Results, html: str, page:
     assert "Capital allocation" not in html and "Importance sampling" not in html
 
 
+def test_capital_section_without_the_dimensions_it_shows(book: Any) -> None:
+    allocation = {"levels": [99.0], "dimensions": ["region", "policy"]}
+    sc = {"name": "regions", "simulation": {"sims": 1000}, "outputs": {"allocation": allocation}}
+    html = render_report(rk.simulate(book, parse_scenario(sc)))
+    page = Page(html)
+    assert page.errors == [] and "could not be rendered" not in html
+    assert page.ids["capital"] == 1 and "allocated capital by none of" in page.text("capital")
+    assert "Levels allocated: 99 %" in page.text("capital")
+
+
 def test_importance_sampling_is_said_and_every_figure_weighted(
     book: Any, res_capital: rk.Results, html_capital: str
 ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from .data import CapitalView, ReportData
+from .data import CAPITAL_DIMENSIONS, CapitalView, ReportData
 from .exposure import TOP_N, country_bar_label, country_cell, sector_cell
 from .format import esc, fmt_amount, fmt_count, fmt_pct, fmt_se
 from .html import Card, cards, figure, note, section, table, value_se
@@ -202,7 +202,18 @@ def _view(d: ReportData, v: CapitalView) -> str:
     """One perspective: key figures, contributions by country and sector, the concentration
     scatter, the largest buyers and groups."""
     ccy, seg, tot = d.currency, v.segments, v.totals
-    out = [f"<h3>{v.name}: TVaR {v.level:g} % and who takes it</h3>", _cards(d, v)]
+    head = f"<h3>{v.name}: TVaR {v.level:g} % and who takes it</h3>"
+    if not tot:
+        shown = ", ".join(CAPITAL_DIMENSIONS)
+        return (
+            f'<div id="capital-{esc(v.perspective)}">{head}'
+            + note(
+                f"This run allocated capital by none of {shown}: its contributions are in"
+                " <code>allocation.parquet</code>."
+            )
+            + "</div>"
+        )
+    out = [head, _cards(d, v)]
     full, short = (_FULL, _FULL_SHARES), (_SHORT, _SHORT_SHARES)
     if "country" in seg:
         out.append(_bars(d, v))
