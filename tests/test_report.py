@@ -218,6 +218,28 @@ def res_treaties(book: Any) -> rk.Results:
 
 
 @pytest.fixture(scope="module")
+def res_capital(book: Any) -> rk.Results:
+    """Capital allocated (net listed first) under importance sampling, with a quota share."""
+    allocation = {
+        "perspective": ["net", "gross"],
+        "levels": [99.0, 99.5],
+        "dimensions": ["country", "sector", "buyer", "group", "policy"],
+    }
+    sc = {
+        "name": NAME,
+        "simulation": {"sims": 2000, "importance_sampling": {"pilot": 1000}},
+        "treaties": TREATIES[:1],
+        "outputs": {"allocation": allocation},
+    }
+    return rk.simulate(book, parse_scenario(sc))
+
+
+@pytest.fixture(scope="module")
+def html_capital(res_capital: rk.Results) -> str:
+    return render_report(res_capital)
+
+
+@pytest.fixture(scope="module")
 def cheap_book(book: Any) -> Any:
     """The book with a quarter of its premium: loss ratios above 100 % happen often."""
     return dataclasses.replace(book, policies=book.policies.with_columns(pl.col("premium") * 0.25))
@@ -681,6 +703,159 @@ def test_treaty_metrics_failing_leaves_the_rest(
     assert page.tags["svg"] == 5
 
 
+# ---------------------------------------------------------------------------------------------
+# Capital allocation and importance sampling
+# ---------------------------------------------------------------------------------------------
+def amount_cell(value: float, se: float = math.nan) -> str:
+    """The text of a cell showing ``value`` with its standard error below it."""
+    return f"{fmt_amount(value, CCY)} {fmt_se(se, value)}".strip()
+
+
+def reference_allocation(res: rk.Results, p: str, dim: str, level: float) -> pl.DataFrame:
+    """The allocation table's rows, largest TVaR contribution first, with capital (TVaR
+    contribution − EL, standard errors combined as independent) and the shares."""
+    t = res.allocation(perspective=p, dimension=dim, level=level)
+    t = t.sort(["tvar_contribution", "segment"], descending=[True, False])
+    cap = pl.col("tvar_contribution") - pl.col("el")
+    return t.with_columns(
+        cap.alias("capital"),
+        (pl.col("tvar_contribution_se") ** 2 + pl.col("el_se") ** 2).sqrt().alias("capital_se"),
+        (cap / cap.sum()).alias("capital_share"),
+        (pl.col("el") / pl.col("el").sum()).alias("el_share"),
+        (pl.col("ead") / pl.col("ead").sum()).alias("ead_share"),
+    )
+
+
+def capital_row(r: dict[str, Any], amounts: tuple[str, ...], shares: tuple[str, ...]) -> list:
+    return [amount_cell(r[c], r[f"{c}_se"]) for c in amounts] + [fmt_pct(r[c]) for c in shares]
+
+
+def test_capital_section_shows_the_allocation_table(
+    book: Any, res_capital: rk.Results, html_capital: str
+) -> None:
+    page = Page(html_capital)
+    assert page.errors == [] and "could not be rendered" not in html_capital
+    assert page.ids["capital"] == 1 and '<a href="#capital">' in html_capital
+    # gross first, then net; the highest level allocated
+    assert html_capital.index('id="capital-gross"') < html_capital.index('id="capital-net"')
+    assert "Levels allocated: 99, 99.5 %" in page.text("capital")
+    full = ("tvar_contribution", "var_contribution", "el", "capital")
+    full_shares = ("capital_share", "share", "el_share", "ead_share")
+    short = ("tvar_contribution", "el", "capital")
+    checked = 0
+    for p, name in (("gross", "Gross"), ("net", "Net")):
+        tvar = res_capital.measures(p)["TVaR"]["99.5"]["value"]
+        for dim, heading, top in (("country", "country", 15), ("sector", "sector", 21)):
+            ref = reference_allocation(res_capital, p, dim, 99.5)
+            rows = rows_of(html_capital, "capital", f"{name}: contributions by {heading}")
+            k = min(top, ref.height)
+            assert [r[0] for r in rows[:k]] == [str(i) for i in range(1, k + 1)]
+            for row, r in zip(rows[:k], ref.head(k).iter_rows(named=True), strict=True):
+                want = r["segment"] if dim == "country" else sector_label(r["segment"])
+                assert row[1] == want or row[1].split()[0] == want, (row, r)
+                assert row[2:] == capital_row(r, full, full_shares), (p, dim, row)
+                checked += 1
+            # the total: the contributions add up to TVaR (and the page says so)
+            assert rows[-1][1] == "Total"
+            assert rows[-1][2] == fmt_amount(float(ref["tvar_contribution"].sum()), CCY)
+            assert rows[-1][2] == fmt_amount(tvar, CCY)
+            assert float(ref["tvar_contribution"].sum()) == pytest.approx(tvar, rel=1e-9)
+            if ref.height > k:
+                rest = ref.tail(ref.height - k)
+                assert rows[-2][1] == f"Other ({ref.height - k:,})"
+                assert rows[-2][2] == fmt_amount(float(rest["tvar_contribution"].sum()), CCY)
+        se = res_capital.measures(p)["TVaR"]["99.5"]["se"]
+        assert f"{fmt_amount(tvar, CCY)} {fmt_se(se, tvar)}" in page.text(f"capital-{p}")
+        # the largest buyers with their country, and the 10 largest's share of the capital
+        ref = reference_allocation(res_capital, p, "buyer", 99.5)
+        rows = rows_of(html_capital, "capital", f"{name}: largest 15 buyers")
+        country = dict(zip(book.buyers["buyer_id"], book.buyers["country"], strict=True))
+        for row, r in zip(rows[:15], ref.head(15).iter_rows(named=True), strict=True):
+            assert row[1] == r["segment"] and row[2] == country[r["segment"]]
+            assert row[4:] == capital_row(r, short, ("capital_share", "el_share", "ead_share"))
+            checked += 1
+        top10 = float(ref.head(10)["capital"].sum() / ref["capital"].sum())
+        assert f"{fmt_pct(top10)} of the capital" in page.text(f"capital-{p}")
+        # buyer groups: the real ones, the buyers without a group apart
+        groups = set(book.buyers["group_id"].drop_nulls())
+        ref = reference_allocation(res_capital, p, "group", 99.5).filter(
+            pl.col("segment").is_in(groups)
+        )
+        rows = rows_of(html_capital, "capital", f"{name}: largest 10 buyer groups")
+        assert [r[1] for r in rows[:10]] == ref["segment"].head(10).to_list()
+        alone = book.buyers["group_id"].null_count()
+        assert rows[-2][1] == f"Buyers without a group ({alone:,})"
+        assert rows[-1][1] == "Total" and rows[-1][3] == fmt_amount(tvar, CCY)  # after Buyers
+    n_sectors = book.buyers["sector"].n_unique()
+    assert n_sectors > 15 and checked == 2 * (15 + min(21, n_sectors) + 15)
+    # the contributions and the concentration plots
+    for p, name in (("gross", "Gross"), ("net", "Net")):
+        assert f"{name}: top 15 countries by contribution to TVaR 99.5 %" in page.svg_labels
+        scatter = page.plot_texts[f"{name}: share of capital against share of exposure"]
+        assert "Countries" in scatter and "Sectors" in scatter
+        top = reference_allocation(res_capital, p, "country", 99.5)["segment"][0]
+        assert top in scatter  # the largest country is labelled
+
+
+def test_no_capital_section_without_allocation(res: rk.Results, html: str, page: Page) -> None:
+    assert res.allocation_table is None
+    assert "capital" not in page.ids and 'href="#capital"' not in html
+    assert "Capital allocation" not in html and "Importance sampling" not in html
+
+
+def test_capital_section_without_the_dimensions_it_shows(book: Any) -> None:
+    allocation = {"levels": [99.0], "dimensions": ["region", "policy"]}
+    sc = {"name": "regions", "simulation": {"sims": 1000}, "outputs": {"allocation": allocation}}
+    html = render_report(rk.simulate(book, parse_scenario(sc)))
+    page = Page(html)
+    assert page.errors == [] and "could not be rendered" not in html
+    assert page.ids["capital"] == 1 and "allocated capital by none of" in page.text("capital")
+    assert "Levels allocated: 99 %" in page.text("capital")
+
+
+def test_importance_sampling_is_said_and_every_figure_weighted(
+    book: Any, res_capital: rk.Results, html_capital: str
+) -> None:
+    info = res_capital.summary()["importance_sampling"]
+    w = res_capital.ylt["weight"].to_numpy()
+    n = len(w)
+    assert w.std() > 0.1  # the years are weighted
+    page = Page(html_capital)
+    key = " ".join(page.text("key-figures").split())
+    assert "Importance sampling." in key
+    assert f"{round(info['effective_sims']):,} of {n:,} years" in key
+    first = info["components"][0]
+    share = (1 - info["defensive"]) * first["share"]
+    assert f"{first['mode']} ({fmt_pct(share)} of years)" in key
+    assert f"{fmt_pct(info['defensive'])} of years drawn without a shift" in key
+    card = " ".join(page.text("capital-gross").split())
+    assert f"{round(info['effective_sims']):,} effective years" in card
+    # loss ratios: Σ w·1{claims > premium} / n, not the share of simulated years
+    premium = reference_premium(book)
+    gross = res_capital.ylt["gross"].to_numpy()
+    over = gross > premium
+    p_w, p_plain = float(np.dot(w, over)) / n, float(over.mean())
+    assert fmt_pct(p_w) != fmt_pct(p_plain)  # the check can tell the two apart
+    row = rows_of(html_capital, "key-figures", "Loss ratio")[0]
+    assert row[1] == fmt_pct(float(np.dot(w, gross)) / n / premium)
+    assert row[3].startswith(fmt_pct(p_w)) and f"{int(over.sum()):,} of {n:,} years" in row[3]
+    # the EP curves are the weighted measures; the expected loss by cause is weighted
+    d = gather(res_capital)
+    for p in ("gross", "net"):
+        m = res_capital.measures(p)
+        pts = d.ep_points(p, np.array([200.0, 1000.0]))
+        assert pts[0] == m["VaR"]["99.5"]["value"] and pts[1] == m["VaR"]["99.9"]["value"]
+        tv = d.ep_points(p, np.array([200.0]), "TVaR")[0]
+        assert tv == pytest.approx(m["TVaR"]["99.5"]["value"], rel=1e-9)
+    gu = res_capital.measures("ground_up")["EL"]["value"]
+    assert gu != pytest.approx(float(res_capital.ylt["ground_up"].mean()), rel=1e-3)
+    assert fmt_amount(gu, CCY) in page.text("distribution")
+    assert (
+        "Weighted years (log scale)"
+        in page.plot_texts["Histogram of the annual gross loss and net loss"]
+    )
+
+
 @pytest.mark.slow
 def test_render_100k_sims_stays_small() -> None:
     book = generate_book(300, seed=5)
@@ -816,9 +991,12 @@ def _screenshot(driver: Any, width: int, out: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
-def test_layout_in_a_real_browser(browser: Any, res_treaties: rk.Results, book: Any) -> None:
+def test_layout_in_a_real_browser(
+    browser: Any, res_treaties: rk.Results, res_capital: rk.Results, book: Any
+) -> None:
     # the treaty run, a run whose EP axis ends at a long label (20,000 years), shown with
-    # CreditRisk+ of its book (the comparison section), and a priced run (the pricing section)
+    # CreditRisk+ of its book (the comparison section), a priced run (the pricing section) and a
+    # run that allocated capital (gross and net) under importance sampling (the capital section)
     small = generate_book(200, seed=3)
     long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
     long_axis = rk.simulate(small, long_sc)
@@ -838,11 +1016,13 @@ def test_layout_in_a_real_browser(browser: Any, res_treaties: rk.Results, book: 
         ("treaties", res_treaties, None, None),
         ("long-axis", long_axis, crplus, None),
         ("priced", priced_res, None, priced),
+        ("capital", res_capital, None, None),
     ):
         page = ARTIFACTS / f"report-{name}.html"
         page.write_text(render_report(res, analytic, pricing), "utf-8")
         assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
         assert ('id="pricing"' in page.read_text("utf-8")) == (pricing is not None)
+        assert ('id="capital"' in page.read_text("utf-8")) == (name == "capital")
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,9 @@ __all__ = [
     "RunInfo",
     "Assumptions",
     "BookData",
+    "CapitalView",
+    "CapitalData",
+    "ImportanceInfo",
     "ReportData",
     "SimulatedGroundUp",
     "comparable",
@@ -122,6 +126,115 @@ class BookData:
         return len(self.buyer_ids)
 
 
+#: Perspectives' names on the page, and the order the capital section shows them in.
+PERSPECTIVE_NAMES = {"gross": "Gross", "net": "Net", "ground_up": "Ground-up"}
+#: Dimensions of the allocation the capital section shows.
+CAPITAL_DIMENSIONS = ("country", "sector", "buyer", "group")
+#: The "largest buyers" of the capital key figures.
+TOP_BUYERS = 10
+
+
+@dataclass(frozen=True)
+class CapitalView:
+    """The capital allocated in one loss perspective at one level (``allocation.parquet``).
+
+    Attributes
+    ----------
+    perspective : str
+        ``gross``, ``net`` or ``ground_up``.
+    level : float
+        Level in percent (99.5).
+    measures : dict
+        ``EL``, ``VaR`` and ``TVaR`` of the perspective at ``level``, each ``{"value", "se"}``
+        (reporting currency; weighted under importance sampling), from the year loss table.
+    tail_years, window_years : int
+        Simulated years TVaR averages over, and years in the window around VaR that the VaR
+        contributions average over.
+    segments : dict of str to polars.DataFrame
+        By dimension (those of :data:`CAPITAL_DIMENSIONS` allocated), largest TVaR contribution
+        first (ties by segment): ``segment``, ``el``, ``el_se``, ``tvar_contribution``,
+        ``tvar_contribution_se``, ``var_contribution``, ``var_contribution_se`` (the allocation
+        table's, reporting currency; standard errors NaN where unknown), ``capital`` = TVaR
+        contribution − EL with ``capital_se`` (the two estimates taken as independent, which
+        overstates it), ``ead``, and the shares (fractions) ``capital_share`` (of Σ capital),
+        ``tvar_share`` (of TVaR), ``el_share`` (of Σ EL) and ``ead_share`` (of Σ EAD). Buyers
+        add their ``country`` and ``sector``; groups (real ones only: the allocation counts a
+        buyer without a group as its own group, see ``ungrouped``) add ``buyers`` (members).
+    totals : dict of str to dict of str to float
+        By dimension: Σ ``el``, ``tvar_contribution``, ``var_contribution``, ``capital``, ``ead``
+        over all its segments (the contributions add up to TVaR and VaR).
+    top_buyers : dict of str to float
+        The :data:`TOP_BUYERS` largest contributors to TVaR: ``k`` (how many) and their
+        ``capital_share``, ``tvar_share``, ``el_share`` and ``ead_share`` together; empty without
+        the buyer dimension.
+    ungrouped : dict of str to float
+        The buyers without a group together: ``buyers`` (how many) and the sums of the amounts
+        and shares of ``segments["group"]``; empty without the group dimension.
+    """
+
+    perspective: str
+    level: float
+    measures: dict[str, dict[str, float]]
+    tail_years: int
+    window_years: int
+    segments: dict[str, pl.DataFrame]
+    totals: dict[str, dict[str, float]]
+    top_buyers: dict[str, float]
+    ungrouped: dict[str, float]
+
+    @property
+    def name(self) -> str:
+        """The perspective's name on the page (``Gross``)."""
+        return PERSPECTIVE_NAMES.get(self.perspective, self.perspective)
+
+
+@dataclass(frozen=True)
+class CapitalData:
+    """A run's capital allocation as the report shows it: one :class:`CapitalView` per allocated
+    perspective (gross first) at the highest level allocated; ``levels`` lists them all."""
+
+    views: list[CapitalView]
+    levels: list[float]
+
+
+@dataclass(frozen=True)
+class ImportanceInfo:
+    """How the years were sampled under importance sampling (``summary.json``).
+
+    Attributes
+    ----------
+    shift : str
+        ``auto`` (chosen from a pilot run) or ``given`` (the scenario's means).
+    level : float
+        Level in percent the automatic shift aims at.
+    components : list of (str, float)
+        Each shifted component of the mixture (``commercial downturn``, ``event in CN``, or
+        ``given shift``) with the share of the years drawn from it.
+    defensive : float
+        Share of the years drawn without a shift.
+    means : dict of str to float
+        The given shift's non-zero means by draw name (empty for ``auto``).
+    weighted : bool
+        Whether any year's weight differs from 1 (False when no shift was needed).
+    effective_years : float
+        (Σ w)² / Σ w², the weights' effective sample size.
+    n : int
+        Simulated years.
+    status : str or None
+        The automatic choice's status (``ok``, ``no shift needed``).
+    """
+
+    shift: str
+    level: float
+    components: list[tuple[str, float]]
+    defensive: float
+    means: dict[str, float]
+    weighted: bool
+    effective_years: float
+    n: int
+    status: str | None
+
+
 @dataclass(frozen=True)
 class ReportData:
     """A run as the report sees it.
@@ -152,6 +265,10 @@ class ReportData:
         CreditRisk+ of the same book (``riskengine analytic``), shown beside the simulation.
     pricing : PricedBook or None
         The run priced (``riskengine price``): adequacy and the rate card.
+    capital : CapitalData or None
+        The capital allocation, when the run allocated capital (``outputs.allocation``).
+    importance : ImportanceInfo or None
+        How the years were sampled, under importance sampling.
     """
 
     run: RunInfo
@@ -167,15 +284,49 @@ class ReportData:
     reinsurance_cost: np.ndarray | None
     analytic: AnalyticOutputs | None = None
     pricing: PricedBook | None = None
-    _sorted: dict[str, np.ndarray] = field(
+    capital: CapitalData | None = None
+    importance: ImportanceInfo | None = None
+    _sorted: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    @property
+    def weights(self) -> np.ndarray | None:
+        """The years' likelihood-ratio weights (importance sampling), or None when all are 1."""
+        w = self.ylt.get("weight")
+        return None if w is None else _weights(np.asarray(w, dtype=np.float64))
+
+    def _ranked(self, column: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """A YLT column sorted ascending, with the weights in that order (sorted once)."""
+        if column not in self._sorted:
+            self._sorted[column] = _ascending(np.asarray(self.ylt[column]), self.weights)
+        return self._sorted[column]
+
     def ascending(self, column: str) -> np.ndarray:
         """Ascending-sorted values of a YLT column (sorted once)."""
-        if column not in self._sorted:
-            self._sorted[column] = np.sort(np.asarray(self.ylt[column], dtype=np.float64))
-        return self._sorted[column]
+        return self._ranked(column)[0]
+
+    def ep_points(
+        self, values: str | np.ndarray, return_periods: np.ndarray, kind: str = "AEP"
+    ) -> np.ndarray:
+        """The loss exceeded once every T years (``kind`` ``AEP``: VaR, ``TVaR``) of a YLT
+        column or of one value per year, weighted under importance sampling
+        (:func:`riskengine.measures.ep_points`)."""
+        from ..measures import ep_points
+
+        xs, ws = (
+            self._ranked(values) if isinstance(values, str) else _ascending(values, self.weights)
+        )
+        return ep_points(xs, return_periods, kind, weights=ws)
+
+    def mean(self, values: str | np.ndarray) -> float:
+        """The mean per simulated year, Σ w x / n (weighted under importance sampling), of a
+        YLT column or of one value per year; NaN without years."""
+        x = np.asarray(self.ylt[values] if isinstance(values, str) else values, dtype=np.float64)
+        if len(x) == 0:
+            return math.nan
+        w = self.weights
+        return float(np.mean(x) if w is None else np.dot(w, x) / len(x))
 
     @property
     def currency(self) -> str:
@@ -247,6 +398,15 @@ def comparable(book_hash: str | None, currency: str, analytic: AnalyticOutputs) 
 
 def _weights(w: np.ndarray) -> np.ndarray | None:
     return None if np.all(w == 1.0) else w
+
+
+def _ascending(x: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``x`` sorted ascending, and ``weights`` in the same order."""
+    x = np.asarray(x, dtype=np.float64)
+    if weights is None:
+        return np.sort(x), None
+    order = np.argsort(x, kind="stable")
+    return x[order], weights[order]
 
 
 def simulated_ground_up(d: ReportData) -> SimulatedGroundUp:
@@ -333,10 +493,11 @@ def gather(
             measures[p] = results.measures(p)
     summary = {**summary, "measures": measures}
     ylt = {c: results.ylt[c].to_numpy() for c in results.ylt.columns}
+    book = _book(results)
     return ReportData(
         run=_run_info(results, summary),
         assumptions=_assumptions(results),
-        book=_book(results),
+        book=book,
         ylt=ylt,
         treaties=list(results.treaty_names),
         treaty_terms=[t.model_dump(exclude_none=True) for t in results.scenario.treaties],
@@ -347,6 +508,8 @@ def gather(
         reinsurance_cost=_reinsurance_cost(results, summary.get("treaties")),
         analytic=analytic,
         pricing=pricing,
+        capital=_capital(results, book),
+        importance=_importance(results, summary),
     )
 
 
@@ -453,3 +616,165 @@ def _reinsurance_cost(results: Results, metrics: Any) -> np.ndarray | None:
     if not results.treaty_names or not isinstance(metrics, dict):
         return None
     return reinsurance_cost(results)
+
+
+# -- capital allocation and importance sampling ---------------------------------------------------
+def _importance(results: Results, summary: dict[str, Any]) -> ImportanceInfo | None:
+    """How the years were sampled (``summary["importance_sampling"]``), or None without it."""
+    info = summary.get("importance_sampling")
+    if not info:
+        return None
+    defensive = float(info.get("defensive") or 0.0)
+    weighted = results.weights is not None
+    means = {str(k): float(v) for k, v in (info.get("means") or {}).items()}
+    if info.get("shift") == "given":
+        components = [("given shift", 1.0 - defensive)] if means else []
+    else:
+        # each component's share of the shifted years; the defensive share is drawn unshifted
+        components = [
+            (str(c.get("mode")), (1.0 - defensive) * float(c.get("share") or 0.0))
+            for c in info.get("components") or []
+        ]
+    return ImportanceInfo(
+        shift=str(info.get("shift") or ""),
+        level=float(info.get("level") or math.nan),
+        components=components if weighted else [],
+        defensive=defensive if weighted else 0.0,
+        means=means,
+        weighted=weighted,
+        effective_years=float(info.get("effective_sims") or results.n_sims),
+        n=results.n_sims,
+        status=info.get("status"),
+    )
+
+
+def _capital(results: Results, book: BookData) -> CapitalData | None:
+    """The allocation at its highest level, one view per perspective (gross first)."""
+    table = results.allocation_table
+    if table is None or table.is_empty():
+        return None
+    present = table["perspective"].unique(maintain_order=True).to_list()
+    order = [*PERSPECTIVE_NAMES, *present]
+    perspectives = sorted(present, key=order.index)
+    levels = sorted(float(x) for x in table["level"].unique())
+    level = levels[-1]
+    labels = _buyer_labels(book)
+    views = [
+        _capital_view(results, table, p, level, labels)
+        for p in perspectives
+        if not table.filter((pl.col("perspective") == p) & (pl.col("level") == level)).is_empty()
+    ]
+    return CapitalData(views=views, levels=levels)
+
+
+def _buyer_labels(book: BookData) -> dict[str, pl.DataFrame]:
+    """Each buyer's country and sector, and each group's number of members."""
+    buyers = pl.DataFrame(
+        {
+            "segment": book.buyer_ids.astype(str),
+            "country": book.country_codes.astype(str)[book.country],
+            "sector": book.sector_codes.astype(str)[book.sector],
+        }
+    )
+    grouped = book.group >= 0
+    members = np.bincount(book.group[grouped], minlength=len(book.group_ids))
+    groups = pl.DataFrame(
+        {"segment": book.group_ids.astype(str), "buyers": members.astype(np.int64)},
+        schema={"segment": pl.String, "buyers": pl.Int64},
+    )
+    return {"buyer": buyers, "group": groups}
+
+
+def _capital_view(
+    results: Results,
+    table: pl.DataFrame,
+    perspective: str,
+    level: float,
+    labels: dict[str, pl.DataFrame],
+) -> CapitalView:
+    from ..measures import level_key, measures, tail
+
+    q = level / 100.0
+    x = results.ylt[perspective].to_numpy()
+    w = results.weights
+    m = measures(x, [q], w)
+    key = level_key(q)
+    t = tail(x, q, w)
+    sub = table.filter((pl.col("perspective") == perspective) & (pl.col("level") == level))
+    segments, totals = {}, {}
+    ungrouped: dict[str, float] = {}
+    for dim in CAPITAL_DIMENSIONS:
+        rows = sub.filter(pl.col("dimension") == dim)
+        if rows.is_empty():
+            continue
+        frame = _shares(rows)
+        if dim == "buyer":
+            frame = frame.join(labels["buyer"], on="segment", how="left")
+        totals[dim] = {c: float(frame[c].sum()) for c in _AMOUNTS}
+        if dim == "group":
+            # the allocation counts a buyer without a group as its own group: apart here
+            frame = frame.join(labels["group"], on="segment", how="left")
+            alone = frame.filter(pl.col("buyers").is_null())
+            ungrouped = {c: float(alone[c].sum()) for c in (*_AMOUNTS, *_SHARES)}
+            ungrouped["buyers"] = float(alone.height)
+            frame = frame.filter(pl.col("buyers").is_not_null())
+        segments[dim] = frame
+    top: dict[str, float] = {}
+    if "buyer" in segments:
+        head = segments["buyer"].head(TOP_BUYERS)
+        top = {"k": float(head.height)}
+        top.update({c: float(head[c].sum()) for c in _SHARES})
+    return CapitalView(
+        perspective=perspective,
+        level=level,
+        measures={
+            "EL": m["EL"],
+            "VaR": m["VaR"][key],
+            "TVaR": m["TVaR"][key],
+        },
+        tail_years=len(t.index),
+        window_years=len(t.window),
+        segments=segments,
+        totals=totals,
+        top_buyers=top,
+        ungrouped=ungrouped,
+    )
+
+
+_SHARES = ("capital_share", "tvar_share", "el_share", "ead_share")
+_AMOUNTS = ("el", "tvar_contribution", "var_contribution", "capital", "ead")
+
+
+def _shares(rows: pl.DataFrame) -> pl.DataFrame:
+    """One dimension's allocation rows with capital (TVaR contribution − EL), its standard
+    error and the shares of capital, TVaR, EL and EAD; largest TVaR contribution first."""
+    from ..pricing.premium import allocated_capital
+
+    capital, capital_se = allocated_capital(
+        rows["tvar_contribution"].to_numpy(),
+        rows["el"].to_numpy(),
+        rows["tvar_contribution_se"].to_numpy(),
+        rows["el_se"].to_numpy(),
+    )
+    frame = rows.with_columns(pl.Series("capital", capital), pl.Series("capital_se", capital_se))
+
+    def share(col: str) -> pl.Expr:
+        total = pl.col(col).sum()
+        return pl.when(total != 0).then(pl.col(col) / total).otherwise(math.nan)
+
+    return frame.select(
+        "segment",
+        "el",
+        "el_se",
+        "tvar_contribution",
+        "tvar_contribution_se",
+        "var_contribution",
+        "var_contribution_se",
+        "capital",
+        "capital_se",
+        "ead",
+        share("capital").alias("capital_share"),
+        pl.col("share").alias("tvar_share"),
+        share("el").alias("el_share"),
+        share("ead").alias("ead_share"),
+    ).sort(["tvar_contribution", "segment"], descending=[True, False])

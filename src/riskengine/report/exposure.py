@@ -14,7 +14,16 @@ from .nace import sector_label, sector_name
 from .plots import CEDED, GROSS, bar_plot, concentration_plot
 from .stats import Concentration, concentration
 
-__all__ = ["concentration_section", "segments", "book_section", "TOP_N", "country_name"]
+__all__ = [
+    "concentration_section",
+    "segments",
+    "book_section",
+    "TOP_N",
+    "country_name",
+    "country_cell",
+    "country_bar_label",
+    "sector_cell",
+]
 
 #: Rows of the top-countries and top-sectors tables (and bars of the country chart).
 TOP_N = 15
@@ -35,12 +44,23 @@ def country_name(code: str) -> str:
     return str(getattr(c, "common_name", None) or c.name)
 
 
-def _country_cell(code: str) -> str:
+def country_cell(code: str) -> str:
+    """A table cell's HTML for a country: its code in bold and its name."""
     name = country_name(code)
     return f'<span class="code">{esc(code)}</span>{esc(name)}' if name else esc(code)
 
 
-def _sector_cell(code: str) -> str:
+def country_bar_label(code: str) -> str:
+    """A country's label on a bar chart: its code and name, the name cut at 24 characters
+    (``$`` escaped: matplotlib would read mathtext)."""
+    name = country_name(code)
+    if len(name) > 24:
+        name = name[:23] + "…"
+    return f"{code}  {name}".replace("$", r"\$").strip()
+
+
+def sector_cell(code: str) -> str:
+    """A table cell's HTML for a sector: its label, the full NACE name as a tooltip."""
     full = sector_name(code, short=False)
     title = f' title="{esc(full)}"' if full else ""
     return f'<span class="name"{title}>{esc(sector_label(code))}</span>'
@@ -65,8 +85,8 @@ def _ranked(
     ``count`` or ``text``.
     """
     render = {
-        "country": _country_cell,
-        "sector": _sector_cell,
+        "country": country_cell,
+        "sector": sector_cell,
         "count": fmt_count,
         "text": esc,
     }
@@ -144,8 +164,8 @@ def concentration_section(d: ReportData) -> str:
                 str(r["rank"]),
                 esc(r["buyer_id"]),
                 esc(r["group_id"]) or "—",
-                _country_cell(r["country"]),
-                _sector_cell(r["sector"]),
+                country_cell(r["country"]),
+                sector_cell(r["sector"]),
                 fmt_amount(r["ead"], money),
                 fmt_pct(r["share"]),
                 fmt_pct(r["cum_share"]),
@@ -233,12 +253,7 @@ def segments(d: ReportData) -> str:
     top = c.head(TOP_N).filter(pl.col("el") > 0)
     chart = ""
     if top.height:
-        labels = []
-        for code in top["segment"].to_list():
-            name = country_name(code)
-            if len(name) > 24:
-                name = name[:23] + "…"
-            labels.append(f"{code}  {name}".replace("$", r"\$").strip())
+        labels = [country_bar_label(code) for code in top["segment"].to_list()]
         vals = top["el"].to_list()
         svg = bar_plot(
             labels,

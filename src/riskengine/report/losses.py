@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import ReportData
+from .data import ImportanceInfo, ReportData
 from .format import esc, fmt_amount, fmt_count, fmt_number, fmt_pct
 from .html import figure, note, section, table, value_se
 from .plots import (
@@ -19,13 +19,22 @@ from .plots import (
     EPCurve,
     HistPanel,
     ep_plot,
-    ep_points,
     histogram_plot,
     return_period_grid,
 )
 from .stats import Exceedance, LossRatio, loss_ratio
 
-__all__ = ["key_figures", "ep_section", "distribution", "perspectives", "net_premium"]
+__all__ = [
+    "key_figures",
+    "ep_section",
+    "distribution",
+    "perspectives",
+    "net_premium",
+    "importance_note",
+]
+
+#: Components of an importance-sampling mixture named in the note; the rest are counted.
+SHOWN_COMPONENTS = 5
 
 PREMIUM_LINE = "#b42318"
 
@@ -98,15 +107,16 @@ def _loss_ratios(d: ReportData) -> str:
     premium = d.book.premium
     if not premium > 0:
         return "<h3>Loss ratio</h3>" + note("The book has no premium: no loss ratio to show.")
-    rows = [_ratio_row("Gross", loss_ratio(d.ylt["gross"], premium))]
+    w = d.weights
+    rows = [_ratio_row("Gross", loss_ratio(d.ylt["gross"], premium, w))]
     net_prem = net_premium(d)
     defs = (
         f"The <strong>gross loss ratio</strong> of a year is its gross claims (after policy terms)"
         f" divided by the book premium, {fmt_amount(premium, d.currency)} (the policies' premiums)."
     )
     if net_prem is not None:
-        rows.append(_ratio_row("Net", loss_ratio(d.ylt["net"], net_prem)))
-        cost = premium - float(np.mean(net_prem))
+        rows.append(_ratio_row("Net", loss_ratio(d.ylt["net"], net_prem, w)))
+        cost = d.mean(d.reinsurance_cost)
         defs += (
             " The <strong>net loss ratio</strong> is the year's net claims divided by its net"
             " premium: the book premium less the cost of reinsurance that year (treaty premiums"
@@ -145,7 +155,45 @@ def key_figures(d: ReportData) -> str:
         " average loss in the worst 1 − q of years; capital is the 1-in-200 unexpected loss"
         " (Solvency II)."
     )
-    return section("key-figures", "Key figures", _measures_table(d) + note(text) + _loss_ratios(d))
+    sampling = importance_note(d.importance) if d.importance is not None else ""
+    return section(
+        "key-figures",
+        "Key figures",
+        _measures_table(d) + sampling + note(text) + _loss_ratios(d),
+    )
+
+
+def _shift(info: ImportanceInfo) -> str:
+    if info.shift == "given":
+        means = ", ".join(f"{esc(k)} {v:+.3g}" for k, v in info.means.items())
+        return f"the scenario's mean shift ({means})"
+    return f"a mixture of mean shifts chosen from a plain pilot run for {info.level:g} %"
+
+
+def importance_note(info: ImportanceInfo) -> str:
+    """What importance sampling did to the run's years, and how to read the estimates (HTML)."""
+    if not info.weighted:
+        why = f" ({esc(info.status)})" if info.status else ""
+        return note(
+            f"<strong>Importance sampling</strong> was asked for, but no shift was used{why}:"
+            " every year weighs 1, as in plain Monte Carlo."
+        )
+    comps = [f"{esc(name)} ({fmt_pct(share)} of years)" for name, share in info.components]
+    if len(comps) > SHOWN_COMPONENTS:
+        comps = [*comps[:SHOWN_COMPONENTS], f"{len(comps) - SHOWN_COMPONENTS} more"]
+    n_comp = len(info.components)
+    drawn = f"{n_comp} shifted component{'s' if n_comp != 1 else ''}: " + ", ".join(comps)
+    if info.defensive > 0:
+        drawn += f"; {fmt_pct(info.defensive)} of years drawn without a shift"
+    return note(
+        f"<strong>Importance sampling.</strong> The systematic and political draws were shifted"
+        f" towards the tail with {_shift(info)}; {drawn}. Every figure on this page is weighted"
+        " by the years' likelihood ratios, standard errors included. The weights' effective"
+        f" sample size (Σw)²/Σw² is {fmt_count(round(info.effective_years))} of"
+        f" {fmt_count(info.n)} years: it measures how uneven the weights are, not how precise"
+        " the tail figures are (their standard errors say that).",
+        "sampling",
+    )
 
 
 def _ep_table(d: ReportData) -> str:
@@ -190,16 +238,13 @@ def ep_section(d: ReportData) -> str:
     """AEP, OEP and TVaR-AEP curves, and the table at the scenario's return periods."""
     n = d.n
     rps = return_period_grid(n)
-    gross = d.ascending("gross")
-    curves = [EPCurve("AEP gross", rps, ep_points(gross, rps), GROSS, width=2.4)]
+    curves = [EPCurve("AEP gross", rps, d.ep_points("gross", rps), GROSS, width=2.4)]
     if d.treaties:
-        curves.append(EPCurve("AEP net", rps, ep_points(d.ascending("net"), rps), NET, width=2.2))
+        curves.append(EPCurve("AEP net", rps, d.ep_points("net", rps), NET, width=2.2))
     curves.append(
-        EPCurve(
-            "OEP gross", rps, ep_points(d.ascending("max_occurrence"), rps), OEP, "--", width=1.8
-        )
+        EPCurve("OEP gross", rps, d.ep_points("max_occurrence", rps), OEP, "--", width=1.8)
     )
-    curves.append(EPCurve("TVaR-AEP gross", rps, ep_points(gross, rps, "TVaR"), TVAR, ":"))
+    curves.append(EPCurve("TVaR-AEP gross", rps, d.ep_points("gross", rps, "TVaR"), TVAR, ":"))
     v995 = d.measures["gross"]["VaR"].get("99.5", {}).get("value", math.nan)
     svg = ep_plot(
         curves,
@@ -237,7 +282,7 @@ def _panel(d: ReportData, column: str, name: str, premium: float | None, **kw: A
         lines.append(
             ("Premium" if column == "gross" else "Net premium", premium, PREMIUM_LINE, "-.")
         )
-    return HistPanel(name, d.ylt[column], lines, **kw)
+    return HistPanel(name, d.ylt[column], lines, weights=d.weights, **kw)
 
 
 def distribution(d: ReportData) -> str:
@@ -246,19 +291,24 @@ def distribution(d: ReportData) -> str:
     panels = [_panel(d, "gross", "Gross claims", premium)]
     net_prem = net_premium(d)
     if net_prem is not None:
-        mean_net_prem = float(np.mean(net_prem)) if len(net_prem) else None
+        mean_net_prem = d.book.premium - d.mean(d.reinsurance_cost) if len(net_prem) else None
         panels.append(
             _panel(d, "net", "Net of reinsurance", mean_net_prem, fill="#9fd8c4", edge=NET)
         )
     title = "Histogram of the annual gross loss" + (" and net loss" if d.treaties else "")
     svg = histogram_plot(panels, d.currency, "hist", title)
     x = d.ylt["gross"]
-    p0 = float(np.mean(x <= 0)) if len(x) else math.nan
+    p0 = d.mean(x <= 0)
     biggest = fmt_amount(float(x.max()) if len(x) else math.nan, d.currency)
     caption = (
-        f"How often each annual loss occurred in the {fmt_count(d.n)} simulated years; counts on"
-        " a log scale so the tail stays visible. Vertical lines: expected loss, the 1-in-200 VaR"
-        " and TVaR, and the premium (a loss ratio of 100 %"
+        f"How often each annual loss occurred in the {fmt_count(d.n)} simulated years"
+        + (
+            " (each year counted with its likelihood ratio: the expected number of years)"
+            if d.weights is not None
+            else ""
+        )
+        + "; counts on a log scale so the tail stays visible. Vertical lines: expected loss,"
+        " the 1-in-200 VaR and TVaR, and the premium (a loss ratio of 100 %"
         + (
             "; for net, the book premium less the expected cost of reinsurance"
             if d.treaties
@@ -267,13 +317,12 @@ def distribution(d: ReportData) -> str:
         + f"). The largest simulated year lost {biggest} gross; years with no gross loss:"
         f" {fmt_pct(p0)}."
     )
-    y = d.ylt
     stats = [
-        ["Ground-up (before policy terms)", fmt_amount(float(np.mean(y["ground_up"])), d.currency)],
-        ["Gross: commercial", fmt_amount(float(np.mean(y["commercial"])), d.currency)],
-        ["Gross: political", fmt_amount(float(np.mean(y["political"])), d.currency)],
-        ["Defaulted buyers a year (mean)", fmt_number(float(np.mean(y["n_defaults"])))],
-        ["Political events a year (mean)", fmt_number(float(np.mean(y["n_political_events"])))],
+        ["Ground-up (before policy terms)", fmt_amount(d.mean("ground_up"), d.currency)],
+        ["Gross: commercial", fmt_amount(d.mean("commercial"), d.currency)],
+        ["Gross: political", fmt_amount(d.mean("political"), d.currency)],
+        ["Defaulted buyers a year (mean)", fmt_number(d.mean("n_defaults"))],
+        ["Political events a year (mean)", fmt_number(d.mean("n_political_events"))],
     ]
     return section(
         "distribution",

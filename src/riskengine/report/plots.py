@@ -6,7 +6,8 @@ to call from a Jupyter session with another backend active). Text is drawn as gl
 (matplotlib's default ``svg.fonttype``), so the SVG needs no fonts; each text's group carries
 ``class="mpl-text"`` and its string in ``data-text``, which the browser test uses to check that
 no text lies outside its plot. Curves are evaluated on a log-spaced grid of return periods,
-never one point per simulation, so a plot costs the same for 2,000 or 1,000,000 simulations.
+never one point per simulation, so a plot costs the same for 2,000 or 1,000,000 simulations
+(:func:`ep_points` is :func:`riskengine.measures.ep_points`, weighted under importance sampling).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..measures import ep_points
 from .format import fmt_amount, unit_of
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ __all__ = [
     "bar_plot",
     "concentration_plot",
     "rate_card_plot",
+    "SharePanel",
+    "share_scatter",
     "svg_of",
 ]
 
@@ -66,38 +70,12 @@ class EPCurve:
     width: float = 2.0
 
 
-def _rank(q: np.ndarray, n: int) -> np.ndarray:
-    """0-based index of VaR_q in an ascending sort (:func:`riskengine.measures._rank`, vectorised)."""
-    return np.clip(np.ceil(q * n - 1e-9).astype(np.int64) - 1, 0, n - 1)
-
-
 def return_period_grid(n: int, points: int = 240) -> np.ndarray:
     """Return periods 1 … n on a log grid, each an exact empirical point T = n / k (k integer)."""
     if n <= 1:
         return np.ones(1)
     k = np.unique(np.round(np.geomspace(n, 1, points)).astype(np.int64))[::-1]
     return n / k
-
-
-def ep_points(
-    losses_sorted: np.ndarray, return_periods: np.ndarray, kind: str = "AEP"
-) -> np.ndarray:
-    """Loss exceeded once every T years, with the conventions of :mod:`riskengine.measures`.
-
-    ``kind`` is ``"AEP"`` (the quantile, VaR at q = 1 − 1/T: also OEP when given occurrence
-    maxima) or ``"TVaR"`` (mean of the ⌈n/T⌉ largest).
-    """
-    xs = losses_sorted
-    n = len(xs)
-    if n == 0:
-        return np.full(len(return_periods), np.nan)
-    q = 1.0 - 1.0 / np.asarray(return_periods, dtype=np.float64)
-    if kind == "AEP":
-        return xs[_rank(q, n)]
-    k = np.maximum(1, np.ceil((1 - q) * n - 1e-9).astype(np.int64))
-    k = np.minimum(k, n)
-    top = np.cumsum(xs[::-1])
-    return top[k - 1] / k
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,6 +258,8 @@ class HistPanel:
     """One panel of :func:`histogram_plot`: a loss sample and its marked values.
 
     ``lines`` are (label, value, colour, line style); the legend shows each with its amount.
+    ``weights``: the years' likelihood ratios (importance sampling), each year then counting
+    as its weight.
     """
 
     name: str
@@ -287,6 +267,7 @@ class HistPanel:
     lines: Sequence[tuple[str, float, str, str]]
     fill: str = "#8fb3d9"
     edge: str = GROSS
+    weights: np.ndarray | None = None
 
 
 def histogram_plot(
@@ -301,8 +282,13 @@ def histogram_plot(
     """Histograms of annual losses with log-scaled counts, one panel each, on one loss axis."""
     from matplotlib.ticker import FuncFormatter
 
-    samples = [np.asarray(p.losses, dtype=np.float64) for p in panels]
-    samples = [x[np.isfinite(x)] for x in samples]
+    samples, weights = [], []
+    for p in panels:
+        x = np.asarray(p.losses, dtype=np.float64)
+        ok = np.isfinite(x)
+        samples.append(x[ok])
+        weights.append(None if p.weights is None else np.asarray(p.weights)[ok])
+    weighted = any(w is not None for w in weights)
     hi = max((float(x.max()) for x in samples if len(x)), default=0.0)
     lo = min([0.0, *(float(x.min()) for x in samples if len(x))])
     if hi <= lo:
@@ -314,9 +300,16 @@ def histogram_plot(
     fig = _figure(height)
     unit = ""
     y = height
+    # the bars start below one year; weighted counts can be far smaller, down to the smallest
+    counts_of = [
+        np.histogram(x, bins=edges, weights=w)[0] for x, w in zip(samples, weights, strict=True)
+    ]
     floor = 0.7
+    if weighted:
+        positive = [float(c[c > 0].min()) for c in counts_of if np.any(c > 0)]
+        floor = min(floor, 0.5 * min(positive, default=1.0))
     axes = []
-    for p, x, head in zip(panels, samples, heads, strict=True):
+    for p, counts, head in zip(panels, counts_of, heads, strict=True):
         y -= head + h_axes
         ax = fig.add_axes(
             (left / _WIDTH, y / height, 1 - (left + right) / _WIDTH, h_axes / height),
@@ -326,7 +319,6 @@ def histogram_plot(
         _style(ax)
         ax.grid(False, axis="x")
         ax.set_yscale("log", nonpositive="clip")
-        counts, _ = np.histogram(x, bins=edges)
         shown = np.maximum(counts, floor)
         ax.stairs(shown, edges, fill=True, color=p.fill, baseline=floor, lw=0)
         ax.stairs(shown, edges, fill=False, color=p.edge, baseline=floor, lw=0.8)
@@ -337,8 +329,12 @@ def histogram_plot(
                     v, color=color, ls=style, lw=1.8, label=f"{label}: {fmt_amount(v, currency)}"
                 )
         ax.set_title(p.name, loc="left", fontsize=10.5, fontweight="bold", color=INK, pad=6)
-        ax.set_ylabel("Simulated years (log scale)", color=INK, fontsize=10)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else ""))
+        ax.set_ylabel(
+            "Weighted years (log scale)" if weighted else "Simulated years (log scale)",
+            color=INK,
+            fontsize=10,
+        )
+        ax.yaxis.set_major_formatter(FuncFormatter(_count_label(weighted)))
         ax.legend(
             loc="lower right",
             bbox_to_anchor=(1.0, 1.0),
@@ -355,6 +351,17 @@ def histogram_plot(
     return svg_of(fig, key, title)
 
 
+def _count_label(weighted: bool) -> Callable[[float, int], str]:
+    """Tick labels of a log count axis: whole years, and fractions of a year when weighted."""
+
+    def label(v: float, _pos: int) -> str:
+        if v >= 1:
+            return f"{v:,.0f}"
+        return f"{v:.0e}".replace("e-0", "e−") if weighted and v > 0 else ""
+
+    return label
+
+
 def bar_plot(
     labels: Sequence[str],
     values: Sequence[float],
@@ -364,12 +371,20 @@ def bar_plot(
     title: str,
     *,
     xlabel: str = "Expected gross loss",
+    errors: Sequence[float] | None = None,
 ) -> str:
-    """Horizontal bars, the first label on top, each annotated with its amount and share."""
+    """Horizontal bars, the first label on top, each annotated with its amount and share.
+
+    ``errors`` (same unit as ``values``): a ± error bar on each bar (a standard error; NaN for
+    none), its note placed right of the bar's end.
+    """
     n = len(labels)
     left = 0.25 + _text_width(max(labels, key=len, default="")) * 0.9
     vals = np.asarray(values, dtype=np.float64)
-    vmax = float(vals.max()) if n else 0.0
+    err = np.zeros(n) if errors is None else np.asarray(errors, dtype=np.float64)
+    err = np.where(np.isfinite(err), err, 0.0)
+    ends = vals + err
+    vmax = float(ends.max()) if n else 0.0
     notes = [f"{fmt_amount(v)}  ({s:.1%})" for v, s in zip(vals, shares, strict=True)]
     fig = _figure(max(1.6, 0.32 * n + 0.9), left=left, right=0.3, top=0.1)
     ax = fig.add_subplot()
@@ -377,7 +392,9 @@ def bar_plot(
     ax.grid(False, axis="y")
     y = np.arange(n)[::-1]
     ax.barh(y, vals, color=GROSS, height=0.66)
-    for yi, v, text in zip(y, vals, notes, strict=True):
+    if errors is not None:
+        ax.errorbar(vals, y, xerr=err, fmt="none", ecolor=INK, elinewidth=1.0, capsize=2.5)
+    for yi, v, text in zip(y, ends, notes, strict=True):
         ax.annotate(
             text,
             (v, yi),
@@ -498,4 +515,112 @@ def rate_card_plot(
     ax.legend(
         loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False, fontsize=9, borderaxespad=0
     )
+    return svg_of(fig, key, title)
+
+
+@dataclass(frozen=True)
+class SharePanel:
+    """One panel of :func:`share_scatter`: segments' shares (fractions) of two totals.
+
+    ``names`` label the points; the ``annotate`` points farthest from the origin are labelled
+    where their label has room.
+    """
+
+    title: str
+    x: np.ndarray
+    y: np.ndarray
+    names: Sequence[str]
+    color: str = GROSS
+    annotate: int = 6
+
+
+_LABEL_PT = 8.5  # font size of point labels
+
+
+def _place_labels(
+    ax: Axes, p: SharePanel, lim: tuple[float, float, float, float], size: tuple[float, float]
+) -> None:
+    """Label the panel's largest points, each right (or left) of its point, skipping any label
+    that would overlap another or leave the axes (greedy, in inches of the axes)."""
+    x0, x1, y0, y1 = lim
+    w, h = size
+    th = _LABEL_PT / 72 * 1.3
+    gap = 5 / 72
+    boxes: list[tuple[float, float, float, float]] = []
+    far = np.argsort(-np.hypot(p.x, p.y), kind="stable")[: p.annotate]
+    for i in far:
+        px = (100 * p.x[i] - x0) / (x1 - x0) * w
+        py = (100 * p.y[i] - y0) / (y1 - y0) * h
+        name = str(p.names[i])
+        tw = _text_width(name, _LABEL_PT)
+        for side in (1, -1):
+            a = px + gap if side > 0 else px - gap - tw
+            box = (a, py - th / 2, a + tw, py + th / 2)
+            inside = box[0] >= 0 and box[2] <= w and box[1] >= 0 and box[3] <= h
+            clear = all(
+                box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in boxes
+            )
+            if inside and clear:
+                boxes.append(box)
+                ax.annotate(
+                    name,
+                    (100 * p.x[i], 100 * p.y[i]),
+                    xytext=(5 * side, 0),
+                    textcoords="offset points",
+                    ha="left" if side > 0 else "right",
+                    va="center",
+                    fontsize=_LABEL_PT,
+                    color=INK,
+                )
+                break
+
+
+def share_scatter(
+    panels: Sequence[SharePanel],
+    key: str,
+    title: str,
+    *,
+    xlabel: str = "Share of exposure (EAD)",
+    ylabel: str = "Share of capital",
+) -> str:
+    """Side-by-side scatters of shares (in %) with the diagonal of equal shares: a point above
+    it takes a larger share of ``ylabel`` than of ``xlabel``."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    k = max(len(panels), 1)
+    left, gap, right, bottom, top, h_axes = 0.8, 0.75, 0.3, 0.6, 0.35, 3.4
+    w_axes = (_WIDTH - left - right - (k - 1) * gap) / k
+    height = bottom + h_axes + top
+    fig = _figure(height, left=left, right=right, bottom=bottom, top=top)
+    for j, p in enumerate(panels):
+        ax = fig.add_axes(
+            (
+                (left + j * (w_axes + gap)) / _WIDTH,
+                bottom / height,
+                w_axes / _WIDTH,
+                h_axes / height,
+            )
+        )
+        _style(ax)
+        fx, fy = np.asarray(p.x, dtype=np.float64), np.asarray(p.y, dtype=np.float64)
+        xs, ys = 100 * fx, 100 * fy
+        ok = np.isfinite(xs) & np.isfinite(ys)
+        hi = max(float(xs[ok].max()) if ok.any() else 0.0, float(ys[ok].max()) if ok.any() else 0.0)
+        hi = max(hi * 1.1, 1e-6)
+        lo = min(0.0, float(ys[ok].min()) * 1.1 if ok.any() else 0.0)
+        ax.plot([0, hi], [0, hi], "--", color=MUTED, lw=1.0, zorder=1)
+        ax.scatter(xs[ok], ys[ok], s=26, color=p.color, alpha=0.8, lw=0.5, ec="white", zorder=3)
+        ax.axhline(0, color="#9aa5b1", lw=0.6, zorder=1)
+        ax.set_xlim(0, hi)
+        ax.set_ylim(lo, hi)
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+            axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v + 0.0:.4g} %"))
+        ax.set_title(p.title, loc="left", fontsize=10.5, fontweight="bold", color=INK, pad=6)
+        ax.set_xlabel(xlabel, color=INK, fontsize=10)
+        if j == 0:
+            ax.set_ylabel(ylabel, color=INK, fontsize=10)
+        names = [n for n, g in zip(p.names, ok, strict=True) if g]
+        ok_panel = SharePanel(p.title, fx[ok], fy[ok], names, p.color, p.annotate)
+        _place_labels(ax, ok_panel, (0.0, hi, lo, hi), (w_axes, h_axes))
     return svg_of(fig, key, title)

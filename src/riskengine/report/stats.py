@@ -46,7 +46,9 @@ class Exceedance:
         return 3.0 / self.n if self.count == 0 and self.n > 0 else math.nan
 
 
-def exceedance(values: np.ndarray, threshold: float | np.ndarray) -> Exceedance:
+def exceedance(
+    values: np.ndarray, threshold: float | np.ndarray, weights: np.ndarray | None = None
+) -> Exceedance:
     """P(value > threshold) over simulated years, with its standard error.
 
     Parameters
@@ -55,9 +57,12 @@ def exceedance(values: np.ndarray, threshold: float | np.ndarray) -> Exceedance:
         One value per simulated year (e.g. the gross loss, reporting currency).
     threshold : float or numpy.ndarray
         The threshold, one for all years or one per year (same unit).
+    weights : numpy.ndarray, optional
+        The years' likelihood ratios (importance sampling): the probability is then Σ w·1{…}/n;
+        ``count`` stays the number of simulated years above the threshold.
     """
     hit = (np.asarray(values, dtype=np.float64) > threshold).astype(np.float64)
-    est = mean_se(hit)
+    est = mean_se(hit, weights)
     return Exceedance(est.value, est.se, int(hit.sum()), len(hit))
 
 
@@ -76,7 +81,9 @@ class LossRatio:
     over_100: Exceedance
 
 
-def loss_ratio(claims: np.ndarray, premium: float | np.ndarray) -> LossRatio:
+def loss_ratio(
+    claims: np.ndarray, premium: float | np.ndarray, weights: np.ndarray | None = None
+) -> LossRatio:
     """The loss ratio claims / premium, year by year.
 
     Parameters
@@ -87,15 +94,27 @@ def loss_ratio(claims: np.ndarray, premium: float | np.ndarray) -> LossRatio:
         Premium earned, one for all years or one per year (reporting currency). Where it is not
         positive, the ratio is undefined (``nan``) but the exceedance still counts the years
         whose claims exceed it.
+    weights : numpy.ndarray, optional
+        The years' likelihood ratios (importance sampling): every figure is then weighted
+        (expected claims Σ w·claims / n, as the measures' EL).
     """
     x = np.asarray(claims, dtype=np.float64)
     prem = np.broadcast_to(np.asarray(premium, dtype=np.float64), x.shape)
-    over = exceedance(x, prem)
-    mean_prem = float(prem.mean()) if len(x) else math.nan
+    over = exceedance(x, prem, weights)
+    # the expected premium: self-normalised (Σ w·premium / Σ w), so a premium that is the same
+    # every year is its own mean, whatever the weights
+    if not len(x):
+        mean_prem = math.nan
+    elif weights is None:
+        mean_prem = float(prem.mean())
+    else:
+        mean_prem = float(np.dot(weights, prem) / np.sum(weights))
     if not (mean_prem > 0) or np.any(prem <= 0):
         return LossRatio(math.nan, math.nan, math.nan, over)
-    v = var_se(np.sort(x / prem), 0.995)
-    return LossRatio(float(x.mean()) / mean_prem, v.value, v.se, over)
+    ratio = x / prem
+    order = np.argsort(ratio, kind="stable")
+    v = var_se(ratio[order], 0.995, None if weights is None else weights[order])
+    return LossRatio(mean_se(x, weights).value / mean_prem, v.value, v.se, over)
 
 
 def top_share(ead_desc: np.ndarray, k: int) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 from .data import ReportData
 from .format import DASH, esc, fmt_amount, fmt_number, fmt_pct
 from .html import figure, note, section, table, value_se
-from .plots import CEDED, GROSS, NET, EPCurve, ep_plot, ep_points, return_period_grid
+from .plots import CEDED, GROSS, NET, EPCurve, ep_plot, return_period_grid
 
 __all__ = ["reinsurance"]
 
@@ -102,7 +102,7 @@ def _fallback_metrics(d: ReportData) -> dict[str, dict[str, Any]]:
         out[t] = {
             "expected_ceded": m["EL"],
             "sd": m["SD"]["value"],
-            "prob_attach": float(np.mean(x > 0)) if len(x) else math.nan,
+            "prob_attach": d.mean(x > 0),
             "share_of_gross_el": m["EL"]["value"] / gross_el if gross_el > 0 else math.nan,
         }
     return out
@@ -185,16 +185,16 @@ def reinsurance(d: ReportData) -> str:
         return ""
     n = d.n
     rps = return_period_grid(n)
-    ceded_total = np.sort(d.ylt["gross"] - d.ylt["net"])
+    ceded_total = d.ylt["gross"] - d.ylt["net"]
     curves = [
-        EPCurve("Gross", rps, ep_points(d.ascending("gross"), rps), GROSS, width=2.4),
-        EPCurve("Ceded (all treaties)", rps, ep_points(ceded_total, rps), CEDED, width=2.2),
-        EPCurve("Net", rps, ep_points(d.ascending("net"), rps), NET, width=2.4),
+        EPCurve("Gross", rps, d.ep_points("gross", rps), GROSS, width=2.4),
+        EPCurve("Ceded (all treaties)", rps, d.ep_points(ceded_total, rps), CEDED, width=2.2),
+        EPCurve("Net", rps, d.ep_points("net", rps), NET, width=2.4),
     ]
     if 1 < len(d.treaties) <= len(_PALETTE):
         for t, col in zip(d.treaties, _PALETTE, strict=False):
-            xs = d.ascending(f"ceded_{t}")
-            curves.append(EPCurve(f"Ceded: {t}", rps, ep_points(xs, rps), col, "--", 1.4))
+            pts = d.ep_points(f"ceded_{t}", rps)
+            curves.append(EPCurve(f"Ceded: {t}", rps, pts, col, "--", 1.4))
     svg = ep_plot(curves, d.currency, "ri-ep", "Gross, ceded and net AEP curves", n_sims=n)
     caption = (
         "Annual aggregate loss exceeded once every T years, before reinsurance (gross),"
