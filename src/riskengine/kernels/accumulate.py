@@ -14,7 +14,6 @@ and exposure (1.5e-5 of the currency with the default unit).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +36,8 @@ _WORD_F = float(WORD)
 def _add(acc, row, i, v):
     """Add ``v`` ≥ 0 (in units, rounded to a whole number) to the two-word integer
     ``acc[row, i] · 2^62 + acc[row + 1, i]``."""
-    q = math.floor(v + 0.5)
-    h = math.floor(q / _WORD_F)  # exact: division by a power of two
+    q = np.floor(v + 0.5)
+    h = np.floor(q / _WORD_F)  # exact: division by a power of two
     lo = acc[row + 1, i] + np.int64(q - h * _WORD_F)  # q − h·2^62 is exact and < 2^62
     hi = np.int64(h)
     if lo >= np.int64(4611686018427387904):
