@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from conftest import tiny_frames
 
+from conftest import tiny_frames
 from riskengine.book import from_frames
 from riskengine.jobs import simulate
 from riskengine.scenario import parse_scenario
