@@ -55,6 +55,7 @@ __all__ = [
     "AllocationConfig",
     "ImportanceSampling",
     "AnalyticConfig",
+    "LimitsConfig",
     "Stress",
     "StressFile",
     "Where",
@@ -101,6 +102,9 @@ MAX_SEED = 2**63 - 1
 #: and the loss grid grows with its square (11 million points at 10 on the 100,000-buyer sample
 #: book with one sector).
 MAX_PD_VOLATILITY = 10.0
+#: Largest ``limits.max_scale`` and ``stress[].limit_multiplier``: ``riskengine limits
+#: --verify`` applies the proposed scales as limit multipliers.
+MAX_LIMIT_SCALE = 100.0
 
 
 @dataclass(frozen=True)
@@ -504,7 +508,7 @@ class Stress(_Strict):
     limit_multiplier: float | None = Field(
         None,
         ge=0,
-        le=100,
+        le=MAX_LIMIT_SCALE,
         description="Limits of the selected buyers' exposures multiplied by this.",
     )
     factor_shift: dict[str, float] | None = Field(
@@ -794,6 +798,69 @@ class AnalyticConfig(_Strict):
     )
 
 
+class LimitsConfig(_Strict):
+    """Limits: credit-limit decisions and portfolio-wide limits (docs/limits.md)."""
+
+    hurdle_raroc: float = Field(
+        0.12,
+        ge=0,
+        allow_inf_nan=False,
+        description=(
+            "Least RAROC a credit-limit decision approves: (premium × (1 − expense − "
+            "commission) − ΔEL) / Δcapital (fraction a year)."
+        ),
+    )
+    max_group_capital_share: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description=(
+            "Largest share of the book's capital one buyer group may take in a credit-limit "
+            "decision (fraction); omitted: no cap."
+        ),
+    )
+    max_country_capital_share: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description=(
+            "Largest share of the book's capital one country may take in a credit-limit "
+            "decision (fraction); omitted: no cap."
+        ),
+    )
+    min_scale: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_LIMIT_SCALE,
+        allow_inf_nan=False,
+        description=(
+            "Least scale of a segment's limits that portfolio-wide limits propose (a multiple "
+            "of today's; 0: a segment may be closed)."
+        ),
+    )
+    max_scale: float = Field(
+        1.5,
+        ge=0,
+        le=MAX_LIMIT_SCALE,
+        allow_inf_nan=False,
+        description=(
+            "Largest scale of a segment's limits that portfolio-wide limits propose (a multiple "
+            "of today's; 1.5: up to 50 % more)."
+        ),
+    )
+    level: float = Field(
+        99.5,
+        gt=50,
+        lt=100,
+        description="Level of the gross TVaR the risk appetite bounds (percent).",
+    )
+
+    @_rule("min_scale", "max_scale")
+    def _ordered(c: Any) -> None:
+        if c.min_scale > c.max_scale:
+            raise ValueError(f"min_scale {c.min_scale:g} must not exceed max_scale {c.max_scale:g}")
+
+
 class Scenario(_Strict):
     """A scenario file: its top-level keys."""
 
@@ -815,6 +882,7 @@ class Scenario(_Strict):
     )
     outputs: OutputsConfig = Field(default_factory=OutputsConfig)
     analytic: AnalyticConfig = Field(default_factory=AnalyticConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     stress: list[Stress] = Field(
         default_factory=list,
         description="Stress transforms applied, in order, to this run (docs/stress.md).",
@@ -1187,6 +1255,7 @@ def scenario_markdown() -> str:
         ("outputs.allocation", AllocationConfig),
         ("simulation.importance_sampling", ImportanceSampling),
         ("analytic", AnalyticConfig),
+        ("limits", LimitsConfig),
         ("stress[]", Stress),
         ("stress[].where", Where),
         ("treaties[] (quota_share)", QuotaShare),
