@@ -1,5 +1,24 @@
-"""Limits: credit-limit decisions and portfolio-wide limits (docs/limits.md)."""
+"""Limits: credit-limit decisions and portfolio-wide limits (docs/limits.md).
 
+Portfolio-wide limits: :mod:`.portfolio` is the linear programme, :mod:`.inputs` reads a run's
+segment claims, premiums and exposures, :mod:`.plan` puts them together with the frontier and
+today's book, :mod:`.verify` re-simulates proposed limits and :mod:`.outputs` writes and reads
+the files of ``riskengine limits``.
+"""
+
+from .inputs import (
+    DIMENSIONS,
+    UNGRADED,
+    SegmentInputs,
+    SegmentMap,
+    needed_segments,
+    read_segment_inputs,
+    resolved_book,
+    segment_inputs,
+    segment_map,
+)
+from .outputs import LimitsOutputs, read_limits, write_limits
+from .plan import LIMITS_SCHEMA, LimitsPlan, LimitsSettings, VerifyRound, plan_limits
 from .portfolio import (
     FRONTIER_SCHEMA,
     SEGMENT_SCHEMA,
@@ -10,14 +29,35 @@ from .portfolio import (
     limits_problem,
     solve_limits,
 )
+from .verify import VERIFY_ROUNDS, limit_stresses, verify_limits
 
 __all__ = [
+    "DIMENSIONS",
     "FRONTIER_SCHEMA",
+    "LIMITS_SCHEMA",
     "SEGMENT_SCHEMA",
+    "UNGRADED",
+    "VERIFY_ROUNDS",
     "LimitsError",
+    "LimitsOutputs",
+    "LimitsPlan",
     "LimitsProblem",
+    "LimitsSettings",
     "LimitsSolution",
+    "SegmentInputs",
+    "SegmentMap",
+    "VerifyRound",
     "efficient_frontier",
+    "limit_stresses",
     "limits_problem",
+    "needed_segments",
+    "plan_limits",
+    "read_limits",
+    "read_segment_inputs",
+    "resolved_book",
+    "segment_inputs",
+    "segment_map",
     "solve_limits",
+    "verify_limits",
+    "write_limits",
 ]

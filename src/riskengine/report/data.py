@@ -27,6 +27,7 @@ from .. import __version__
 
 if TYPE_CHECKING:
     from ..analytic.outputs import AnalyticOutputs
+    from ..limits.outputs import LimitsOutputs
     from ..results import Results
 
 __all__ = [
@@ -36,9 +37,11 @@ __all__ = [
     "ReportData",
     "SimulatedGroundUp",
     "comparable",
+    "limits_comparable",
     "gather",
     "simulated_ground_up",
     "read_simulated_ground_up",
+    "read_run",
 ]
 
 log = logging.getLogger("riskengine")
@@ -148,6 +151,8 @@ class ReportData:
         reinstatement premiums; ``None`` without treaties.
     analytic : AnalyticOutputs or None
         CreditRisk+ of the same book (``riskengine analytic``), shown beside the simulation.
+    limits : LimitsOutputs or None
+        Portfolio-wide limits proposed from this run (``riskengine limits``).
     """
 
     run: RunInfo
@@ -162,6 +167,7 @@ class ReportData:
     segment_el: dict[str, pl.DataFrame]
     reinsurance_cost: np.ndarray | None
     analytic: AnalyticOutputs | None = None
+    limits: LimitsOutputs | None = None
     _sorted: dict[str, np.ndarray] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -240,6 +246,20 @@ def comparable(book_hash: str | None, currency: str, analytic: AnalyticOutputs) 
     return None
 
 
+def limits_comparable(book_hash: str | None, currency: str, limits: LimitsOutputs) -> str | None:
+    """Why ``limits`` cannot be shown with a run of ``book_hash`` in ``currency`` (another book,
+    another currency); None when it can."""
+    other = limits.book_hash
+    if book_hash and other and book_hash != other:
+        return (
+            f"the limits were computed on another book (hash {other[:12]}) than the run "
+            f"({book_hash[:12]})"
+        )
+    if currency != limits.currency:
+        return f"the limits are in {limits.currency}, the run in {currency}"
+    return None
+
+
 def _weights(w: np.ndarray) -> np.ndarray | None:
     return None if np.all(w == 1.0) else w
 
@@ -297,13 +317,47 @@ def read_simulated_ground_up(folder: str | os.PathLike) -> SimulatedGroundUp:
         raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
 
 
+def read_run(folder: str | os.PathLike) -> dict[str, Any]:
+    """The ``run`` block of a finished run's ``summary.json`` (scenario, hashes, currency, …).
+
+    Raises
+    ------
+    OutputError
+        When the file is missing, unreadable or has no ``run`` block (naming the file).
+    """
+    from ..errors import OutputError, Problem
+
+    path = Path(folder) / "summary.json"
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))["run"]
+        if not isinstance(run, dict) or not isinstance(run.get("reporting_currency"), str):
+            raise ValueError("no run block with a reporting_currency")
+        return run
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        rule = f"cannot read the run: {type(exc).__name__}: {exc}"
+        raise OutputError([Problem(str(path), None, rule)], str(folder)) from None
+
+
 # ---------------------------------------------------------------------------------------------
-def gather(results: Results, analytic: AnalyticOutputs | None = None) -> ReportData:
+def gather(
+    results: Results,
+    analytic: AnalyticOutputs | None = None,
+    limits: LimitsOutputs | None = None,
+) -> ReportData:
     """Read everything the report shows from ``results`` (the YLT is not copied).
 
     ``analytic``: CreditRisk+ outputs of the same book (:func:`riskengine.analytic.read_analytic`)
-    to show beside the simulation.
+    to show beside the simulation. ``limits``: portfolio-wide limits proposed from this run
+    (:func:`riskengine.limits.read_limits`); left out, with a warning, when of another book or
+    currency.
     """
+    if limits is not None:
+        why = limits_comparable(
+            results.meta.get("book_hash"), results.compiled.reporting_currency, limits
+        )
+        if why is not None:
+            log.warning("report: limits left out: %s", why)
+            limits = None
     if analytic is not None:
         why = comparable(
             results.meta.get("book_hash"), results.compiled.reporting_currency, analytic
@@ -331,6 +385,7 @@ def gather(results: Results, analytic: AnalyticOutputs | None = None) -> ReportD
         segment_el={d: results.segment_el(d) for d in ("country", "sector")},
         reinsurance_cost=_reinsurance_cost(results, summary.get("treaties")),
         analytic=analytic,
+        limits=limits,
     )
 
 

@@ -23,8 +23,16 @@ from typing import TYPE_CHECKING
 from ..errors import OutputError
 from ..files import atomic_write_bytes
 from . import analytic as _analytic
+from . import limits as _limits
 from .assumptions import assumptions
-from .data import ReportData, comparable, gather, read_simulated_ground_up
+from .data import (
+    ReportData,
+    comparable,
+    gather,
+    limits_comparable,
+    read_run,
+    read_simulated_ground_up,
+)
 from .exposure import TOP_N, book_section, concentration_section, segments
 from .format import DASH, esc, fmt_count
 from .html import css, wall_time
@@ -33,13 +41,16 @@ from .treaties import reinsurance
 
 if TYPE_CHECKING:
     from ..analytic.outputs import AnalyticOutputs
+    from ..limits.outputs import LimitsOutputs
     from ..results import Results
 
 __all__ = [
     "render_report",
     "render_data",
     "add_to_report",
+    "add_limits_to_report",
     "analytic_in",
+    "limits_in",
     "splice_section",
     "Added",
     "TOP_N",
@@ -58,6 +69,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     ("segments", "Countries &amp; sectors", segments),
     ("book", "Book", book_section),
     ("reinsurance", "Reinsurance", reinsurance),
+    (_limits.IDENT, _limits.TITLE, _limits.limits_section),
 ]
 
 
@@ -107,6 +119,8 @@ def _shown(ident: str, d: ReportData) -> bool:
         return bool(d.treaties)
     if ident == _analytic.IDENT:
         return d.analytic is not None
+    if ident == _limits.IDENT:
+        return d.limits is not None
     return True
 
 
@@ -156,7 +170,11 @@ def render_data(d: ReportData) -> str:
     )
 
 
-def render_report(results: Results, analytic: AnalyticOutputs | None = None) -> str:
+def render_report(
+    results: Results,
+    analytic: AnalyticOutputs | None = None,
+    limits: LimitsOutputs | None = None,
+) -> str:
     """The HTML text of ``report.html`` for a run.
 
     Parameters
@@ -166,13 +184,16 @@ def render_report(results: Results, analytic: AnalyticOutputs | None = None) -> 
     analytic : AnalyticOutputs, optional
         CreditRisk+ of the same book (:func:`riskengine.analytic.read_analytic`): the page then
         has a section comparing it with the simulated ground-up loss.
+    limits : LimitsOutputs, optional
+        Portfolio-wide limits proposed from this run (:func:`riskengine.limits.read_limits`):
+        the page then has a Limits section.
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic))
+    return render_data(gather(results, analytic, limits))
 
 
 _SECTION_START = '<section id="{}"'
@@ -251,4 +272,42 @@ def analytic_in(folder: str | os.PathLike) -> AnalyticOutputs | None:
         return read_analytic(folder)
     except OutputError as exc:
         log.warning("report: CreditRisk+ outputs left out: %s", exc)
+        return None
+
+
+def add_limits_to_report(folder: str | os.PathLike, limits: LimitsOutputs) -> Added:
+    """Show portfolio-wide limits in the report of the run in ``folder``, if of that book.
+
+    ``report.html`` is rewritten atomically with the Limits section added (or replaced). Nothing
+    happens without a finished run (``summary.json``); a run without a report, of another book
+    (its hash) or in another currency is left alone and the message says so.
+    """
+    folder = Path(folder)
+    page = folder / "report.html"
+    if not (folder / "summary.json").exists():
+        return Added(False, "")
+    if not page.exists():
+        return Added(False, f"{folder} holds a run without report.html: nothing to add to")
+    try:
+        run = read_run(folder)
+    except OutputError as exc:
+        return Added(False, f"{page} not changed: {exc.problems[0].rule}")
+    why_not = limits_comparable(run.get("book_hash"), run["reporting_currency"], limits)
+    if why_not is not None:
+        return Added(False, f"{page} not changed: {why_not}")
+    html = page.read_text(encoding="utf-8")
+    ident, title = _limits.IDENT, _limits.TITLE
+    body = _guarded(ident, title, lambda: _limits.limits_body(limits, run["reporting_currency"]))
+    atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
+    return Added(True, f"the Limits section to {page}")
+
+
+def limits_in(folder: str | os.PathLike) -> LimitsOutputs | None:
+    """The limits outputs in ``folder`` for its report (None when absent or unreadable)."""
+    from ..limits.outputs import read_limits
+
+    try:
+        return read_limits(folder)
+    except OutputError as exc:
+        log.warning("report: limits outputs left out: %s", exc)
         return None
