@@ -25,6 +25,13 @@ import riskengine as rk
 from riskengine.analytic import AnalyticOutputs, analyze
 from riskengine.book import generate_book
 from riskengine.jobs import write_outputs
+from riskengine.limits import (
+    LimitsOutputs,
+    LimitsSettings,
+    plan_limits,
+    segment_inputs,
+    verify_limits,
+)
 from riskengine.measures import tvar_se, var_se
 from riskengine.report import fmt_amount, fmt_pct, fmt_se, gather, render_report
 from riskengine.report.nace import NACE_SECTIONS, sector_label
@@ -815,22 +822,29 @@ def _screenshot(driver: Any, width: int, out: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
-def test_layout_in_a_real_browser(browser: Any, res_treaties: rk.Results) -> None:
+def test_layout_in_a_real_browser(browser: Any, book: Any, res_treaties: rk.Results) -> None:
     # the treaty run, and a run whose EP axis ends at a long label (20,000 years), shown with
     # CreditRisk+ of its book (the comparison section)
     small = generate_book(200, seed=3)
     long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
     long_axis = rk.simulate(small, long_sc)
     crplus = AnalyticOutputs.of(analyze(small, long_sc))
+    # and the treaty run with portfolio limits by country, verified by re-simulation
+    appetite = 0.7 * res_treaties.measures("gross")["TVaR"]["99.5"]["value"]
+    plan = plan_limits(segment_inputs(res_treaties, "country"), LimitsSettings(appetite, 0.25))
+    plan = verify_limits(plan, book, res_treaties.scenario, res_treaties.compiled.resolved)
+    limits = LimitsOutputs.of(plan)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
-    for name, res, analytic in (
-        ("treaties", res_treaties, None),
-        ("long-axis", long_axis, crplus),
+    for name, res, analytic, lim in (
+        ("treaties", res_treaties, None, None),
+        ("long-axis", long_axis, crplus, None),
+        ("limits", res_treaties, None, limits),
     ):
         page = ARTIFACTS / f"report-{name}.html"
-        page.write_text(render_report(res, analytic), "utf-8")
+        page.write_text(render_report(res, analytic, lim), "utf-8")
         assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
+        assert ('id="limits"' in page.read_text("utf-8")) == (lim is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

@@ -29,7 +29,7 @@ from .portfolio import (
     limits_problem,
     solve_limits,
 )
-from .verify import VERIFY_ROUNDS, limit_stresses, verify_limits
+from .verify import VERIFY_ROUNDS, VERIFY_RTOL, limit_stresses, verify_limits
 
 __all__ = [
     "DIMENSIONS",
@@ -38,6 +38,7 @@ __all__ = [
     "SEGMENT_SCHEMA",
     "UNGRADED",
     "VERIFY_ROUNDS",
+    "VERIFY_RTOL",
     "LimitsError",
     "LimitsOutputs",
     "LimitsPlan",
