@@ -311,11 +311,20 @@ def test_verify_tightens_until_the_resimulated_tvar_is_within_the_appetite(
     appetite = 96e6  # 60 % of today's TVaR 99.5 % (both policies at their cap: 160 m)
     code, text, err = run_cli(
         [
-            "limits", str(sc_path), "--book", str(folder), "--by", "country",
-            "--appetite", f"{appetite:.0f}", "--out", str(out), "--verify",
+            "limits",
+            str(sc_path),
+            "--book",
+            str(folder),
+            "--by",
+            "country",
+            "--appetite",
+            f"{appetite:.0f}",
+            "--out",
+            str(out),
+            "--verify",
         ],
         capsys,
-    )  # fmt: skip
+    )
     assert code == 0, err
     rounds = json.loads((out / "limits.json").read_text())["verify"]["rounds"]
     assert len(rounds) >= 2
@@ -341,8 +350,10 @@ def _cells(html: str) -> list[list[str]]:
     start = html.index('<section id="limits"')
     body = html[start : html.index("</section>", start)]
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
-    clean = [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
-             for r in rows]  # fmt: skip
+    clean = [
+        [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+        for r in rows
+    ]
     return [r for r in clean if r]
 
 
@@ -368,7 +379,10 @@ def test_report_shows_the_limits_of_its_run(run: rk.Results, tmp_path: Path) -> 
     assert add_limits_to_report(tmp_path, outputs).added
     page = (tmp_path / "report.html").read_text()
     assert _cells(page) == _cells(html)
-    other = LimitsOutputs({**outputs.document, "run": {**outputs.document["run"], "book_hash": "0" * 64}}, outputs.segments, outputs.frontier)  # fmt: skip
+    run_block = {**outputs.document["run"], "book_hash": "0" * 64}
+    other = LimitsOutputs(
+        {**outputs.document, "run": run_block}, outputs.segments, outputs.frontier
+    )
     status = add_limits_to_report(tmp_path, other)
     assert not status.added and "another book" in status.message
 
@@ -398,11 +412,15 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     bk = rk.load_book(paths["book"])  # the book the command loads (its hash)
     paths["sc"] = write_scenario(root / "sc.yaml", {"simulation": {"sims": 500}})
     for name, seg in (("none", []), ("sector", ["sector"])):
-        sc = parse_scenario({"simulation": {"sims": 500}, "outputs": {"segments": seg, "report": False}})  # fmt: skip
+        sc = parse_scenario(
+            {"simulation": {"sims": 500}, "outputs": {"segments": seg, "report": False}}
+        )
         rk.write_outputs(rk.simulate(bk, sc), root / name)
         paths[name] = root / name
     other = limits_book(premium=(1e6, 1e6), per=10)
-    rk.write_outputs(rk.simulate(other, parse_scenario({"simulation": {"sims": 500}})), root / "other")  # fmt: skip
+    rk.write_outputs(
+        rk.simulate(other, parse_scenario({"simulation": {"sims": 500}})), root / "other"
+    )
     paths["other"] = root / "other"
     return paths
 
@@ -413,13 +431,13 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (
             ["--by", "buyer", "--appetite", "1m"],
             ["--by", "country, region, sector, risk_grade", "'buyer'"],
-        ),  # fmt: skip
+        ),
         (["--by", "country", "--appetite", "-5m"], ["--appetite", "≥ 0", "'-5m'"]),
         (["--by", "country", "--appetite", "lots"], ["--appetite", "'lots'"]),
         (
             ["--by", "country", "--appetite", "1m", "--results", "{none}"],
             ["no segments.parquet", "outputs.segments", "'country'"],
-        ),  # fmt: skip
+        ),
         (
             ["--by", "risk_grade", "--appetite", "1m", "--results", "{sector}"],
             [
@@ -428,11 +446,11 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                 "'country'",
                 "summed from countries",
             ],
-        ),  # fmt: skip
+        ),
         (
             ["--by", "sector", "--appetite", "1m", "--results", "{other}"],
             ["summary.json", "another book", "--book"],
-        ),  # fmt: skip
+        ),
         (["--by", "sector", "--appetite", "1m", "--results", "{book}"], ["not a finished run"]),
     ],
     ids=[
@@ -443,7 +461,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "no-country",
         "other-book",
         "not-a-run",
-    ],  # fmt: skip
+    ],
 )
 def test_bad_input_exits_2_with_a_message(
     folders: dict[str, Path], args: list[str], expected: list[str], capsys: Any
@@ -475,3 +493,19 @@ def test_limits_block_rules() -> None:
     for piece in ("limits.level", "limits.hurdle", "min_scale 2 must not exceed max_scale 1"):
         assert piece in text
     assert parse_scenario({}).limits.max_scale == 1.5
+
+
+def test_benchmark_smoke() -> None:
+    """benchmarks/limits_lp.py runs (tiny); its two solves agree. No time is asserted."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import limits_lp
+
+    r = limits_lp.measure(buyers=600, sims=1_000)
+    assert r["segments"] > 20 and r["claims_stored"] > 0
+    assert r["scale_difference"] < 1e-9  # working set and all years: the same optimum
+    assert r["frontier_points"] == 21 and r["solve_rounds"] >= 1
+    # today's TVaR of the summed country claims is the run's gross TVaR, which set the appetite
+    assert r["appetite"] == pytest.approx(limits_lp.APPETITE_SHARE * r["tvar_today"], rel=1e-9)
+    assert "| one solve (working set) |" in limits_lp.markdown(r)

@@ -169,7 +169,8 @@ def print_rounds(out: Console, plan: Any) -> None:
     """Each ``--verify`` re-simulation: linear against re-simulated TVaR and EL."""
     ccy, s = plan.currency, plan.settings
     t = table(
-        f"--verify: the book re-simulated with the limits applied (appetite {money(s.appetite, ccy)})",
+        "--verify: the book re-simulated with the limits applied "
+        f"(appetite {money(s.appetite, ccy)})",
         [("round", "right"), ("LP appetite", "right"), (f"linear TVaR {s.level:g} %", "right")]
         + [("re-simulated TVaR ± se", "right"), ("linear EL", "right")]
         + [("re-simulated EL ± se", "right"), ("within", "left")],

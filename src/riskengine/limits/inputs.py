@@ -25,7 +25,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -312,8 +312,8 @@ def resolved_book(book: Book, scenario: Scenario) -> Resolved:
     return apply_stresses(r, list(scenario.stress), scenario)[0] if scenario.stress else r
 
 
-def _fail(path: Path, column: str | None, rule: str, folder: Path, **kw: object) -> OutputError:
-    return OutputError([Problem(str(path), column, rule, **kw)], str(folder))  # type: ignore[arg-type]
+def _fail(path: Path, column: str | None, rule: str, folder: Path, **kw: Any) -> OutputError:
+    return OutputError([Problem(str(path), column, rule, **kw)], str(folder))
 
 
 def _run_meta(folder: Path) -> dict:

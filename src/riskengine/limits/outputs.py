@@ -210,4 +210,4 @@ def read_limits(folder: str | os.PathLike) -> LimitsOutputs | None:
     except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError) as exc:
         rule = f"cannot read the limits outputs: {type(exc).__name__}: {exc}"
         raise OutputError([Problem(str(doc_path), None, rule)], str(folder)) from None
-    return LimitsOutputs(doc, segments.cast(LIMITS_SCHEMA), frontier.cast(FRONTIER_SCHEMA))  # type: ignore[arg-type]
+    return LimitsOutputs(doc, segments.cast(LIMITS_SCHEMA), frontier.cast(FRONTIER_SCHEMA))

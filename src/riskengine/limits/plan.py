@@ -166,13 +166,14 @@ class LimitsPlan:
         p = self.problem
         return (
             self.solution.frame.with_columns(
+                pl.col("profit") + 0.0,  # a closed loss-making segment: 0, not −0
                 pl.lit(self.inputs.dimension).alias("dimension"),
                 pl.Series("current_el", p.el),
                 pl.Series("current_premium", p.premium),
                 pl.Series("current_profit", p.margin),
             )
             .select(list(LIMITS_SCHEMA))
-            .cast(LIMITS_SCHEMA)  # type: ignore[arg-type]
+            .cast(LIMITS_SCHEMA)
         )
 
     def resolved_at(self, lp_appetite: float) -> LimitsPlan:

@@ -52,9 +52,14 @@ def _bars(top: pl.DataFrame, currency: str, dim: str) -> str:
     ax.barh(y - 0.19, limit, height=0.36, color=GROSS, label="proposed limit")
     for yi, v, text in zip(y, limit, notes, strict=True):
         ax.annotate(
-            text, (v, yi - 0.19), xytext=(4, 0), textcoords="offset points", va="center",
-            fontsize=8, color=INK,
-        )  # fmt: skip
+            text,
+            (v, yi - 0.19),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color=INK,
+        )
     ax.set_yticks(y, labels=labels)
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-0.6, n - 0.4)
@@ -65,9 +70,13 @@ def _bars(top: pl.DataFrame, currency: str, dim: str) -> str:
     ax.set_xlim(0, max(vmax / max(1 - room / axes_w, 0.3), 1e-9))
     ax.set_xlabel(f"Exposure and limit ({unit})", color=INK, fontsize=10)
     ax.legend(
-        loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False, fontsize=9,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=2,
+        frameon=False,
+        fontsize=9,
         borderaxespad=0.2,
-    )  # fmt: skip
+    )
     return svg_of(fig, "limits-bars", f"Proposed limits against today's exposure by {dim}")
 
 
@@ -87,9 +96,16 @@ def _frontier(limits: LimitsOutputs, currency: str) -> str:
     ax.plot(tvar, profit, "-", color=GROSS, lw=2, label="efficient frontier")
     ax.axvline(appetite, color=MUTED, lw=0.9, ls=":", zorder=1, label="appetite")
     ax.plot(
-        [prop["tvar"]], [prop["profit"]], "o", ms=8, mfc="white", mec=GROSS, mew=2, zorder=5,
+        [prop["tvar"]],
+        [prop["profit"]],
+        "o",
+        ms=8,
+        mfc="white",
+        mec=GROSS,
+        mew=2,
+        zorder=5,
         label="proposed limits",
-    )  # fmt: skip
+    )
     ax.plot([cur["tvar"]], [cur["profit"]], "s", ms=7, color=CEDED, zorder=5, label="today")
     xunit = _amount_axis(ax.xaxis, max(abs(v) for v in xs), currency)
     yunit = _amount_axis(ax.yaxis, max(abs(v) for v in ys), currency)
