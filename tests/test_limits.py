@@ -275,6 +275,26 @@ def test_verify_without_binding_terms_reproduces_the_linear_tvar(
     assert only.el == pytest.approx(only.lp_el, rel=1e-12)
 
 
+@pytest.mark.slow
+def test_verify_under_importance_sampling_keeps_the_runs_years_and_weights(book: Any) -> None:
+    """With importance sampling the re-simulation reuses the run's mixture — taken from the run,
+    or chosen again as the run chose it — so the weighted TVaR is still the optimum's."""
+    sampling = {"pilot": 1_000, "components": 1}
+    sc = parse_scenario({"simulation": {"sims": 5_000, "importance_sampling": sampling}})
+    res = rk.simulate(book, sc)
+    assert res.weights is not None  # the years are weighted
+    inputs = segment_inputs(res, "region")
+    assert inputs.weights is not None
+    appetite = 0.7 * res.measures("gross")["TVaR"]["99.5"]["value"]
+    plan = plan_limits(inputs, LimitsSettings(appetite, EXPENSES))
+    assert plan.solution.binding
+    for base in (res.compiled, None):
+        (only,) = verify_limits(plan, book, sc, res.compiled.resolved, base=base).rounds
+        assert only.tvar == pytest.approx(plan.solution.tvar.value, rel=1e-12)
+        assert only.tvar_se == pytest.approx(plan.solution.tvar.se, rel=1e-9)
+        assert only.el == pytest.approx(only.lp_el, rel=1e-12)
+
+
 def test_stresses_apply_each_segments_scale(run: rk.Results) -> None:
     """The stress transforms of a plan scale exactly each segment's exposures by its scale."""
     from riskengine.portfolio.stress import apply_stresses

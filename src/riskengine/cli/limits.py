@@ -311,7 +311,7 @@ def limits(
             "sims": res.n_sims,
             "results": str(folder),
         }
-        again = {"sims": res.n_sims, "seed": sc.simulation.seed}
+        again = {"sims": res.n_sims, "seed": sc.simulation.seed, "base": res.compiled}
     with con.status("optimising the limits"):
         plan = plan_limits(inputs, settings, frontier_points=frontier, meta=meta)
     if verify:

@@ -9,8 +9,9 @@ transforms — one ``limit_multiplier`` per distinct scale, with a ``where`` on 
 that scale — re-simulates the book and measures the gross TVaR and EL with their standard errors.
 
 With the run's seed the re-simulated years are the run's years (common random numbers: a limit
-transform leaves every cell's draws as they were), so the difference from the linear figure is
-the policy terms' doing alone. While the re-simulated TVaR exceeds the appetite, the appetite
+transform leaves every cell's draws as they were; under importance sampling the run's mixture is
+reused, so the weights are the run's too), so the difference from the linear figure is the
+policy terms' doing alone. While the re-simulated TVaR exceeds the appetite, the appetite
 the linear programme sees is lowered by the excess and the limits solved and re-simulated again,
 :data:`VERIFY_ROUNDS` simulations at most.
 """
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..measures import mean_se, tvar_se
+from ..portfolio.pack import Shifts
 from ..portfolio.resolve import Resolved
 from ..scenario.models import OutputsConfig, Scenario, Stress, Where
 from .inputs import UNGRADED, segment_map
@@ -107,6 +109,23 @@ def _measure(plan: LimitsPlan, res: Any, round_: int) -> VerifyRound:
     )
 
 
+def _run_shifts(book: Any, scenario: Scenario, base: Any) -> Shifts | None:
+    """The importance-sampling mixture the run used (None without one): taken from the run's
+    compiled portfolio ``base``, else chosen again as the run chose it (same book, scenario and
+    seed: the same pilot, the same mixture)."""
+    if scenario.simulation.importance_sampling is None:
+        return None
+    if base is None:
+        from ..portfolio.compile import compile_portfolio
+        from ..run.importance import apply_importance_sampling
+
+        base, _ = apply_importance_sampling(compile_portfolio(book, scenario), scenario)
+    k = base.kernel
+    if not k.shifted:
+        return None
+    return Shifts(components=np.asarray(k.is_mu), probabilities=np.exp(k.is_log_alpha))
+
+
 def verify_limits(
     plan: LimitsPlan,
     book: Any,
@@ -115,6 +134,9 @@ def verify_limits(
     *,
     rounds: int = VERIFY_ROUNDS,
     progress: Callable[[int, int, int], None] | None = None,
+    base: Any = None,
+    sims: int | None = None,
+    seed: int | None = None,
     **options: Any,
 ) -> LimitsPlan:
     """Re-simulate ``book`` with ``plan``'s limits applied; tighten while TVaR exceeds the appetite.
@@ -133,9 +155,14 @@ def verify_limits(
         Re-simulations at most (≥ 1).
     progress : callable, optional
         ``progress(round, done_sims, total_sims)``.
+    base : CompiledPortfolio, optional
+        The run's compiled portfolio (``Results.compiled``): its importance-sampling mixture is
+        reused; without it, a scenario with importance sampling has it chosen again as the run
+        did.
+    sims, seed : int, optional
+        Override the scenario's: give the run's for common random numbers.
     options
-        Passed to :func:`riskengine.run.simulate.simulate`: ``sims`` and ``seed`` (give the
-        run's for common random numbers), ``scheduler``, ``client``.
+        Passed to :func:`riskengine.run.simulate.simulate` (``scheduler``, ``client``).
 
     Returns
     -------
@@ -143,8 +170,11 @@ def verify_limits(
         The last plan simulated, with every round in ``rounds``: within the appetite when the
         last round is (``plan.verified``).
     """
+    from ..portfolio.compile import compile_portfolio
     from ..run.simulate import simulate as simulate_years  # the kernels load on first use only
 
+    scenario = scenario.with_simulation(sims=sims, seed=seed)
+    shifts = _run_shifts(book, scenario, base)
     quiet = OutputsConfig(segments=[], report=False)
     done: list[VerifyRound] = []
     floor = plan.problem.tvar(plan.problem.lower).value
@@ -154,7 +184,9 @@ def verify_limits(
         )
         sc = scenario.model_copy(update={"stress": [*scenario.stress, *stresses], "outputs": quiet})
         bar = None if progress is None else (lambda d, t, r=r: progress(r, d, t))
-        res = simulate_years(book, sc, progress=bar, **options)
+        # the run's mixture, not one chosen for the limits: the same draws, the same weights
+        cp = None if shifts is None else compile_portfolio(book, sc, shifts=shifts)
+        res = simulate_years(book, sc, progress=bar, compiled=cp, **options)
         done.append(_measure(plan, res, r))
         last = done[-1]
         log.info("limits --verify round %d: TVaR %.6g ± %.3g", r, last.tvar, last.tvar_se)
