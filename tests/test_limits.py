@@ -10,6 +10,7 @@ from its policies, its claims from ``segments.parquet``, TVaR as the mean of the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -49,16 +50,16 @@ EXPENSES = 0.25  # the pricing defaults: expense_ratio 0.20 + commission 0.05
 
 
 def limits_book(
-    premium: tuple[float, float] = (8e6, 20e6),
+    premium: tuple[float, float] = (5e6, 20e6),
     *,
     max_liability: float | None = None,
     per: int = 40,
 ) -> Any:
     """``per`` buyers in each country and sector (A, B); policy PA covers sector A, PB sector B.
 
-    Limits of 1–5 m, utilisation 1, indemnity 90 %, PDs 2–4 % by country: each sector expects
-    about 8 m of claims a year, so PA at 8 m of premium loses money after 25 % expenses and PB at
-    20 m earns some. CL has no risk grade.
+    Limits of 1–5 m, utilisation 50–90 % by country, indemnity 90 %, PDs 2–4 % by country: each sector
+    expects about 6 m of claims a year, so PA at 5 m of premium loses money after 25 % expenses
+    and PB at 20 m earns some. CL has no risk grade.
     """
     rows = [(c, s) for c in COUNTRIES["country"] for s in ("A", "B") for _ in range(per)]
     n = len(rows)
@@ -78,7 +79,7 @@ def limits_book(
             "policy_id": [f"P{s}" for _, s in rows],
             "buyer_id": ids,
             "limit": [1e6 * (1 + i % 5) for i in range(n)],
-            "utilization": [1.0] * n,
+            "utilization": [0.5 + 0.1 * COUNTRIES["country"].index(c) for c, _ in rows],
         },
         policies={
             "policy_id": ["PA", "PB"],
@@ -162,22 +163,42 @@ def test_risk_grades_add_up_to_their_countries(run: rk.Results, book: Any) -> No
     for dim in ("country", "region", "sector", "risk_grade"):
         inp = segment_inputs(run, dim)
         np.testing.assert_allclose(np.asarray(inp.losses.sum(axis=1)).ravel(), gross, rtol=1e-9)
-        assert inp.premium.sum() == pytest.approx(28e6, rel=1e-12)
-        limits = book.exposures["limit"].to_numpy()
-        assert inp.exposure.sum() == pytest.approx(limits.sum(), rel=1e-12)
+        assert inp.premium.sum() == pytest.approx(25e6, rel=1e-12)
+        ead = (book.exposures["limit"] * book.exposures["utilization"]).sum()
+        assert inp.exposure.sum() == pytest.approx(ead, rel=1e-12)
 
 
 def test_premium_split_over_segments_by_ead(run: rk.Results, book: Any) -> None:
-    """A policy's premium goes to each segment in proportion to the segment's EAD under it."""
+    """A policy's premium goes to each segment in proportion to the segment's EAD under it; a
+    policy whose exposures all have an EAD of 0 splits by limit."""
+
+    def reference(book: Any, labels: tuple[str, ...], premium: dict[str, float]) -> list[float]:
+        ex = book.exposures.join(book.buyers.select("buyer_id", "country"), on="buyer_id")
+        ex = ex.with_columns((pl.col("limit") * pl.col("utilization")).alias("ead"))
+        out = []
+        for c in labels:
+            want = 0.0
+            for pol, p in premium.items():
+                mine = ex.filter(pl.col("policy_id") == pol)
+                by = "ead" if mine["ead"].sum() > 0 else "limit"
+                want += p * mine.filter(pl.col("country") == c)[by].sum() / mine[by].sum()
+            out.append(want)
+        return out
+
     inp = segment_inputs(run, "country")
-    ex = book.exposures.join(book.buyers.select("buyer_id", "country"), on="buyer_id")
-    for c, p in zip(inp.segments, inp.premium, strict=True):
-        want = 0.0
-        for pol, premium in (("PA", 8e6), ("PB", 20e6)):
-            mine = ex.filter(pl.col("policy_id") == pol)
-            share = mine.filter(pl.col("country") == c)["limit"].sum() / mine["limit"].sum()
-            want += premium * share
-        assert p == pytest.approx(want, rel=1e-12)
+    want = reference(book, inp.segments, {"PA": 5e6, "PB": 20e6})
+    np.testing.assert_allclose(inp.premium, want, rtol=1e-12)
+    assert not np.allclose(inp.premium, inp.premium.mean())  # EAD shares differ by country
+    # PA's exposures unused: its premium follows the limits
+    idle = limits_book(per=3)
+    used = pl.when(pl.col("policy_id") == "PA").then(0.0).otherwise(pl.col("utilization"))
+    idle = dataclasses.replace(
+        idle, exposures=idle.exposures.with_columns(used.alias("utilization"))
+    )
+    res = rk.simulate(idle, parse_scenario({"simulation": {"sims": 100}}))
+    inp = segment_inputs(res, "country")
+    want = reference(idle, inp.segments, {"PA": 5e6, "PB": 20e6})
+    np.testing.assert_allclose(inp.premium, want, rtol=1e-12)
 
 
 def test_folder_reader_gives_the_runs_inputs(run: rk.Results, book: Any, tmp_path: Path) -> None:
@@ -202,14 +223,16 @@ def test_folder_reader_gives_the_runs_inputs(run: rk.Results, book: Any, tmp_pat
 # The command: a case whose answer is known
 # ---------------------------------------------------------------------------------------------
 def test_a_loss_making_segment_is_cut_first(tmp_path: Path, capsys: Any) -> None:
-    """By sector: A earns 0.75 × 8 m − EL_A < 0, B earns 0.75 × 20 m − EL_B > 0. Claims are ≥ 0
+    """By sector: A earns 0.75 × 5 m − EL_A < 0, B earns 0.75 × 20 m − EL_B > 0. Claims are ≥ 0
     and TVaR is positively homogeneous, so the optimum closes A and scales B to
     min(max_scale, appetite / TVaR(L_B)), whatever the appetite."""
     bk = write_book(limits_book(), tmp_path / "book")
     limits = {"max_scale": 1.2, "level": 99.0}  # the scenario's limits block is honoured
+    # no segments asked for: the command keeps the ones --by needs (and writes them)
+    outputs = {"segments": []}
     sc = write_scenario(
         tmp_path / "sc.yaml",
-        {"name": "known", "simulation": {"sims": SIMS}, "limits": limits},
+        {"name": "known", "simulation": {"sims": SIMS}, "limits": limits, "outputs": outputs},
     )
     out = tmp_path / "out"
     argv = ["limits", str(sc), "--book", str(bk), "--by", "sector", "--out", str(out)]
@@ -217,7 +240,7 @@ def test_a_loss_making_segment_is_cut_first(tmp_path: Path, capsys: Any) -> None
     assert code == 0, err
     claims = claims_by(out, "sector", ["A", "B"])
     el = claims.mean(axis=0)
-    margin = 0.75 * np.array([8e6, 20e6]) - el
+    margin = 0.75 * np.array([5e6, 20e6]) - el
     assert margin[0] < 0 < margin[1]  # the premise
     t_b = tvar(claims[:, 1], 0.99)
     assert 1.2 * t_b > 40e6  # the appetite binds: B is between its bounds
@@ -241,6 +264,8 @@ def test_a_loss_making_segment_is_cut_first(tmp_path: Path, capsys: Any) -> None
     assert "linearly" in text and "B" in text
     for name in ("frontier.parquet", "frontier.png", "report.html", "segments.parquet"):
         assert (out / name).exists(), name
+    assert 'id="limits"' in (out / "report.html").read_text()
+    assert doc["run"]["book_hash"] == rk.load_book(bk).content_hash()
     frontier = pl.read_parquet(out / "frontier.parquet")
     assert frontier.height == 21
     np.testing.assert_allclose(frontier["profit"], frontier["tvar"] / t_b * margin[1], rtol=1e-6)
@@ -324,11 +349,11 @@ def test_verify_tightens_until_the_resimulated_tvar_is_within_the_appetite(
     by less than the linear programme assumes, so the first proposal overshoots the appetite and
     --verify tightens it. The re-simulated TVaR is checked here by simulating the proposed
     limits independently (stresses built from limits.parquet)."""
-    bk = limits_book(max_liability=80e6)
+    bk = limits_book(max_liability=60e6)
     folder = write_book(bk, tmp_path / "book")
     sc_path = write_scenario(tmp_path / "sc.yaml", {"simulation": {"sims": SIMS}})
     out = tmp_path / "out"
-    appetite = 96e6  # 60 % of today's TVaR 99.5 % (both policies at their cap: 160 m)
+    appetite = 72e6  # 60 % of today's TVaR 99.5 % (both policies at their cap: 120 m)
     code, text, err = run_cli(
         [
             "limits",
@@ -346,7 +371,9 @@ def test_verify_tightens_until_the_resimulated_tvar_is_within_the_appetite(
         capsys,
     )
     assert code == 0, err
-    rounds = json.loads((out / "limits.json").read_text())["verify"]["rounds"]
+    doc = json.loads((out / "limits.json").read_text())
+    assert doc["current"]["tvar"] == pytest.approx(120e6, rel=1e-12)  # the caps bind
+    rounds = doc["verify"]["rounds"]
     assert len(rounds) >= 2
     assert not rounds[0]["within"] and rounds[0]["tvar"] > appetite + 2 * rounds[0]["tvar_se"]
     last = rounds[-1]
