@@ -842,7 +842,7 @@ def test_layout_in_a_real_browser(browser: Any, book: Any, res_treaties: rk.Resu
         ("limits", res_treaties, None, limits),
     ):
         page = ARTIFACTS / f"report-{name}.html"
-        page.write_text(render_report(res, analytic, lim), "utf-8")
+        page.write_text(render_report(res, analytic, limits=lim), "utf-8")
         assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
         assert ('id="limits"' in page.read_text("utf-8")) == (lim is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)

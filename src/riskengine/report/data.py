@@ -342,6 +342,7 @@ def read_run(folder: str | os.PathLike) -> dict[str, Any]:
 def gather(
     results: Results,
     analytic: AnalyticOutputs | None = None,
+    *,
     limits: LimitsOutputs | None = None,
 ) -> ReportData:
     """Read everything the report shows from ``results`` (the YLT is not copied).

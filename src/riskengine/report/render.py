@@ -173,6 +173,7 @@ def render_data(d: ReportData) -> str:
 def render_report(
     results: Results,
     analytic: AnalyticOutputs | None = None,
+    *,
     limits: LimitsOutputs | None = None,
 ) -> str:
     """The HTML text of ``report.html`` for a run.
@@ -193,7 +194,7 @@ def render_report(
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic, limits))
+    return render_data(gather(results, analytic, limits=limits))
 
 
 _SECTION_START = '<section id="{}"'
