@@ -16,8 +16,8 @@ def test_el_and_its_standard_error_of_a_large_buyer_match_its_years() -> None:
     # its EL and EL standard error are the mean and standard error of the gross YLT
     f = tiny_frames()
     f["buyers"] = f["buyers"].filter(pl.col("buyer_id") == "B3").with_columns(pd=pl.lit(0.2))
-    f["exposures"] = f["exposures"].filter(pl.col("exposure_id") == "E3").with_columns(
-        limit=pl.lit(2_000_000.0)
+    f["exposures"] = (
+        f["exposures"].filter(pl.col("exposure_id") == "E3").with_columns(limit=pl.lit(2_000_000.0))
     )
     f["policies"] = f["policies"].filter(pl.col("policy_id") == "P2")
     book = from_frames(f["buyers"], f["exposures"], f["policies"], f["countries"], f["fx"])

@@ -25,6 +25,13 @@ import riskengine as rk
 from riskengine.analytic import AnalyticOutputs, analyze
 from riskengine.book import generate_book
 from riskengine.jobs import write_outputs
+from riskengine.limits import (
+    LimitsOutputs,
+    LimitsSettings,
+    plan_limits,
+    segment_inputs,
+    verify_limits,
+)
 from riskengine.measures import tvar_se, var_se
 from riskengine.pricing import RunFacts, price_book, with_pricing_allocation
 from riskengine.report import fmt_amount, fmt_pct, fmt_se, gather, render_report
@@ -995,8 +1002,9 @@ def test_layout_in_a_real_browser(
     browser: Any, res_treaties: rk.Results, res_capital: rk.Results, book: Any
 ) -> None:
     # the treaty run, a run whose EP axis ends at a long label (20,000 years), shown with
-    # CreditRisk+ of its book (the comparison section), a priced run (the pricing section) and a
+    # CreditRisk+ of its book (the comparison section), a priced run (the pricing section), a
     # run that allocated capital (gross and net) under importance sampling (the capital section)
+    # and the treaty run with portfolio limits by country, verified by re-simulation
     small = generate_book(200, seed=3)
     long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
     long_axis = rk.simulate(small, long_sc)
@@ -1010,19 +1018,25 @@ def test_layout_in_a_real_browser(
         resolved=priced_res.compiled.resolved,
         target_roc=0.12,
     )
+    appetite = 0.7 * res_treaties.measures("gross")["TVaR"]["99.5"]["value"]
+    plan = plan_limits(segment_inputs(res_treaties, "country"), LimitsSettings(appetite, 0.25))
+    plan = verify_limits(plan, book, res_treaties.scenario, res_treaties.compiled.resolved)
+    limits = LimitsOutputs.of(plan)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
-    for name, res, analytic, pricing in (
-        ("treaties", res_treaties, None, None),
-        ("long-axis", long_axis, crplus, None),
-        ("priced", priced_res, None, priced),
-        ("capital", res_capital, None, None),
+    for name, res, analytic, pricing, lim in (
+        ("treaties", res_treaties, None, None, None),
+        ("long-axis", long_axis, crplus, None, None),
+        ("priced", priced_res, None, priced, None),
+        ("capital", res_capital, None, None, None),
+        ("limits", res_treaties, None, None, limits),
     ):
         page = ARTIFACTS / f"report-{name}.html"
-        page.write_text(render_report(res, analytic, pricing), "utf-8")
+        page.write_text(render_report(res, analytic, pricing, limits=lim), "utf-8")
         assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
         assert ('id="pricing"' in page.read_text("utf-8")) == (pricing is not None)
         assert ('id="capital"' in page.read_text("utf-8")) == (name == "capital")
+        assert ('id="limits"' in page.read_text("utf-8")) == (lim is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

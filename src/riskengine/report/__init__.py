@@ -10,9 +10,11 @@ from .format import fmt_amount, fmt_pct, fmt_se
 from .render import (
     TOP_N,
     Added,
+    add_limits_to_report,
     add_pricing_to_report,
     add_to_report,
     analytic_in,
+    limits_in,
     render_data,
     render_report,
 )
@@ -21,7 +23,9 @@ __all__ = [
     "render_report",
     "add_to_report",
     "add_pricing_to_report",
+    "add_limits_to_report",
     "analytic_in",
+    "limits_in",
     "Added",
     "render_data",
     "gather",

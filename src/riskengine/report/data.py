@@ -28,6 +28,7 @@ from .. import __version__
 
 if TYPE_CHECKING:
     from ..analytic.outputs import AnalyticOutputs
+    from ..limits.outputs import LimitsOutputs
     from ..pricing import PricedBook
     from ..results import Results
 
@@ -41,10 +42,12 @@ __all__ = [
     "ReportData",
     "SimulatedGroundUp",
     "comparable",
+    "limits_comparable",
     "gather",
     "priced_elsewhere",
     "simulated_ground_up",
     "read_simulated_ground_up",
+    "read_run",
 ]
 
 log = logging.getLogger("riskengine")
@@ -269,6 +272,8 @@ class ReportData:
         The capital allocation, when the run allocated capital (``outputs.allocation``).
     importance : ImportanceInfo or None
         How the years were sampled, under importance sampling.
+    limits : LimitsOutputs or None
+        Portfolio-wide limits proposed from this run (``riskengine limits``).
     """
 
     run: RunInfo
@@ -286,6 +291,7 @@ class ReportData:
     pricing: PricedBook | None = None
     capital: CapitalData | None = None
     importance: ImportanceInfo | None = None
+    limits: LimitsOutputs | None = None
     _sorted: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -396,6 +402,20 @@ def comparable(book_hash: str | None, currency: str, analytic: AnalyticOutputs) 
     return None
 
 
+def limits_comparable(book_hash: str | None, currency: str, limits: LimitsOutputs) -> str | None:
+    """Why ``limits`` cannot be shown with a run of ``book_hash`` in ``currency`` (another book,
+    another currency); None when it can."""
+    other = limits.book_hash
+    if book_hash and other and book_hash != other:
+        return (
+            f"the limits were computed on another book (hash {other[:12]}) than the run "
+            f"({book_hash[:12]})"
+        )
+    if currency != limits.currency:
+        return f"the limits are in {limits.currency}, the run in {currency}"
+    return None
+
+
 def _weights(w: np.ndarray) -> np.ndarray | None:
     return None if np.all(w == 1.0) else w
 
@@ -462,18 +482,50 @@ def read_simulated_ground_up(folder: str | os.PathLike) -> SimulatedGroundUp:
         raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
 
 
+def read_run(folder: str | os.PathLike) -> dict[str, Any]:
+    """The ``run`` block of a finished run's ``summary.json`` (scenario, hashes, currency, …).
+
+    Raises
+    ------
+    OutputError
+        When the file is missing, unreadable or has no ``run`` block (naming the file).
+    """
+    from ..errors import OutputError, Problem
+
+    path = Path(folder) / "summary.json"
+    try:
+        run = json.loads(path.read_text(encoding="utf-8"))["run"]
+        if not isinstance(run, dict) or not isinstance(run.get("reporting_currency"), str):
+            raise ValueError("no run block with a reporting_currency")
+        return run
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        rule = f"cannot read the run: {type(exc).__name__}: {exc}"
+        raise OutputError([Problem(str(path), None, rule)], str(folder)) from None
+
+
 # ---------------------------------------------------------------------------------------------
 def gather(
     results: Results,
     analytic: AnalyticOutputs | None = None,
     pricing: PricedBook | None = None,
+    *,
+    limits: LimitsOutputs | None = None,
 ) -> ReportData:
     """Read everything the report shows from ``results`` (the YLT is not copied).
 
     ``analytic``: CreditRisk+ outputs of the same book (:func:`riskengine.analytic.read_analytic`)
     to show beside the simulation. ``pricing``: the run priced
-    (:func:`riskengine.pricing.price_book`), left out when it priced another book.
+    (:func:`riskengine.pricing.price_book`), left out when it priced another book. ``limits``: portfolio-wide limits proposed from this run
+    (:func:`riskengine.limits.read_limits`); left out, with a warning, when of another book or
+    currency.
     """
+    if limits is not None:
+        why = limits_comparable(
+            results.meta.get("book_hash"), results.compiled.reporting_currency, limits
+        )
+        if why is not None:
+            log.warning("report: limits left out: %s", why)
+            limits = None
     if analytic is not None:
         why = comparable(
             results.meta.get("book_hash"), results.compiled.reporting_currency, analytic
@@ -510,6 +562,7 @@ def gather(
         pricing=pricing,
         capital=_capital(results, book),
         importance=_importance(results, summary),
+        limits=limits,
     )
 
 

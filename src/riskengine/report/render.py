@@ -24,9 +24,18 @@ from ..errors import OutputError
 from ..files import atomic_write_bytes
 from . import analytic as _analytic
 from . import capital as _capital
+from . import limits as _limits
 from . import pricing as _pricing
 from .assumptions import assumptions
-from .data import ReportData, comparable, gather, priced_elsewhere, read_simulated_ground_up
+from .data import (
+    ReportData,
+    comparable,
+    gather,
+    limits_comparable,
+    priced_elsewhere,
+    read_run,
+    read_simulated_ground_up,
+)
 from .exposure import TOP_N, book_section, concentration_section, segments
 from .format import DASH, esc, fmt_count
 from .html import css, wall_time
@@ -35,6 +44,7 @@ from .treaties import reinsurance
 
 if TYPE_CHECKING:
     from ..analytic.outputs import AnalyticOutputs
+    from ..limits.outputs import LimitsOutputs
     from ..pricing import PricedBook
     from ..results import Results
 
@@ -43,7 +53,9 @@ __all__ = [
     "render_data",
     "add_to_report",
     "add_pricing_to_report",
+    "add_limits_to_report",
     "analytic_in",
+    "limits_in",
     "splice_section",
     "Added",
     "TOP_N",
@@ -64,6 +76,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     ("book", "Book", book_section),
     ("reinsurance", "Reinsurance", reinsurance),
     (_pricing.IDENT, _pricing.TITLE, _pricing.pricing_section),
+    (_limits.IDENT, _limits.TITLE, _limits.limits_section),
 ]
 
 
@@ -117,6 +130,8 @@ def _shown(ident: str, d: ReportData) -> bool:
         return d.pricing is not None
     if ident == _capital.IDENT:
         return d.capital is not None and bool(d.capital.views)
+    if ident == _limits.IDENT:
+        return d.limits is not None
     return True
 
 
@@ -175,6 +190,8 @@ def render_report(
     results: Results,
     analytic: AnalyticOutputs | None = None,
     pricing: PricedBook | None = None,
+    *,
+    limits: LimitsOutputs | None = None,
 ) -> str:
     """The HTML text of ``report.html`` for a run.
 
@@ -188,13 +205,16 @@ def render_report(
     pricing : PricedBook, optional
         The run priced (:func:`riskengine.pricing.price_book`): the page then has a pricing
         section (premium adequacy, the rate card).
+    limits : LimitsOutputs, optional
+        Portfolio-wide limits proposed from this run (:func:`riskengine.limits.read_limits`):
+        the page then has a Limits section.
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic, pricing))
+    return render_data(gather(results, analytic, pricing, limits=limits))
 
 
 _SECTION_START = '<section id="{}"'
@@ -302,4 +322,42 @@ def analytic_in(folder: str | os.PathLike) -> AnalyticOutputs | None:
         return read_analytic(folder)
     except OutputError as exc:
         log.warning("report: CreditRisk+ outputs left out: %s", exc)
+        return None
+
+
+def add_limits_to_report(folder: str | os.PathLike, limits: LimitsOutputs) -> Added:
+    """Show portfolio-wide limits in the report of the run in ``folder``, if of that book.
+
+    ``report.html`` is rewritten atomically with the Limits section added (or replaced). Nothing
+    happens without a finished run (``summary.json``); a run without a report, of another book
+    (its hash) or in another currency is left alone and the message says so.
+    """
+    folder = Path(folder)
+    page = folder / "report.html"
+    if not (folder / "summary.json").exists():
+        return Added(False, "")
+    if not page.exists():
+        return Added(False, f"{folder} holds a run without report.html: nothing to add to")
+    try:
+        run = read_run(folder)
+    except OutputError as exc:
+        return Added(False, f"{page} not changed: {exc.problems[0].rule}")
+    why_not = limits_comparable(run.get("book_hash"), run["reporting_currency"], limits)
+    if why_not is not None:
+        return Added(False, f"{page} not changed: {why_not}")
+    html = page.read_text(encoding="utf-8")
+    ident, title = _limits.IDENT, _limits.TITLE
+    body = _guarded(ident, title, lambda: _limits.limits_body(limits, run["reporting_currency"]))
+    atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
+    return Added(True, f"the Limits section to {page}")
+
+
+def limits_in(folder: str | os.PathLike) -> LimitsOutputs | None:
+    """The limits outputs in ``folder`` for its report (None when absent or unreadable)."""
+    from ..limits.outputs import read_limits
+
+    try:
+        return read_limits(folder)
+    except OutputError as exc:
+        log.warning("report: limits outputs left out: %s", exc)
         return None
