@@ -275,7 +275,12 @@ class Buyer:
 
 @dataclass
 class Marginal:
-    """The marginal effect of a limit (reporting currency)."""
+    """The marginal effect of a limit (reporting currency).
+
+    ``capital_se`` is the standard error of the marginal capital: the sampling error of the run's
+    years (of the Euler estimate) and, for a new buyer, ``draw_se``, the error of averaging over
+    :data:`_REPS` draws of its defaults. ``safe``: the tail store prices it exactly.
+    """
 
     el: float
     capital: float
@@ -285,6 +290,7 @@ class Marginal:
     premium: float
     raroc: float
     safe: bool
+    draw_se: float = 0.0
 
 
 def _conditional_pd(ctx: DecisionContext, b: Buyer) -> np.ndarray:
@@ -373,7 +379,9 @@ def _loss_per_ead(ctx: DecisionContext, b: Buyer, seed: int) -> Change:
     return Change(indptr, year.astype(np.int64), severity)
 
 
-def _tvar(ctx: DecisionContext, delta: Change, bound: float) -> tuple[float, float, float, bool]:
+def _tvar(
+    ctx: DecisionContext, delta: Change, bound: float
+) -> tuple[float, float, float, bool, float]:
     """(TVaR with ``delta`` added to the stored years' gross losses, averaged over its draws;
     the Euler estimate of the change; the standard error of the change; whether the stored
     years are enough).
@@ -399,9 +407,9 @@ def _tvar(ctx: DecisionContext, delta: Change, bound: float) -> tuple[float, flo
     phi_sum = float(np.sum(m_ * (mean_delta - dv))) / (1 - q)
     phi2 = float(np.sum(m_ * m_ * (mean_delta - dv) ** 2)) / (1 - q) ** 2
     var = max(phi2 / n - (phi_sum / n) ** 2, 0.0) / n
-    if delta.draws > 1:  # and the error of averaging over the request's drawn defaults
-        var += float(np.var(tvars, ddof=1)) / delta.draws
-    return float(tvars.mean()), linear, math.sqrt(var), safe
+    draw_var = float(np.var(tvars, ddof=1)) / delta.draws if delta.draws > 1 else 0.0
+    # and the error of averaging over the request's drawn defaults
+    return float(tvars.mean()), linear, math.sqrt(var + draw_var), safe, math.sqrt(draw_var)
 
 
 def _qualifying_delta(
@@ -451,8 +459,10 @@ def marginal(
 ) -> Marginal:
     """The marginal EL, capital, premium and RAROC of buyer ``b``'s new limit under ``policy``."""
     r = ctx.r
-    fx = r.p_fx[policy]
-    d_ead = (new_limit - b.current_limit) * b.utilization * fx
+    if b.current_limit > 0:  # the position's exposures scaled: their currencies and utilisations
+        d_ead = b.current_ead * (new_limit / b.current_limit - 1.0)
+    else:  # a new position, in the policy's currency
+        d_ead = new_limit * b.utilization * r.p_fx[policy]
     rate = loss_rate(
         r.c_event_pd[b.country],
         b.pd,
@@ -464,14 +474,14 @@ def marginal(
     )
     d_el = r.p_indemnity[policy] * d_ead * float(rate)
     delta = _policy_claims(ctx, policy, _qualifying_delta(ctx, b, policy, new_limit, d_ead))
-    tvar, linear, se, safe = _tvar(ctx, delta, r.p_indemnity[policy] * abs(d_ead))
+    tvar, linear, se, safe, draw_se = _tvar(ctx, delta, r.p_indemnity[policy] * abs(d_ead))
     d_tvar = tvar - ctx.tvar
     capital = d_tvar - d_el
     turnover = d_ead * 365.0 / b.term_days
     premium = premium_rate * turnover
     profit = premium * (1 - ctx.expense - ctx.commission) - d_el
     raroc = profit / capital if capital > 0 else (math.inf if profit > 0 else -math.inf)
-    return Marginal(d_el, capital, se, d_tvar, linear, premium, raroc, safe)
+    return Marginal(d_el, capital, se, d_tvar, linear, premium, raroc, safe, draw_se)
 
 
 def _caps_ok(ctx: DecisionContext, b: Buyer, m: Marginal) -> tuple[bool, str]:

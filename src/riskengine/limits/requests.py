@@ -39,7 +39,10 @@ REQUESTS = Table(
             "requested_limit",
             pl.Float64,
             True,
-            "The buyer's new limit under the policy (the policy's currency).",
+            (
+                "The buyer's new limit under the policy, in the currency of its limit there "
+                "(the policy's currency for a buyer new to the policy)."
+            ),
             nullable=False,
             range=Range(0.0, MAX_AMOUNT, lo_open=True),
         ),
