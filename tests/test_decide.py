@@ -428,3 +428,20 @@ def test_the_decide_command_writes_decisions(
     assert pl.read_csv(tmp_path / "out" / "decisions.csv").height == 3
     assert "credit-limit decisions" in text and "r2" in text
     assert out.filter(pl.col("request_id") == "r2")["decision"][0] == "decline"
+
+
+def test_a_frame_of_requests_needs_only_the_required_columns(run: dict) -> None:
+    pos = _big_exposures(run["book"], 1).row(0, named=True)
+    frame = pl.DataFrame(
+        {
+            "request_id": ["a"],
+            "policy_id": [pos["policy_id"]],
+            "buyer_id": [pos["buyer_id"]],
+            "requested_limit": [pos["limit"] * 1.1],
+        }
+    )
+    # no premium rate and no rate card in the folder: declined, saying why
+    out = decide_loaded(run["ctx"], run["book"], frame)
+    assert out["decision"][0] == "decline" and "rate card" in out["reason"][0]
+    with pytest.raises(BookError, match="requested_limit"):
+        decide_loaded(run["ctx"], run["book"], frame.drop("requested_limit"))

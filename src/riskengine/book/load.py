@@ -477,11 +477,12 @@ def from_frames(
 
 
 def read_table(
-    path: str | os.PathLike[str], table: Table
+    path: str | os.PathLike[str] | pl.DataFrame, table: Table, name: str | None = None
 ) -> tuple[pl.DataFrame | None, list[Problem]]:
-    """Read one file (Parquet, CSV of any supported separator) as a table declared like a
-    book's (``table``: a :class:`~riskengine.book.schema.Table`), checked by its single-table
-    rules — the same casts and messages as a book's files.
+    """Read one file (Parquet, CSV of any supported separator) — or conform an in-memory frame
+    (messages then call it ``name``) — as a table declared like a book's (``table``: a
+    :class:`~riskengine.book.schema.Table`), checked by its single-table rules: the same casts
+    and messages as a book's files.
 
     Returns
     -------
@@ -492,16 +493,21 @@ def read_table(
     """
     from .validate import table_problems
 
-    path = Path(path)
-    if not path.is_file():
-        return None, [Problem(str(path), None, "file not found")]
-    if path.suffix not in (".parquet", ".csv"):
-        return None, [Problem(str(path), None, "expected a .parquet or .csv file")]
-    loaded, problems = conform(_scan(path, table), table, path.name)
+    if isinstance(path, pl.DataFrame):
+        file = name or table.name
+        loaded, problems = conform(path.lazy(), table, file)
+    else:
+        path = Path(path)
+        file = path.name
+        if not path.is_file():
+            return None, [Problem(str(path), None, "file not found")]
+        if path.suffix not in (".parquet", ".csv"):
+            return None, [Problem(str(path), None, "expected a .parquet or .csv file")]
+        loaded, problems = conform(_scan(path, table), table, file)
     if loaded is None:
         return None, problems
     problems += table_problems(loaded)
     missing = sorted(loaded.missing)
     if missing:
-        problems.append(Problem(path.name, None, f"missing required columns: {', '.join(missing)}"))
+        problems.append(Problem(file, None, f"missing required columns: {', '.join(missing)}"))
     return loaded.frame, problems

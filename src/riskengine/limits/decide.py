@@ -528,6 +528,8 @@ def decide_one(
         "method": "tail store" if m.safe else "resimulate",
     }
     if requested <= b.current_limit:
+        # a reduction frees capital and gives back premium: no return on capital to speak of
+        row["raroc"] = math.nan
         return {**row, "decision": "approve", "approved_limit": requested, "reason": "a reduction"}
     if ok:
         hurdle = ctx.scenario.limits.hurdle_raroc

@@ -204,10 +204,8 @@ def decide_loaded(
     resimulate: bool = True,
 ) -> pl.DataFrame:
     """:func:`decide` on a run already loaded by :func:`load_decisions` (for many batches)."""
-    file = "requests"
-    if not isinstance(requests, pl.DataFrame):
-        file = str(requests)
-        requests = read_requests(requests)
+    file = "requests" if isinstance(requests, pl.DataFrame) else str(requests)
+    requests = read_requests(requests)
     check_requests(requests, ctx.r, ctx.scenario.ratings, file)
     out = decide_requests(ctx, requests)
     if resimulate and (out["method"] == "resimulate").any():

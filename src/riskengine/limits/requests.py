@@ -90,8 +90,9 @@ REQUESTS = Table(
 )
 
 
-def read_requests(path: str | os.PathLike) -> pl.DataFrame:
-    """Read and validate a requests file (Parquet or CSV).
+def read_requests(path: str | os.PathLike | pl.DataFrame) -> pl.DataFrame:
+    """Read and validate a requests file (Parquet or CSV), or an in-memory frame of requests
+    (optional columns may be left out), into every column of :data:`REQUESTS` at its type.
 
     Raises
     ------
@@ -99,8 +100,9 @@ def read_requests(path: str | os.PathLike) -> pl.DataFrame:
         Listing every problem (file, column, rule, rows).
     """
     frame, problems = read_table(path, REQUESTS)
+    source = "requests" if isinstance(path, pl.DataFrame) else str(path)
     if problems or frame is None:
-        raise BookError(problems, str(path))
+        raise BookError(problems, source)
     return frame
 
 
