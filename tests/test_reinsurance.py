@@ -1095,11 +1095,11 @@ def test_reinsurance_scenario_file_parses_and_runs():
     ]
     xl = sc.treaties[1]
     assert (xl.retention, xl.limit, xl.reinstatements, xl.reinstatement_rate, xl.premium) == (
-        2e6,
-        8e6,
-        1,
+        3e6,
+        2.5e7,
+        2,
         1.0,
-        1.2e6,
+        5e6,
     )
     assert sc.book is not None and Path(sc.book) == (ROOT / "books" / "sample").resolve()
     res = simulate(generate_book(2000, seed=8), sc, sims=64, block_size=32)
