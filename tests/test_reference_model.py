@@ -62,8 +62,9 @@ def one_factor(copula: str = "gaussian", dof: float = 6.0) -> Scenario:
 # closed forms
 # =================================================================================================
 def test_vasicek_reproduces_basel_irb_example():
-    # DOMAIN.md: PD 1 %, LGD 45 %, M 2.5 → R = 0.1928, K = 7.385 %, RW = 92.32 % (rounded figures:
-    # each must match to half a unit of its last published digit)
+    # Basel IRB corporate risk weight (BCBS, Basel II, June 2006, §272): PD 1 %, LGD 45 %, M 2.5
+    # → R = 0.1928, K = 7.385 %, RW = 92.32 % (rounded figures: each must match to half a unit of
+    # its last published digit)
     pd, lgd = 0.01, 0.45
     w = (1 - math.exp(-50 * pd)) / (1 - math.exp(-50))
     r = 0.12 * w + 0.24 * (1 - w)

@@ -2,7 +2,8 @@
 
 Everything is drawn with one NumPy :class:`~numpy.random.Generator` seeded by ``seed``, with
 vectorised operations only, so a book is a pure function of ``(n_buyers, seed)`` and a million
-buyers take seconds. The figures are illustrative, chosen to look like a real book (DOMAIN.md):
+buyers take seconds. The figures are illustrative, chosen to look like a real book
+(docs/data-format.md, "The sample book"):
 
 * **countries** from the package table ``data/countries.csv`` (ISO codes, 10 regions,
   illustrative OECD-style risk grades 0..7, a European exporter's trade weights, currencies);
@@ -219,7 +220,7 @@ def premium_rate_band(grade: np.ndarray | float) -> tuple[np.ndarray, np.ndarray
     """Range of the sample book's premium rates for a policy's limit-weighted risk grade.
 
     Linear in the grade from 0.1–0.5 % of insured turnover (grade 0, developed markets) to
-    0.3–1.2 % (grade 7, emerging markets), as in DOMAIN.md.
+    0.3–1.2 % (grade 7, emerging markets): the ranges pricing teams quote (docs/pricing.md §6).
 
     Parameters
     ----------
