@@ -148,8 +148,10 @@ PORTFOLIO = declare(
         (
             "mon_table",
             types.Array(types.float64, 2, "C"),
-            "[reviews, 4]: per review t_k, the bridge's mean weight Δt/(1 − t_{k−1}), its sd "
-            "√(Δt (1 − t_k)/(1 − t_{k−1})), and √(1 − t_k)",
+            "[reviews, 6]: per review t_k, the forward bridge's mean weight Δt/(1 − t_{k−1}), "
+            "its sd √(Δt (1 − t_k)/(1 − t_{k−1})), √(1 − t_k), and the backward bridge's "
+            "(from t_{k+1}, 1 after the last review) weight (t_{k+1} − t_k)/t_{k+1} and sd "
+            "√((t_{k+1} − t_k) t_k/t_{k+1})",
         ),
         ("mon_noise", types.float64, "sd of the review signal's error (latent units)"),
         ("mon_cut_to", types.float64, "a cut reduces the limit to this share"),

@@ -160,8 +160,19 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
     t = t[t + notice < 1.0]
     t_prev = np.r_[0.0, t[:-1]]
     dt = t - t_prev
+    # backwards: from the next review (year end after the last) towards X(0) = 0
+    t_next = np.append(t[1:], 1.0)[: len(t)]
+    dn = t_next - t
     table = np.stack(
-        [t, dt / (1 - t_prev), np.sqrt(dt * (1 - t) / (1 - t_prev)), np.sqrt(1 - t)], axis=1
+        [
+            t,
+            dt / (1 - t_prev),
+            np.sqrt(dt * (1 - t) / (1 - t_prev)),
+            np.sqrt(1 - t),
+            dn / t_next,
+            np.sqrt(dn * t / t_next),
+        ],
+        axis=1,
     )
     trigger = np.maximum(cfg.trigger_pd, np.minimum(cfg.trigger_multiple * cells.cell_pd, 0.999999))
     turnover = (
@@ -172,7 +183,7 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
     return {
         "monitoring": on,
         "mon_reviews": len(t),
-        "mon_table": np.ascontiguousarray(table.reshape(-1, 4)),
+        "mon_table": np.ascontiguousarray(table.reshape(-1, 6)),
         "mon_noise": float(cfg.signal_noise),
         "mon_cut_to": float(cfg.cut_to),
         "mon_notice": float(cfg.notice_days) / 365.0,
