@@ -7,12 +7,21 @@ others render what it gathered. matplotlib is imported only when a report is ren
 
 from .data import ReportData, gather
 from .format import fmt_amount, fmt_pct, fmt_se
-from .render import TOP_N, Added, add_to_report, analytic_in, render_data, render_report
+from .render import (
+    TOP_N,
+    Added,
+    add_to_report,
+    analytic_in,
+    monitoring_in,
+    render_data,
+    render_report,
+)
 
 __all__ = [
     "render_report",
     "add_to_report",
     "analytic_in",
+    "monitoring_in",
     "Added",
     "render_data",
     "gather",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from ..errors import OutputError
 from ..files import atomic_write_bytes
 from . import analytic as _analytic
+from . import monitoring as _monitoring
 from .assumptions import assumptions
 from .data import ReportData, comparable, gather, read_simulated_ground_up
 from .exposure import TOP_N, book_section, concentration_section, segments
@@ -32,6 +33,8 @@ from .losses import distribution, ep_section, key_figures
 from .treaties import reinsurance
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ..analytic.outputs import AnalyticOutputs
     from ..results import Results
 
@@ -40,6 +43,7 @@ __all__ = [
     "render_data",
     "add_to_report",
     "analytic_in",
+    "monitoring_in",
     "splice_section",
     "Added",
     "TOP_N",
@@ -54,6 +58,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     ("ep-curve", "EP curve", ep_section),
     ("distribution", "Loss distribution", distribution),
     (_analytic.IDENT, _analytic.TITLE, _analytic.analytic_section),
+    (_monitoring.IDENT, _monitoring.TITLE, _monitoring.monitoring_section),
     ("concentration", "Concentration", concentration_section),
     ("segments", "Countries &amp; sectors", segments),
     ("book", "Book", book_section),
@@ -107,6 +112,8 @@ def _shown(ident: str, d: ReportData) -> bool:
         return bool(d.treaties)
     if ident == _analytic.IDENT:
         return d.analytic is not None
+    if ident == _monitoring.IDENT:
+        return d.monitoring is not None
     return True
 
 
@@ -156,7 +163,11 @@ def render_data(d: ReportData) -> str:
     )
 
 
-def render_report(results: Results, analytic: AnalyticOutputs | None = None) -> str:
+def render_report(
+    results: Results,
+    analytic: AnalyticOutputs | None = None,
+    monitor: pl.DataFrame | None = None,
+) -> str:
     """The HTML text of ``report.html`` for a run.
 
     Parameters
@@ -166,13 +177,17 @@ def render_report(results: Results, analytic: AnalyticOutputs | None = None) -> 
     analytic : AnalyticOutputs, optional
         CreditRisk+ of the same book (:func:`riskengine.analytic.read_analytic`): the page then
         has a section comparing it with the simulated ground-up loss.
+    monitor : polars.DataFrame, optional
+        ``monitor.parquet`` of ``riskengine monitor`` (:func:`monitoring_in`): with monitoring
+        on, the dynamic limit management section then shows the gross effect and the sweep when
+        the table compares this run.
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic))
+    return render_data(gather(results, analytic, monitor))
 
 
 _SECTION_START = '<section id="{}"'
@@ -251,4 +266,20 @@ def analytic_in(folder: str | os.PathLike) -> AnalyticOutputs | None:
         return read_analytic(folder)
     except OutputError as exc:
         log.warning("report: CreditRisk+ outputs left out: %s", exc)
+        return None
+
+
+def monitoring_in(folder: str | os.PathLike) -> pl.DataFrame | None:
+    """``monitor.parquet`` in ``folder`` for its report (None when absent or unreadable)."""
+    import polars as pl
+
+    from ..monitoring import MONITOR_FILE
+
+    path = Path(folder) / MONITOR_FILE
+    if not path.exists():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        log.warning("report: %s left out: %s", path, exc)
         return None
