@@ -115,12 +115,15 @@ def _first_cut(P, state, j0, theta, x1, z_trig):
     """When the first review's cut takes effect (inf: no cut effective within the year) for a
     path bridging 0 to ``x1``, simulated forwards; review k draws its path's normal at
     j0 + 2k and its signal's noise at j0 + 1 + 2k of ``state``. The reviews and their bridge coefficients
-    come precomputed (``P.mon_table``: only reviews whose cut can take effect within the year).
+    come precomputed (``P.mon_table``); the walk ends at the first review whose cut could only
+    take effect at or after year end (the later ones cannot either).
     """
     table = P.mon_table
     noise = P.mon_noise
     x = 0.0
     for k in range(P.mon_reviews):
+        if table[k, 6] == 0.0:
+            break
         x += (x1 - x) * table[k, 1] + table[k, 2] * zig_normal(state, j0 + 2 * k)
         signal = x
         if noise > 0.0:
@@ -140,7 +143,9 @@ def _loss_cut(P, state, theta, x1, z_trig, early):
     all leave every exposure at ``cut_to``: once one of them cuts, the earlier ones cannot
     change the loss, and the walk stops there with that review's time. Otherwise the earliest
     later review that cuts gives the time (inf: none). Defaults are mostly caught late in the
-    year, so walking back from year end finds them after a few reviews.
+    year, so walking back from year end finds them after a few reviews. Reviews whose cut could
+    only take effect at or after year end move the path but are not tested (so a longer notice
+    sees the same path: year by year it never avoids more).
     """
     table = P.mon_table
     noise = P.mon_noise
@@ -148,6 +153,8 @@ def _loss_cut(P, state, theta, x1, z_trig, early):
     tau = math.inf
     for k in range(P.mon_reviews - 1, -1, -1):
         x -= x * table[k, 4] - table[k, 5] * zig_normal(state, 1 + 2 * k)
+        if table[k, 6] == 0.0:
+            continue
         signal = x
         if noise > 0.0:
             signal += noise * zig_normal(state, 2 + 2 * k)

@@ -144,14 +144,15 @@ PORTFOLIO = declare(
         ("accumulate", types.boolean, "accumulate each exposure's and buyer's claims (EL)"),
         ("n_groups", types.int64, "buyer groups (occurrence units below n_groups are groups)"),
         ("monitoring", types.boolean, "dynamic limit management (reviews and cuts)"),
-        ("mon_reviews", types.int64, "reviews whose cut can take effect within the year"),
+        ("mon_reviews", types.int64, "reviews a year, after the first day (R − 1)"),
         (
             "mon_table",
             types.Array(types.float64, 2, "C"),
-            "[reviews, 6]: per review t_k, the forward bridge's mean weight Δt/(1 − t_{k−1}), "
-            "its sd √(Δt (1 − t_k)/(1 − t_{k−1})), √(1 − t_k), and the backward bridge's "
-            "(from t_{k+1}, 1 after the last review) weight (t_{k+1} − t_k)/t_{k+1} and sd "
-            "√((t_{k+1} − t_k) t_k/t_{k+1})",
+            "[reviews, 7]: per review t_k, the forward bridge's mean weight Δt/(1 − t_{k−1}), "
+            "its sd √(Δt (1 − t_k)/(1 − t_{k−1})), √(1 − t_k), the backward bridge's (from "
+            "t_{k+1}, 1 after the last review) weight (t_{k+1} − t_k)/t_{k+1} and sd "
+            "√((t_{k+1} − t_k) t_k/t_{k+1}), and 1 when its cut takes effect within the year "
+            "(t_k + notice < 1; a prefix of the reviews), else 0",
         ),
         ("mon_noise", types.float64, "sd of the review signal's error (latent units)"),
         ("mon_cut_to", types.float64, "a cut reduces the limit to this share"),

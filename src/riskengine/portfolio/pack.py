@@ -153,11 +153,10 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
 
     cfg = scenario.monitoring
     on = bool(cfg.enabled)
-    # the reviews t_k = k / R, k = 1 … R − 1, whose cut takes effect before year end
+    # the reviews t_k = k / R, k = 1 … R − 1; their cut takes effect before year end or not
     reviews = cfg.reviews_per_year
     notice = cfg.notice_days / 365.0
     t = np.arange(1, reviews) / reviews
-    t = t[t + notice < 1.0]
     t_prev = np.r_[0.0, t[:-1]]
     dt = t - t_prev
     # backwards: from the next review (year end after the last) towards X(0) = 0
@@ -171,6 +170,7 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
             np.sqrt(1 - t),
             dn / t_next,
             np.sqrt(dn * t / t_next),
+            (t + notice < 1.0).astype(np.float64),
         ],
         axis=1,
     )
@@ -183,7 +183,7 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
     return {
         "monitoring": on,
         "mon_reviews": len(t),
-        "mon_table": np.ascontiguousarray(table.reshape(-1, 6)),
+        "mon_table": np.ascontiguousarray(table.reshape(-1, 7)),
         "mon_noise": float(cfg.signal_noise),
         "mon_cut_to": float(cfg.cut_to),
         "mon_notice": float(cfg.notice_days) / 365.0,

@@ -515,8 +515,8 @@ def _monitoring(results: Results, table: pl.DataFrame | None) -> MonitoringData 
         log.warning("report: %s; the section shows the run alone", why)
     # the run without monitoring, ground-up: the same years with the avoided loss added back
     ylt = results.ylt
-    off_ylt = ylt.drop("loss_avoided", "turnover_lost", "n_caught").with_columns(
-        ground_up=pl.col("ground_up") + pl.col("loss_avoided")
+    off_ylt = ylt.with_columns(ground_up=pl.col("ground_up") + pl.col("loss_avoided")).drop(
+        "loss_avoided", "turnover_lost", "n_caught"
     )
     off_cfg = results.scenario.monitoring.model_copy(update={"enabled": False})
     off = dataclasses.replace(
