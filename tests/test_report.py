@@ -26,6 +26,7 @@ from riskengine.analytic import AnalyticOutputs, analyze
 from riskengine.book import generate_book
 from riskengine.jobs import write_outputs
 from riskengine.measures import tvar_se, var_se
+from riskengine.monitoring import parse_monitor_sweep, run_monitoring
 from riskengine.report import fmt_amount, fmt_pct, fmt_se, gather, render_report
 from riskengine.report.nace import NACE_SECTIONS, sector_label
 from riskengine.report.plots import ep_points, return_period_grid, svg_of
@@ -816,21 +817,26 @@ def _screenshot(driver: Any, width: int, out: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
 def test_layout_in_a_real_browser(browser: Any, res_treaties: rk.Results) -> None:
-    # the treaty run, and a run whose EP axis ends at a long label (20,000 years), shown with
-    # CreditRisk+ of its book (the comparison section)
+    # the treaty run, a run whose EP axis ends at a long label (20,000 years), shown with
+    # CreditRisk+ of its book (the comparison section), and a run with monitoring and its sweep
     small = generate_book(200, seed=3)
     long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
     long_axis = rk.simulate(small, long_sc)
     crplus = AnalyticOutputs.of(analyze(small, long_sc))
+    # dynamic limit management with a ten-point trigger sweep (the sweep's plot and tables)
+    mon_sc = parse_scenario({"name": "monitored", "simulation": {"sims": 2000}})
+    monitored = run_monitoring(small, mon_sc, parse_monitor_sweep("trigger_pd=0.05:0.5:10"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
-    for name, res, analytic in (
-        ("treaties", res_treaties, None),
-        ("long-axis", long_axis, crplus),
+    for name, res, analytic, monitor in (
+        ("treaties", res_treaties, None, None),
+        ("long-axis", long_axis, crplus, None),
+        ("monitoring", monitored.on, None, monitored.table),
     ):
         page = ARTIFACTS / f"report-{name}.html"
-        page.write_text(render_report(res, analytic), "utf-8")
+        page.write_text(render_report(res, analytic, monitor), "utf-8")
         assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
+        assert ('id="monitoring"' in page.read_text("utf-8")) == (monitor is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

@@ -35,6 +35,11 @@ def _signed(value: Any, ccy: str) -> str:
     return "+" + text if isinstance(value, float) and value > 0 and math.isfinite(value) else text
 
 
+def _minus(text: str) -> str:
+    """A typographic minus for a leading hyphen."""
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
 def _se_text(se: Any) -> str:
     return f"± {fmt_pct(se, digits=2)}" if isinstance(se, float) and math.isfinite(se) else ""
 
@@ -110,13 +115,14 @@ def _effect_table(m: MonitoringData, ccy: str) -> str:
             delta, se = on[f"delta_{name}"], on[f"delta_{name}_se"]
             base = off[name]
             rel = delta / base if base else math.nan
+            unit = se if isinstance(se, float) and abs(delta) < se else delta
             rows.append(
                 [
                     f"{heading}: {label.format(level=level)}",
                     value_se(base, off[f"{name}_se"], ccy),
                     value_se(on[name], on[f"{name}_se"], ccy),
                     f'<span class="v">{_signed(delta, ccy)}</span>'
-                    f'<span class="se">{fmt_se(se, delta)} ({fmt_pct(rel)})</span>',
+                    f'<span class="se">{fmt_se(se, unit)} ({_minus(fmt_pct(rel))})</span>',
                 ]
             )
             cls.append("key" if key == "el" else "")
