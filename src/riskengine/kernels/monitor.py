@@ -113,10 +113,10 @@ def _threshold(P, S, cell):
 @njit(cache=True)
 def _first_cut(P, state, j0, theta, x1, z_trig):
     """When the first review's cut takes effect (inf: no cut effective within the year) for a
-    path bridging 0 to ``x1``, simulated forwards; review k draws its path's normal at
-    j0 + 2k and its signal's noise at j0 + 1 + 2k of ``state``. The reviews and their bridge coefficients
-    come precomputed (``P.mon_table``); the walk ends at the first review whose cut could only
-    take effect at or after year end (the later ones cannot either).
+    path bridging 0 to ``x1``, simulated forwards; review k draws its path's normal at j0 + 2k
+    and its signal's noise at j0 + 1 + 2k of ``state``. The reviews and their bridge
+    coefficients come precomputed (``P.mon_table``); the walk ends at the first review whose
+    cut could only take effect at or after year end (the later ones cannot either).
     """
     table = P.mon_table
     noise = P.mon_noise
