@@ -379,6 +379,25 @@ def test_monitor_table(sweep_run: Any) -> None:
     assert len(sweep_run.points) == 3 and sweep_run.points[0].height == on["sims"]
 
 
+def test_importance_sampling_keeps_the_runs_paired(book: Any) -> None:
+    """A mixture chosen by a pilot run depends on the losses, so on monitoring: every run of the
+    comparison draws with the mixture of the run with monitoring."""
+    sc = parse_scenario(
+        {"simulation": {"sims": 1_000, "seed": 2, "importance_sampling": {"shift": "auto"}}}
+    )
+    alone = simulate(book, sc)
+    run = run_monitoring(book, sc, parse_monitor_sweep("cut_to=0,0.5"))
+    assert run.on.weights is not None
+    assert not alone.ylt["weight"].equals(run.on.ylt["weight"])  # monitoring moved the mixture
+    for ylt in (run.off.ylt, *run.points):
+        assert ylt["weight"].equals(run.on.ylt["weight"]) and ylt["n_defaults"].equals(
+            run.on.ylt["n_defaults"]
+        )
+    on = run.table.row(1, named=True)
+    assert on["delta_el_ground_up"] == pytest.approx(-on["loss_avoided"], rel=1e-9)
+    assert run.table.row(3, named=True)["loss_avoided"] == on["loss_avoided"]  # cut_to 0.5
+
+
 def test_sweep_specs() -> None:
     s = parse_monitor_sweep("trigger_pd=0.05:0.5:10")
     assert s.key == "trigger_pd" and len(s.values) == 10 and s.values[1] == 0.1

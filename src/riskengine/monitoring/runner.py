@@ -3,6 +3,7 @@ each point of a sweep of one monitoring parameter, every run on the same simulat
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from typing import Any
 import polars as pl
 
 from ..files import atomic_write_bytes, write_parquet
+from ..portfolio.compile import CompiledPortfolio, compile_portfolio
+from ..portfolio.pack import shift_fields
 from ..results.model import Results
 from ..run.simulate import resolve_inputs
 from ..run.simulate import simulate as simulate_years
@@ -69,6 +72,15 @@ def _light(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"outputs": outputs})
 
 
+def _same_shifts(cp: CompiledPortfolio, like: Results) -> CompiledPortfolio:
+    """``cp`` drawing with the mean shifts of ``like``'s run (importance sampling's mixture, a
+    stress's factor shift): a mixture chosen by a pilot run depends on the losses, and so on
+    monitoring, and the years of two runs are paired only when they share it."""
+    k, src = cp.kernel, like.compiled.kernel
+    names = shift_fields(len(k.factor_key), len(k.region_key), len(k.country_key), None)
+    return dataclasses.replace(cp, kernel=k._replace(**{n: getattr(src, n) for n in names}))
+
+
 def run_monitoring(
     book: Any,
     scenario: Scenario | str | os.PathLike,
@@ -91,7 +103,9 @@ def run_monitoring(
         ``progress(label, done_sims, total_sims)``.
     on : Results, optional
         The run with monitoring, when the caller simulated it already (with the scenario's
-        monitoring block enabled and the same simulation settings).
+        monitoring block enabled and the same simulation settings). Every other run draws with
+        its mean shifts (with importance sampling: the mixture its pilot run chose), so that the
+        years stay paired.
     options
         Passed to :func:`riskengine.run.simulate.simulate` (sims, seed, block_size, scheduler…).
 
@@ -106,20 +120,20 @@ def run_monitoring(
         block_size=options.pop("block_size", None),
     )
 
-    def run(label: str, sc: Scenario) -> Results:
+    def run(label: str, sc: Scenario, like: Results | None = None) -> Results:
         bar = (lambda done, total: progress(label, done, total)) if progress else None
-        return simulate_years(book, sc, progress=bar, **options)
+        compiled = _same_shifts(compile_portfolio(book, sc), like) if like is not None else None
+        return simulate_years(book, sc, progress=bar, compiled=compiled, **options)
 
     if on is None:
         on = run("monitoring on", monitoring_scenario(scenario))
-    off = run("monitoring off", _light(monitoring_scenario(scenario, enabled=False)))
+    off = run("monitoring off", _light(monitoring_scenario(scenario, enabled=False)), on)
     rows = [monitor_row("off", None, None, off, off), monitor_row("on", None, None, on, off)]
     points: list[pl.DataFrame] = []
     for cfg in sweep.configs(on.scenario.monitoring) if sweep is not None else []:
         value = getattr(cfg, sweep.key)
-        res = run(
-            f"{sweep.key} = {value:g}", _light(scenario.model_copy(update={"monitoring": cfg}))
-        )
+        sc = _light(scenario.model_copy(update={"monitoring": cfg}))
+        res = run(f"{sweep.key} = {value:g}", sc, on)
         rows.append(monitor_row("sweep", sweep.key, float(value), res, off))
         points.append(res.ylt)  # the rest (the compiled book) is not kept: sweeps can be long
     table = pl.DataFrame(rows, schema=MONITOR_SCHEMA, orient="row")
