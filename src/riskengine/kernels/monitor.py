@@ -20,7 +20,7 @@ cell's conditional threshold (default iff ε < c) and σ the idiosyncratic weigh
   Political losses are not changed by cuts. ``loss_avoided`` is the ground-up difference.
 * **Turnover lost** on buyers that do not default: each year ``mon_sample`` buyers are drawn with
   probability proportional to their insured turnover (a keyed uniform against the cumulative
-  turnover); for each that did not default, ε is drawn from its law given no default (a normal
+  turnover, searched through a guide table); for each that did not default, ε is drawn from its law given no default (a normal
   truncated above c) and its reviews simulated; a cut at τ < 1 loses (1 − cut_to)(1 − τ) of its
   turnover. The year's estimate is the book's turnover × the sample's mean loss: unbiased, at a
   cost of ``mon_sample`` paths a year whatever the book's size.
@@ -230,10 +230,17 @@ def monitor_turnover(P, S, s):
         return 0.0
     key = sim_key(S.key_monitor_cost, s)
     buyer_cell, cell_c, inv_sig, b_def = P.buyer_cell, S.cell_c, P.cell_inv_sigma, S.b_def
+    guide = P.mon_guide
+    size = guide.shape[0] - 1
     lost = 0.0
     for j in range(m):
         state = draw_state(key, np.uint64(j))
-        b = np.searchsorted(cum, u01(draw_u64(state, 0)) * P.mon_turnover, side="right")
+        u = u01(draw_u64(state, 0))
+        # the first buyer whose cumulative turnover exceeds u × total: searched only between
+        # the guide table's neighbours (the same buyer as a search of the whole table)
+        g = int(u * size)
+        lo, hi = guide[g], guide[g + 1]
+        b = lo + np.searchsorted(cum[lo:hi], u * P.mon_turnover, side="right")
         if b >= cum.shape[0]:
             b = cum.shape[0] - 1
         if b_def[b]:

@@ -161,6 +161,12 @@ PORTFOLIO = declare(
         ("mon_sample", types.int64, "buyers sampled a year for the turnover lost"),
         ("mon_cum_turnover", _f8, "float64[n_b or 0]: cumulative insured turnover by buyer"),
         ("mon_turnover", types.float64, "the book's insured turnover"),
+        (
+            "mon_guide",
+            _i8,
+            "int64[G + 1] (G a power of 2, 0 off): the buyer a turnover of (j/G) × the book's "
+            "falls in, so that sampling searches only between two neighbours (a guide table)",
+        ),
     ],
     "Every array and scalar the kernels read; picklable.",
 )

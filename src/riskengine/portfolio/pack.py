@@ -180,6 +180,11 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
         if on
         else np.zeros(0)
     )
+    cum, total = np.cumsum(turnover), float(turnover.sum())
+    # the guide table: the buyer a turnover of (j/G) × total falls in, j = 0 … G, with the
+    # kernel's float operations (u ≥ j/G implies u × total ≥ (j/G) × total; j/G is exact)
+    size = min(4096, 1 << int(np.ceil(np.log2(len(cum))))) if len(cum) else 0
+    guide = np.searchsorted(cum, np.arange(size + 1) / size * total, side="right") if size else []
     return {
         "monitoring": on,
         "mon_reviews": len(t),
@@ -189,8 +194,9 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
         "mon_notice": float(cfg.notice_days) / 365.0,
         "mon_z": np.ascontiguousarray(ndtri(trigger), dtype=np.float64),
         "mon_sample": int(cfg.turnover_sample),
-        "mon_cum_turnover": np.cumsum(turnover),
-        "mon_turnover": float(turnover.sum()),
+        "mon_cum_turnover": cum,
+        "mon_turnover": total,
+        "mon_guide": np.ascontiguousarray(guide, dtype=np.int64),
     }
 
 
