@@ -90,8 +90,9 @@ def write_outputs(
 
         # CreditRisk+ outputs already in the folder (`riskengine analytic --out`) join the page,
         # and so does the comparison of `riskengine monitor` (monitor.parquet)
-        page = render_report(res, analytic_in(folder), monitoring_in(folder))
-        extra["report.html"] = page.encode("utf-8")
+        monitor = monitoring_in(folder)
+        more = {"monitor": monitor} if monitor is not None else {}
+        extra["report.html"] = render_report(res, analytic_in(folder), **more).encode("utf-8")
     written = res.write(folder, extra_files=extra)
     checkpoint = res.meta.get("checkpoint")
     if checkpoint is not None:
