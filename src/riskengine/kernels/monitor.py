@@ -9,21 +9,24 @@ cell's conditional threshold (default iff ε < c) and σ the idiosyncratic weigh
 * **Defaulted buyers** (after the cells' geometric skips, which never draw ε): ε is drawn from
   its law given default, a normal truncated below c, on the monitoring stream keyed by the buyer;
   the path is a Brownian bridge from 0 to X(1) sampled at the reviews t_k = k / R,
-  k = 1 … R − 1. At each review the insurer sees X(t_k) + noise · N(0, 1) and estimates the PD of
-  the rest of the year p̂ = Φ((θ − signal) / √(1 − t_k)); the first review with p̂ ≥ the trigger
-  (max(trigger_pd, trigger_multiple · pd)) cuts the limit, effective at τ = t_k + notice. Reviews
-  whose cut could only take effect at or after year end are not simulated (they change nothing).
-  Defaults and LGDs are those of the run without monitoring (own streams).
+  k = 1 … R − 1 (normals by a ziggurat). At each review the insurer sees X(t_k) + noise · N(0, 1)
+  and estimates the PD of the rest of the year p̂ = Φ((θ − signal) / √(1 − t_k)); the first review
+  with p̂ ≥ the trigger (max(trigger_pd, trigger_multiple · pd)) cuts the limit, effective at
+  τ = t_k + notice. Reviews whose cut could only take effect at or after year end are not tested
+  (they change nothing). The path is walked backwards from year end and stops at the first cut
+  among the reviews whose cut leaves every exposure at cut_to (earlier cuts give the same loss):
+  :func:`_loss_cut`. Defaults and LGDs are those of the run without monitoring (own streams).
 * **Exposure at default** of a commercial loss: EAD₀ × max(cut_to, min(max((τ − (1 − T)) / T, 0),
   1)) with T the exposure's payment term in years (receivables outstanding at default are the
   last T of sales; shipments after τ keep the outstanding within the cut limit); EAD₀ when τ ≥ 1.
   Political losses are not changed by cuts. ``loss_avoided`` is the ground-up difference.
 * **Turnover lost** on buyers that do not default: each year ``mon_sample`` buyers are drawn with
   probability proportional to their insured turnover (a keyed uniform against the cumulative
-  turnover, searched through a guide table); for each that did not default, ε is drawn from its law given no default (a normal
-  truncated above c) and its reviews simulated; a cut at τ < 1 loses (1 − cut_to)(1 − τ) of its
-  turnover. The year's estimate is the book's turnover × the sample's mean loss: unbiased, at a
-  cost of ``mon_sample`` paths a year whatever the book's size.
+  turnover, searched through a guide table); for each that did not default, ε is drawn from its
+  law given no default (a normal truncated above c) and its reviews walked forwards to the first
+  cut; a cut at τ < 1 loses (1 − cut_to)(1 − τ) of its turnover. The year's estimate is the
+  book's turnover × the sample's mean loss: unbiased, at a cost of ``mon_sample`` paths a year
+  whatever the book's size.
 
 Buyers of a heterogeneous group share their ε in the default model; their review paths are drawn
 as if independent (each given its own default). Defaults happen at year end in the model, which
