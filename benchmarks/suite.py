@@ -42,6 +42,7 @@ __all__ = [
     "bench_dask_overhead",
     "bench_compile",
     "bench_memory",
+    "bench_monitoring",
 ]
 
 #: Sizes per scale: (buyers, sims) pairs and other knobs.
@@ -53,6 +54,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "numpy": (1_000, 200, 50),
         "dask": (1_000, 400, 100),
         "memory": (2_000, 200),
+        "monitoring": (2_000, 200, 1),
     },
     "full": {
         "rng_n": 2_000_000_000,
@@ -66,6 +68,7 @@ SCALES: dict[str, dict[str, Any]] = {
         "numpy": (100_000, 20_000, 4_000),
         "dask": (100_000, 40_000, 4_000),
         "memory": (1_000_000, 10_000),
+        "monitoring": (100_000, 4_000, 5),
     },
 }
 
@@ -203,6 +206,60 @@ def bench_numpy_ratio(scale: str = "full") -> dict[str, Any]:
         "numpy_ground_up_mean": float(gu.mean()),
         "numpy_ground_up_se": float(gu.std(ddof=1) / np.sqrt(len(gu))),
         "exact_ground_up": cp.expected_ground_up,
+    }
+
+
+def _with_monitoring(sc: Any, **changes: Any) -> Any:
+    cfg = sc.monitoring.model_copy(update={"enabled": True, **changes})
+    return sc.model_copy(update={"monitoring": cfg})
+
+
+def bench_monitoring(scale: str = "full") -> dict[str, Any]:
+    """Dynamic limit management on against off on the sample book, side by side.
+
+    The same book and years with the scenario's default monitoring parameters (monthly reviews,
+    noise 0.5, 30 days' notice, 64 buyers a year sampled for the turnover lost), the simulation
+    step timed on one thread (CPU time of the thread: the machine is shared), runs interleaved,
+    best of ``reps`` each. The parts: with ``reviews_per_year: 1`` (no review is simulated: what
+    remains is each default's year-end latent value given default, the flags and the turnover
+    sample's draws) and with ``turnover_sample: 0``.
+    """
+    from riskengine.run.inprocess import run_sims
+
+    nb, sims, reps = SCALES[scale]["monitoring"]
+    book, sc = _book_and_scenario(nb, sims)
+    variants = {
+        "off": sc,
+        "on": _with_monitoring(sc),
+        "on, no reviews": _with_monitoring(sc, reviews_per_year=1),
+        "on, no turnover sample": _with_monitoring(sc, turnover_sample=0),
+    }
+    ports = {k: compile_portfolio(book, v).kernel for k, v in variants.items()}
+    ids = np.arange(sims, dtype=np.int64)
+    for port in ports.values():  # compile the kernels, warm the caches
+        run_sims(port, ids[: min(sims, 50)], segments=True, n_threads=1)
+    best = dict.fromkeys(ports, float("inf"))
+    for _ in range(reps):
+        for name, port in ports.items():
+            t0 = time.thread_time()
+            run_sims(port, ids, segments=True, n_threads=1)
+            best[name] = min(best[name], time.thread_time() - t0)
+    on = simulate(book, variants["on"], sims=sims)
+    defaults = float(on.ylt["n_defaults"].mean())
+    caught = float(on.ylt["n_caught"].sum() / max(on.ylt["n_defaults"].sum(), 1))
+    off_s = best["off"]
+    return {
+        "buyers": nb,
+        "sims": sims,
+        "seconds": best,
+        "ratio": best["on"] / off_s,
+        "ms_per_year": {k: 1e3 * v / sims for k, v in best.items()},
+        "mean_defaults": defaults,
+        "caught_share": caught,
+        "ns_per_default": {
+            "reviews": 1e9 * (best["on"] - best["on, no reviews"]) / (sims * defaults),
+            "rest": 1e9 * (best["on, no reviews"] - off_s) / (sims * defaults),
+        },
     }
 
 

@@ -250,6 +250,13 @@ def test_dask_overhead_smoke() -> None:
     assert r["identical"]
 
 
+def test_monitoring_smoke() -> None:
+    r = suite.bench_monitoring("tiny")
+    assert (r["buyers"], r["sims"]) == suite.SCALES["tiny"]["monitoring"][:2]
+    assert r["ratio"] > 0 and r["mean_defaults"] > 0 and 0 < r["caught_share"] < 1
+    assert set(r["seconds"]) == {"off", "on", "on, no reviews", "on, no turnover sample"}
+
+
 @pytest.mark.slow
 def test_memory_smoke() -> None:
     r = suite.bench_memory("tiny")

@@ -33,6 +33,7 @@ from riskengine.limits import (
     verify_limits,
 )
 from riskengine.measures import tvar_se, var_se
+from riskengine.monitoring import parse_monitor_sweep, run_monitoring
 from riskengine.pricing import RunFacts, price_book, with_pricing_allocation
 from riskengine.report import fmt_amount, fmt_pct, fmt_se, gather, render_report
 from riskengine.report.nace import NACE_SECTIONS, sector_label
@@ -1003,8 +1004,9 @@ def test_layout_in_a_real_browser(
 ) -> None:
     # the treaty run, a run whose EP axis ends at a long label (20,000 years), shown with
     # CreditRisk+ of its book (the comparison section), a priced run (the pricing section), a
-    # run that allocated capital (gross and net) under importance sampling (the capital section)
-    # and the treaty run with portfolio limits by country, verified by re-simulation
+    # run that allocated capital (gross and net) under importance sampling (the capital section),
+    # the treaty run with portfolio limits by country, verified by re-simulation, and a run with
+    # monitoring and its sweep
     small = generate_book(200, seed=3)
     long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
     long_axis = rk.simulate(small, long_sc)
@@ -1022,21 +1024,27 @@ def test_layout_in_a_real_browser(
     plan = plan_limits(segment_inputs(res_treaties, "country"), LimitsSettings(appetite, 0.25))
     plan = verify_limits(plan, book, res_treaties.scenario, res_treaties.compiled.resolved)
     limits = LimitsOutputs.of(plan)
+    # dynamic limit management with a ten-point trigger sweep (the sweep's plot and tables)
+    mon_sc = parse_scenario({"name": "monitored", "simulation": {"sims": 2000}})
+    monitored = run_monitoring(small, mon_sc, parse_monitor_sweep("trigger_pd=0.05:0.5:10"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
-    for name, res, analytic, pricing, lim in (
-        ("treaties", res_treaties, None, None, None),
-        ("long-axis", long_axis, crplus, None, None),
-        ("priced", priced_res, None, priced, None),
-        ("capital", res_capital, None, None, None),
-        ("limits", res_treaties, None, None, limits),
+    for name, res, analytic, pricing, lim, monitor in (
+        ("treaties", res_treaties, None, None, None, None),
+        ("long-axis", long_axis, crplus, None, None, None),
+        ("priced", priced_res, None, priced, None, None),
+        ("capital", res_capital, None, None, None, None),
+        ("limits", res_treaties, None, None, limits, None),
+        ("monitoring", monitored.on, None, None, None, monitored.table),
     ):
         page = ARTIFACTS / f"report-{name}.html"
-        page.write_text(render_report(res, analytic, pricing, limits=lim), "utf-8")
-        assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
-        assert ('id="pricing"' in page.read_text("utf-8")) == (pricing is not None)
-        assert ('id="capital"' in page.read_text("utf-8")) == (name == "capital")
-        assert ('id="limits"' in page.read_text("utf-8")) == (lim is not None)
+        html = render_report(res, analytic, pricing, limits=lim, monitor=monitor)
+        page.write_text(html, "utf-8")
+        assert ('id="analytic"' in html) == (analytic is not None)
+        assert ('id="pricing"' in html) == (pricing is not None)
+        assert ('id="capital"' in html) == (name == "capital")
+        assert ('id="limits"' in html) == (lim is not None)
+        assert ('id="monitoring"' in html) == (monitor is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

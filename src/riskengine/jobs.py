@@ -86,10 +86,13 @@ def write_outputs(
     prepare_folder(folder)  # summary.json goes first: a run being written is not complete
     extra: dict[str, bytes] = {}
     if report if report is not None else res.scenario.outputs.report:
-        from .report import analytic_in, render_report
+        from .report import analytic_in, monitoring_in, render_report
 
-        # CreditRisk+ outputs already in the folder (`riskengine analytic --out`) join the page
-        extra["report.html"] = render_report(res, analytic_in(folder)).encode("utf-8")
+        # CreditRisk+ outputs already in the folder (`riskengine analytic --out`) join the page,
+        # and so does the comparison of `riskengine monitor` (monitor.parquet)
+        monitor = monitoring_in(folder)
+        more = {"monitor": monitor} if monitor is not None else {}
+        extra["report.html"] = render_report(res, analytic_in(folder), **more).encode("utf-8")
     written = res.write(folder, extra_files=extra)
     checkpoint = res.meta.get("checkpoint")
     if checkpoint is not None:

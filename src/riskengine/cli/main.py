@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ..errors import RiskEngineError
-from . import allocate, analytic, book, decide, limits, price, run, stress, treaty  # noqa: F401 - the command groups register themselves
+from . import allocate, analytic, book, decide, limits, monitor, price, run, stress, treaty  # noqa: F401 - the command groups register themselves
 from .app import EXIT_INPUT, EXIT_INTERRUPT, app
 
 __all__ = ["main"]

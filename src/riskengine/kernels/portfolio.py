@@ -144,12 +144,15 @@ PORTFOLIO = declare(
         ("accumulate", types.boolean, "accumulate each exposure's and buyer's claims (EL)"),
         ("n_groups", types.int64, "buyer groups (occurrence units below n_groups are groups)"),
         ("monitoring", types.boolean, "dynamic limit management (reviews and cuts)"),
-        ("mon_reviews", types.int64, "reviews whose cut can take effect within the year"),
+        ("mon_reviews", types.int64, "reviews a year, after the first day (R − 1)"),
         (
             "mon_table",
             types.Array(types.float64, 2, "C"),
-            "[reviews, 4]: per review t_k, the bridge's mean weight Δt/(1 − t_{k−1}), its sd "
-            "√(Δt (1 − t_k)/(1 − t_{k−1})), and √(1 − t_k)",
+            "[reviews, 7]: per review t_k, the forward bridge's mean weight Δt/(1 − t_{k−1}), "
+            "its sd √(Δt (1 − t_k)/(1 − t_{k−1})), √(1 − t_k), the backward bridge's (from "
+            "t_{k+1}, 1 after the last review) weight (t_{k+1} − t_k)/t_{k+1} and sd "
+            "√((t_{k+1} − t_k) t_k/t_{k+1}), and 1 when its cut takes effect within the year "
+            "(t_k + notice < 1; a prefix of the reviews), else 0",
         ),
         ("mon_noise", types.float64, "sd of the review signal's error (latent units)"),
         ("mon_cut_to", types.float64, "a cut reduces the limit to this share"),
@@ -158,6 +161,12 @@ PORTFOLIO = declare(
         ("mon_sample", types.int64, "buyers sampled a year for the turnover lost"),
         ("mon_cum_turnover", _f8, "float64[n_b or 0]: cumulative insured turnover by buyer"),
         ("mon_turnover", types.float64, "the book's insured turnover"),
+        (
+            "mon_guide",
+            _i8,
+            "int64[G + 1] (G a power of 2, 0 off): the buyer a turnover of (j/G) × the book's "
+            "falls in, so that sampling searches only between two neighbours (a guide table)",
+        ),
     ],
     "Every array and scalar the kernels read; picklable.",
 )

@@ -16,6 +16,8 @@ mean 1, not renormalised; w = 1 without it):
 * A standard error that cannot be estimated is NaN: TVaR from fewer than 2 tail years, VaR
   whose band runs off the sample.
 * Capital = VaR₉₉.₅ − EL. A return period T years corresponds to q = 1 − 1/T.
+* Two runs on the same years (common random numbers): differences of EL, VaR and TVaR with
+  paired standard errors (:mod:`.paired`).
 
 Without weights (or with weights all exactly 1) every value and standard error is the
 unweighted estimator's, bit for bit. Huge or infinite amounts give inf or NaN, never an error.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 from ._core import level_key, tail_count, var_rank
 from .discrete import discrete_measures
+from .paired import Paired, paired_measures
 from .sample import (
     CAPITAL_LEVEL,
     LEVELS,
@@ -44,6 +47,7 @@ __all__ = [
     "CAPITAL_LEVEL",
     "LEVELS",
     "Estimate",
+    "Paired",
     "Tail",
     "discrete_measures",
     "ep_points",
@@ -51,6 +55,7 @@ __all__ = [
     "level_key",
     "mean_se",
     "measures",
+    "paired_measures",
     "sd_se",
     "tail",
     "tail_count",

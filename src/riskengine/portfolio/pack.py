@@ -153,15 +153,26 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
 
     cfg = scenario.monitoring
     on = bool(cfg.enabled)
-    # the reviews t_k = k / R, k = 1 … R − 1, whose cut takes effect before year end
+    # the reviews t_k = k / R, k = 1 … R − 1; their cut takes effect before year end or not
     reviews = cfg.reviews_per_year
     notice = cfg.notice_days / 365.0
     t = np.arange(1, reviews) / reviews
-    t = t[t + notice < 1.0]
     t_prev = np.r_[0.0, t[:-1]]
     dt = t - t_prev
+    # backwards: from the next review (year end after the last) towards X(0) = 0
+    t_next = np.append(t[1:], 1.0)[: len(t)]
+    dn = t_next - t
     table = np.stack(
-        [t, dt / (1 - t_prev), np.sqrt(dt * (1 - t) / (1 - t_prev)), np.sqrt(1 - t)], axis=1
+        [
+            t,
+            dt / (1 - t_prev),
+            np.sqrt(dt * (1 - t) / (1 - t_prev)),
+            np.sqrt(1 - t),
+            dn / t_next,
+            np.sqrt(dn * t / t_next),
+            (t + notice < 1.0).astype(np.float64),
+        ],
+        axis=1,
     )
     trigger = np.maximum(cfg.trigger_pd, np.minimum(cfg.trigger_multiple * cells.cell_pd, 0.999999))
     turnover = (
@@ -169,17 +180,23 @@ def monitoring_fields(r: Resolved, cells: Cells, scenario: Scenario) -> dict[str
         if on
         else np.zeros(0)
     )
+    cum, total = np.cumsum(turnover), float(turnover.sum())
+    # the guide table: the buyer a turnover of (j/G) × total falls in, j = 0 … G, with the
+    # kernel's float operations (u ≥ j/G implies u × total ≥ (j/G) × total; j/G is exact)
+    size = min(4096, 1 << int(np.ceil(np.log2(len(cum))))) if len(cum) else 0
+    guide = np.searchsorted(cum, np.arange(size + 1) / size * total, side="right") if size else []
     return {
         "monitoring": on,
         "mon_reviews": len(t),
-        "mon_table": np.ascontiguousarray(table.reshape(-1, 4)),
+        "mon_table": np.ascontiguousarray(table.reshape(-1, 7)),
         "mon_noise": float(cfg.signal_noise),
         "mon_cut_to": float(cfg.cut_to),
         "mon_notice": float(cfg.notice_days) / 365.0,
         "mon_z": np.ascontiguousarray(ndtri(trigger), dtype=np.float64),
         "mon_sample": int(cfg.turnover_sample),
-        "mon_cum_turnover": np.cumsum(turnover),
-        "mon_turnover": float(turnover.sum()),
+        "mon_cum_turnover": cum,
+        "mon_turnover": total,
+        "mon_guide": np.ascontiguousarray(guide, dtype=np.int64),
     }
 
 

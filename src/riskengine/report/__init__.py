@@ -15,6 +15,7 @@ from .render import (
     add_to_report,
     analytic_in,
     limits_in,
+    monitoring_in,
     render_data,
     render_report,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "add_limits_to_report",
     "analytic_in",
     "limits_in",
+    "monitoring_in",
     "Added",
     "render_data",
     "gather",

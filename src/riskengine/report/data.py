@@ -41,6 +41,7 @@ __all__ = [
     "ImportanceInfo",
     "ReportData",
     "SimulatedGroundUp",
+    "MonitoringData",
     "comparable",
     "limits_comparable",
     "gather",
@@ -239,6 +240,43 @@ class ImportanceInfo:
 
 
 @dataclass(frozen=True)
+class MonitoringData:
+    """Dynamic limit management in a run (docs/model.md §10).
+
+    Attributes
+    ----------
+    parameters : dict
+        The scenario's ``monitoring`` block.
+    effect : polars.DataFrame
+        Rows of ``monitor.parquet``'s schema (``riskengine.monitoring.MONITOR_SCHEMA``): ``off``
+        and ``on`` (this run), then any sweep points. From the folder's ``monitor.parquet`` when
+        it holds this run's comparison (gross and ground-up); otherwise computed from the run
+        alone, where the ground-up loss without monitoring is ground-up + loss avoided, year by
+        year, and the gross columns are null (policy terms need the other run).
+    from_folder : bool
+        Whether ``effect`` came from ``monitor.parquet``.
+    left_out : str or None
+        Why a ``monitor.parquet`` found beside the run was not used (another run's), if it was
+        not.
+    """
+
+    parameters: dict[str, Any]
+    effect: pl.DataFrame
+    from_folder: bool
+    left_out: str | None = None
+
+    @property
+    def on(self) -> dict[str, Any]:
+        """This run's row of :attr:`effect`."""
+        return self.effect.filter(pl.col("run") == "on").row(0, named=True)
+
+    @property
+    def sweep(self) -> pl.DataFrame:
+        """The sweep's rows (none without a sweep), in order of the swept value."""
+        return self.effect.filter(pl.col("run") == "sweep").sort("value")
+
+
+@dataclass(frozen=True)
 class ReportData:
     """A run as the report sees it.
 
@@ -274,6 +312,8 @@ class ReportData:
         How the years were sampled, under importance sampling.
     limits : LimitsOutputs or None
         Portfolio-wide limits proposed from this run (``riskengine limits``).
+    monitoring : MonitoringData or None
+        Dynamic limit management, when the run had it on.
     """
 
     run: RunInfo
@@ -292,6 +332,7 @@ class ReportData:
     capital: CapitalData | None = None
     importance: ImportanceInfo | None = None
     limits: LimitsOutputs | None = None
+    monitoring: MonitoringData | None = None
     _sorted: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -510,6 +551,7 @@ def gather(
     pricing: PricedBook | None = None,
     *,
     limits: LimitsOutputs | None = None,
+    monitor: pl.DataFrame | None = None,
 ) -> ReportData:
     """Read everything the report shows from ``results`` (the YLT is not copied).
 
@@ -517,7 +559,8 @@ def gather(
     to show beside the simulation. ``pricing``: the run priced
     (:func:`riskengine.pricing.price_book`), left out when it priced another book. ``limits``: portfolio-wide limits proposed from this run
     (:func:`riskengine.limits.read_limits`); left out, with a warning, when of another book or
-    currency.
+    currency. ``monitor``: a ``monitor.parquet`` table
+    (``riskengine monitor``) found beside the run, used when it compares this run.
     """
     if limits is not None:
         why = limits_comparable(
@@ -563,6 +606,7 @@ def gather(
         capital=_capital(results, book),
         importance=_importance(results, summary),
         limits=limits,
+        monitoring=_monitoring(results, monitor),
     )
 
 
@@ -831,3 +875,60 @@ def _shares(rows: pl.DataFrame) -> pl.DataFrame:
         share("el").alias("el_share"),
         share("ead").alias("ead_share"),
     ).sort(["tvar_contribution", "segment"], descending=[True, False])
+
+
+def _monitor_mismatch(results: Results, table: pl.DataFrame) -> str | None:
+    """Why ``table`` (monitor.parquet) does not compare ``results``; None when it does."""
+    from ..monitoring.table import MONITOR_SCHEMA, PARAMETERS
+
+    missing = [c for c in MONITOR_SCHEMA if c not in table.columns]
+    if missing:
+        return f"monitor.parquet lacks the columns {missing}"
+    on = table.filter(pl.col("run") == "on")
+    if on.height != 1:
+        return "monitor.parquet has no run with monitoring on"
+    row = on.row(0, named=True)
+    cfg = results.scenario.monitoring
+    mine = {
+        "book_hash": results.meta.get("book_hash"),
+        "seed": results.scenario.simulation.seed,
+        "sims": results.n_sims,
+        **{k: getattr(cfg, k) for k in PARAMETERS},
+    }
+    differ = [k for k, v in mine.items() if v is not None and row[k] != v]
+    return f"monitor.parquet is of another run (its {', '.join(differ)} differ)" if differ else None
+
+
+def _monitoring(results: Results, table: pl.DataFrame | None) -> MonitoringData | None:
+    """Dynamic limit management of a run that had it on (None otherwise): the comparison of
+    ``table`` when it is this run's, else the ground-up comparison the run holds by itself."""
+    from ..monitoring.table import MONITOR_SCHEMA, monitor_row
+
+    if "loss_avoided" not in results.ylt.columns:
+        return None
+    params = results.scenario.monitoring.model_dump()
+    why = None
+    if table is not None:
+        why = _monitor_mismatch(results, table)
+        if why is None:
+            return MonitoringData(params, table.select(list(MONITOR_SCHEMA)), True)
+        log.warning("report: %s; the section shows the run alone", why)
+    # the run without monitoring, ground-up: the same years with the avoided loss added back
+    ylt = results.ylt
+    off_ylt = ylt.with_columns(ground_up=pl.col("ground_up") + pl.col("loss_avoided")).drop(
+        "loss_avoided", "turnover_lost", "n_caught"
+    )
+    off_cfg = results.scenario.monitoring.model_copy(update={"enabled": False})
+    off = dataclasses.replace(
+        results,
+        ylt=off_ylt,
+        scenario=results.scenario.model_copy(update={"monitoring": off_cfg}),
+    )
+    ground_up = ("ground_up",)
+    rows = [
+        monitor_row("off", None, None, off, off, perspectives=ground_up),
+        monitor_row("on", None, None, results, off, perspectives=ground_up),
+    ]
+    return MonitoringData(
+        params, pl.DataFrame(rows, schema=MONITOR_SCHEMA, orient="row"), False, why
+    )

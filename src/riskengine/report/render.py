@@ -25,6 +25,7 @@ from ..files import atomic_write_bytes
 from . import analytic as _analytic
 from . import capital as _capital
 from . import limits as _limits
+from . import monitoring as _monitoring
 from . import pricing as _pricing
 from .assumptions import assumptions
 from .data import (
@@ -43,6 +44,8 @@ from .losses import distribution, ep_section, key_figures
 from .treaties import reinsurance
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from ..analytic.outputs import AnalyticOutputs
     from ..limits.outputs import LimitsOutputs
     from ..pricing import PricedBook
@@ -56,6 +59,7 @@ __all__ = [
     "add_limits_to_report",
     "analytic_in",
     "limits_in",
+    "monitoring_in",
     "splice_section",
     "Added",
     "TOP_N",
@@ -70,6 +74,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     ("ep-curve", "EP curve", ep_section),
     ("distribution", "Loss distribution", distribution),
     (_analytic.IDENT, _analytic.TITLE, _analytic.analytic_section),
+    (_monitoring.IDENT, _monitoring.TITLE, _monitoring.monitoring_section),
     ("concentration", "Concentration", concentration_section),
     ("segments", "Countries &amp; sectors", segments),
     (_capital.IDENT, _capital.TITLE, _capital.capital_section),
@@ -132,6 +137,8 @@ def _shown(ident: str, d: ReportData) -> bool:
         return d.capital is not None and bool(d.capital.views)
     if ident == _limits.IDENT:
         return d.limits is not None
+    if ident == _monitoring.IDENT:
+        return d.monitoring is not None
     return True
 
 
@@ -192,6 +199,7 @@ def render_report(
     pricing: PricedBook | None = None,
     *,
     limits: LimitsOutputs | None = None,
+    monitor: pl.DataFrame | None = None,
 ) -> str:
     """The HTML text of ``report.html`` for a run.
 
@@ -208,13 +216,17 @@ def render_report(
     limits : LimitsOutputs, optional
         Portfolio-wide limits proposed from this run (:func:`riskengine.limits.read_limits`):
         the page then has a Limits section.
+    monitor : polars.DataFrame, optional
+        ``monitor.parquet`` of ``riskengine monitor`` (:func:`monitoring_in`): with monitoring
+        on, the dynamic limit management section then shows the gross effect and the sweep when
+        the table compares this run.
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic, pricing, limits=limits))
+    return render_data(gather(results, analytic, pricing, limits=limits, monitor=monitor))
 
 
 _SECTION_START = '<section id="{}"'
@@ -360,4 +372,19 @@ def limits_in(folder: str | os.PathLike) -> LimitsOutputs | None:
         return read_limits(folder)
     except OutputError as exc:
         log.warning("report: limits outputs left out: %s", exc)
+
+
+def monitoring_in(folder: str | os.PathLike) -> pl.DataFrame | None:
+    """``monitor.parquet`` in ``folder`` for its report (None when absent or unreadable)."""
+    import polars as pl
+
+    from ..monitoring import MONITOR_FILE
+
+    path = Path(folder) / MONITOR_FILE
+    if not path.exists():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        log.warning("report: %s left out: %s", path, exc)
         return None
