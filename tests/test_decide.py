@@ -265,7 +265,7 @@ def test_a_limit_priced_below_its_expected_loss_is_declined(run: dict) -> None:
         premium_rate=1e-6,
     )
     assert d["decision"] == "decline" and d["approved_limit"] == d["current_limit"]
-    assert "RAROC" in d["reason"] or "profit" in d["reason"]
+    assert "does not cover the expected loss" in d["reason"]
 
 
 def test_a_generously_priced_small_limit_is_approved(run: dict) -> None:

@@ -501,12 +501,14 @@ def _caps_ok(ctx: DecisionContext, b: Buyer, m: Marginal) -> tuple[bool, str]:
 
 
 def acceptable(ctx: DecisionContext, b: Buyer, m: Marginal) -> tuple[bool, str]:
+    """Whether a limit with marginal effect ``m`` meets the hurdle and the caps, and why not."""
     hurdle = ctx.scenario.limits.hurdle_raroc
-    profit = m.premium * (1 - ctx.expense - ctx.commission) - m.el
-    if m.capital <= 0:
-        if profit <= 0:
-            return False, f"no capital added but no profit either ({profit:,.0f})"
-    elif m.raroc < hurdle:
+    kept = m.premium * (1 - ctx.expense - ctx.commission)
+    if kept <= m.el:
+        return False, (
+            f"premium after expenses {kept:,.0f} does not cover the expected loss {m.el:,.0f}"
+        )
+    if m.capital > 0 and m.raroc < hurdle:
         return False, f"RAROC {m.raroc:.1%} below the hurdle {hurdle:.0%}"
     return _caps_ok(ctx, b, m)
 
