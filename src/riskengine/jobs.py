@@ -89,7 +89,8 @@ def write_outputs(
         from .report import analytic_in, render_report
 
         # CreditRisk+ outputs already in the folder (`riskengine analytic --out`) join the page
-        extra["report.html"] = render_report(res, analytic_in(folder)).encode("utf-8")
+        page = render_report(res, analytic_in(folder), stress=stress)
+        extra["report.html"] = page.encode("utf-8")
     written = res.write(folder, extra_files=extra)
     checkpoint = res.meta.get("checkpoint")
     if checkpoint is not None:

@@ -26,6 +26,7 @@ from . import analytic as _analytic
 from . import capital as _capital
 from . import limits as _limits
 from . import pricing as _pricing
+from . import stress as _stress
 from .assumptions import assumptions
 from .data import (
     ReportData,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from ..limits.outputs import LimitsOutputs
     from ..pricing import PricedBook
     from ..results import Results
+    from ..stress import StressRun
 
 __all__ = [
     "render_report",
@@ -75,6 +77,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     (_capital.IDENT, _capital.TITLE, _capital.capital_section),
     ("book", "Book", book_section),
     ("reinsurance", "Reinsurance", reinsurance),
+    (_stress.IDENT, _stress.TITLE, _stress.stress_section),
     (_pricing.IDENT, _pricing.TITLE, _pricing.pricing_section),
     (_limits.IDENT, _limits.TITLE, _limits.limits_section),
 ]
@@ -132,6 +135,8 @@ def _shown(ident: str, d: ReportData) -> bool:
         return d.capital is not None and bool(d.capital.views)
     if ident == _limits.IDENT:
         return d.limits is not None
+    if ident == _stress.IDENT:
+        return d.stress is not None
     return True
 
 
@@ -192,6 +197,7 @@ def render_report(
     pricing: PricedBook | None = None,
     *,
     limits: LimitsOutputs | None = None,
+    stress: StressRun | None = None,
 ) -> str:
     """The HTML text of ``report.html`` for a run.
 
@@ -208,13 +214,16 @@ def render_report(
     limits : LimitsOutputs, optional
         Portfolio-wide limits proposed from this run (:func:`riskengine.limits.read_limits`):
         the page then has a Limits section.
+    stress : StressRun, optional
+        Stress tests whose base run is ``results`` (:func:`riskengine.stress.run_stresses`):
+        the page then has a Stress tests section.
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic, pricing, limits=limits))
+    return render_data(gather(results, analytic, pricing, limits=limits, stress=stress))
 
 
 _SECTION_START = '<section id="{}"'
