@@ -39,6 +39,8 @@ from riskengine.report.nace import NACE_SECTIONS, sector_label
 from riskengine.report.plots import ep_points, return_period_grid, svg_of
 from riskengine.report.stats import concentration
 from riskengine.scenario import parse_scenario
+from riskengine.scenario.models import Stress
+from riskengine.stress import run_stresses
 
 NAME = "<b>&test</b>"
 CCY = "EUR"
@@ -1003,8 +1005,10 @@ def test_layout_in_a_real_browser(
 ) -> None:
     # the treaty run, a run whose EP axis ends at a long label (20,000 years), shown with
     # CreditRisk+ of its book (the comparison section), a priced run (the pricing section), a
-    # run that allocated capital (gross and net) under importance sampling (the capital section)
-    # and the treaty run with portfolio limits by country, verified by re-simulation
+    # run that allocated capital (gross and net) under importance sampling (the capital section),
+    # the treaty run with portfolio limits by country, verified by re-simulation, and the treaty
+    # run with stress tests (gross and net tornados; a stress that lowers the loss, a long name
+    # and a capped PD's note)
     small = generate_book(200, seed=3)
     long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
     long_axis = rk.simulate(small, long_sc)
@@ -1022,21 +1026,31 @@ def test_layout_in_a_real_browser(
     plan = plan_limits(segment_inputs(res_treaties, "country"), LimitsSettings(appetite, 0.25))
     plan = verify_limits(plan, book, res_treaties.scenario, res_treaties.compiled.resolved)
     limits = LimitsOutputs.of(plan)
+    stresses = [
+        Stress(name="recession_one_in_two_hundred_years", factor_shift={"global": -2.576}),
+        Stress(name="safer", pd_multiplier=0.5, description="PDs <halved>"),
+        Stress(name="one_default", pd_multiplier=1000, where={"buyer": ["B0000001"]}),
+    ]
+    stressed = run_stresses(book, res_treaties.scenario, stresses, base=res_treaties)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
-    for name, res, analytic, pricing, lim in (
-        ("treaties", res_treaties, None, None, None),
-        ("long-axis", long_axis, crplus, None, None),
-        ("priced", priced_res, None, priced, None),
-        ("capital", res_capital, None, None, None),
-        ("limits", res_treaties, None, None, limits),
+    for name, res, analytic, pricing, lim, stress in (
+        ("treaties", res_treaties, None, None, None, None),
+        ("long-axis", long_axis, crplus, None, None, None),
+        ("priced", priced_res, None, priced, None, None),
+        ("capital", res_capital, None, None, None, None),
+        ("limits", res_treaties, None, None, limits, None),
+        ("stress", res_treaties, None, None, None, stressed),
     ):
         page = ARTIFACTS / f"report-{name}.html"
-        page.write_text(render_report(res, analytic, pricing, limits=lim), "utf-8")
+        page.write_text(render_report(res, analytic, pricing, limits=lim, stress=stress), "utf-8")
         assert ('id="analytic"' in page.read_text("utf-8")) == (analytic is not None)
         assert ('id="pricing"' in page.read_text("utf-8")) == (pricing is not None)
-        assert ('id="capital"' in page.read_text("utf-8")) == (name == "capital")
+        # the capital section shows with an allocation: the capital run's, and pricing's
+        allocated = res.allocation_table is not None
+        assert ('id="capital"' in page.read_text("utf-8")) == allocated
         assert ('id="limits"' in page.read_text("utf-8")) == (lim is not None)
+        assert ('id="stress"' in page.read_text("utf-8")) == (stress is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

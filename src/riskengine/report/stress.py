@@ -64,17 +64,26 @@ def _delta_cell(value: float, se: float, change: float, currency: str) -> str:
     if not math.isfinite(value):
         return DASH
     sign = "+" if value > 0 else ""
-    rel = f" · {'+' if change > 0 else ''}{fmt_pct(change)}" if math.isfinite(change) else ""
     err = fmt_se(se, value if value else se) or "± —"
+    rel = (
+        f'<span class="se">{"+" if change > 0 else ""}{fmt_pct(change)}</span>'
+        if math.isfinite(change)
+        else ""
+    )
     return (
         f'<span class="v">{sign}{fmt_amount(value, currency)}</span>'
-        f'<span class="se">{err}{rel.replace("-", "−")}</span>'
+        f'<span class="se">{err}</span>{rel.replace("-", "−")}'
     )
+
+
+def _name(name: str) -> str:
+    """A stress's name, breakable after its underscores (names are identifiers)."""
+    return esc(name).replace("_", "_<wbr>")
 
 
 def _name_cell(r: dict[str, Any]) -> str:
     what = r["description"] or ("the scenario as written" if r["stress"] == "base" else "")
-    return f'<span class="v">{esc(r["stress"])}</span><span class="se">{esc(what)}</span>'
+    return f'<span class="v">{_name(r["stress"])}</span><span class="se">{esc(what)}</span>'
 
 
 def _table(view: StressView, s: StressData, currency: str) -> str:
@@ -109,7 +118,7 @@ def _crn(view: StressView, s: StressData, currency: str) -> str:
     level = _level(s)
     rows = []
     for r in view.stresses.iter_rows(named=True):
-        cells = [esc(r["stress"])]
+        cells = [_name(r["stress"])]
         for m in ("el", "tvar"):
             cells += [
                 fmt_amount(r[f"{m}_se"], currency),
