@@ -205,9 +205,14 @@ def run_stresses(
     mixture = _base_mixture(base)
     # the base run's mixture, not one chosen again for the stressed book: the same years
     plain = scenario.simulation.model_copy(update={"importance_sampling": None})
+    # a stressed run keeps its year loss table and measures: no segments, allocation or report
+    quiet = scenario.outputs.model_copy(
+        update={"segments": [], "allocation": None, "report": False, "occurrence_threshold": None}
+    )
     stressed = {}
     for s in stresses:
-        sc = scenario.model_copy(update={"stress": [*scenario.stress, s], "simulation": plain})
+        update = {"stress": [*scenario.stress, s], "simulation": plain, "outputs": quiet}
+        sc = scenario.model_copy(update=update)
         cp = None if mixture is None else compile_portfolio(book, sc, shifts=mixture)
         stressed[s.name] = simulate_years(book, sc, progress=bar(s.name), compiled=cp, **options)
     table = stress_table(base, stressed)
