@@ -43,6 +43,7 @@ from riskengine.measures import mean_se
 from riskengine.portfolio.compile import compile_portfolio
 from riskengine.report import render_report
 from riskengine.report.format import fmt_amount
+from riskengine.report.stress import tornado
 from riskengine.run.simulate import simulate
 from riskengine.scenario import Scenario, parse_scenario
 from riskengine.scenario.models import Stress, load_stresses
@@ -717,6 +718,10 @@ def test_report_section_shows_the_variance_reduction(tmp_path: Path) -> None:
             assert r[f"{m}_change"] == pytest.approx(s["delta"] / b["value"], rel=1e-12)
     html = render_report(run.base, stress=run)
     assert '<section id="stress"' in html and html.count('href="#stress"') == 1
+    svg = tornado(run)  # the chart alone, for notebooks
+    assert svg.startswith("<svg") and svg in html
+    with pytest.raises(ValueError, match="no stressed 'net' loss"):
+        tornado(run, "net")  # no treaties
     # another run's stresses are left out
     other = simulate(bk, sc, seed=99)
     assert '<section id="stress"' not in render_report(other, stress=run)

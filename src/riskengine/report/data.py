@@ -50,6 +50,7 @@ __all__ = [
     "gather",
     "priced_elsewhere",
     "simulated_ground_up",
+    "stress_data",
     "read_simulated_ground_up",
     "read_run",
 ]
@@ -664,7 +665,7 @@ def gather(
         capital=_capital(results, book),
         importance=_importance(results, summary),
         limits=limits,
-        stress=None if stress is None else _stress(stress),
+        stress=None if stress is None else stress_data(stress),
     )
 
 
@@ -936,9 +937,10 @@ def _shares(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 # -- stress tests ---------------------------------------------------------------------------------
-def _stress(run: StressRun) -> StressData:
-    """The stress table at :data:`STRESS_LEVEL` (and EL), one view per perspective, with each
-    stress's description and the variance reduction that common random numbers bought."""
+def stress_data(run: StressRun) -> StressData:
+    """Stress tests as the report shows them: the stress table at :data:`STRESS_LEVEL` (and EL),
+    one view per perspective, with each stress's description and the variance reduction that
+    common random numbers bought."""
     from ..stress.table import BOOTSTRAP
 
     t = run.table.filter(

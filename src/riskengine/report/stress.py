@@ -12,17 +12,20 @@ Everything shown was gathered by :func:`riskengine.report.data.gather` from the 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from .data import ReportData, StressData, StressView
+from .data import ReportData, StressData, StressView, stress_data
 from .format import DASH, esc, fmt_amount, fmt_count, fmt_pct, fmt_se
 from .html import figure, note, section, table, value_se
 from .plots import CEDED, GROSS, TornadoSeries, tornado_plot
 
-__all__ = ["IDENT", "TITLE", "stress_section"]
+if TYPE_CHECKING:
+    from ..stress import StressRun
+
+__all__ = ["IDENT", "TITLE", "stress_section", "stress_body", "tornado"]
 
 IDENT = "stress"
 TITLE = "Stress tests"
@@ -184,3 +187,19 @@ def stress_section(d: ReportData) -> str:
     if d.stress is None:
         return ""
     return stress_body(d.stress, d.currency)
+
+
+def tornado(run: StressRun, perspective: str = "gross") -> str:
+    """The tornado chart of stress tests ``run`` in one perspective, as the report draws it
+    (inline SVG: ``IPython.display.SVG(tornado(run))`` shows it in a notebook).
+
+    Raises
+    ------
+    ValueError
+        When ``run`` has no stress or no such perspective (``gross``, and ``net`` with treaties).
+    """
+    s = stress_data(run)
+    views = {v.perspective: v for v in s.views}
+    if perspective not in views or views[perspective].stresses.is_empty():
+        raise ValueError(f"no stressed {perspective!r} loss in this run (have: {', '.join(views)})")
+    return _tornado(views[perspective], s, run.base.compiled.reporting_currency)
