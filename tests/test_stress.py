@@ -373,6 +373,19 @@ def test_a_stress_that_changes_nothing_gives_the_base_years() -> None:
     assert rows["delta_se"].to_list() == [0.0] * rows.height
 
 
+def test_stresses_on_a_given_base_run_take_its_years() -> None:
+    bk = generate_book(200, seed=2)
+    sc = parse_scenario({"simulation": {"sims": 2000}})
+    base = simulate(bk, sc, sims=500, seed=3)
+    run = run_stresses(bk, sc, [Stress(name="up", pd_multiplier=2.0)], base=base)
+    assert run.stressed["up"].n_sims == 500
+    assert run.stressed["up"].ylt.equals(
+        simulate(bk, stressed(sc, pd_multiplier=2.0, name="up"), sims=500, seed=3).ylt
+    )
+    with pytest.raises(ValueError, match=r"sims=700 \(the base run's is 500\)"):
+        run_stresses(bk, sc, [Stress(name="up", pd_multiplier=2.0)], base=base, sims=700)
+
+
 def test_a_restricted_stress_leaves_every_other_buyers_years_unchanged() -> None:
     """Buyers outside the stressed country keep their draws (defaults and LGDs), year by year;
     those inside change."""

@@ -172,7 +172,8 @@ def run_stresses(
     progress : callable, optional
         ``progress(label, done_sims, total_sims)``; the label is ``base`` or the stress's name.
     base : Results, optional
-        The base run, when the caller simulated it already (with the same sims and seed).
+        The base run, when the caller simulated it already: the stressed runs take its years
+        (sims and seed; giving others is an error).
     source : str, optional
         Where the stresses come from (the stress file), for messages.
     options
@@ -186,15 +187,24 @@ def run_stresses(
     ------
     ScenarioError
         When a stress names what the book does not have (every problem listed).
+    ValueError
+        When ``sims`` or ``seed`` differ from those of a given ``base``.
     """
     from ..portfolio.compile import compile_portfolio
 
     book, scenario = resolve_inputs(book, scenario)
-    scenario = scenario.with_simulation(
-        sims=options.pop("sims", None),
-        seed=options.pop("seed", None),
-        block_size=options.pop("block_size", None),
-    )
+    given = {k: options.pop(k, None) for k in ("sims", "seed", "block_size")}
+    if base is not None:  # the stressed runs draw the base run's years
+        run_of = {"sims": base.n_sims, "seed": base.scenario.simulation.seed}
+        clash = [
+            f"{k}={v} (the base run's is {run_of[k]})"
+            for k, v in given.items()
+            if k in run_of and v is not None and v != run_of[k]
+        ]
+        if clash:
+            raise ValueError(f"the stressed runs draw the base run's years: {', '.join(clash)}")
+        given.update(run_of)
+    scenario = scenario.with_simulation(**given)
     check_stresses(book, scenario, stresses, source=source)
 
     def bar(label: str) -> Any:
