@@ -40,6 +40,8 @@ from riskengine.report.nace import NACE_SECTIONS, sector_label
 from riskengine.report.plots import ep_points, return_period_grid, svg_of
 from riskengine.report.stats import concentration
 from riskengine.scenario import parse_scenario
+from riskengine.scenario.models import Stress
+from riskengine.stress import run_stresses
 
 NAME = "<b>&test</b>"
 CCY = "EUR"
@@ -1005,8 +1007,9 @@ def test_layout_in_a_real_browser(
     # the treaty run, a run whose EP axis ends at a long label (20,000 years), shown with
     # CreditRisk+ of its book (the comparison section), a priced run (the pricing section), a
     # run that allocated capital (gross and net) under importance sampling (the capital section),
-    # the treaty run with portfolio limits by country, verified by re-simulation, and a run with
-    # monitoring and its sweep
+    # the treaty run with portfolio limits by country, verified by re-simulation, a run with
+    # monitoring and its sweep, and the treaty run with stress tests (gross and net tornados; a
+    # stress that lowers the loss, a long name and a capped PD's note)
     small = generate_book(200, seed=3)
     long_sc = parse_scenario({"name": "long axis", "simulation": {"sims": 20_000}})
     long_axis = rk.simulate(small, long_sc)
@@ -1027,24 +1030,33 @@ def test_layout_in_a_real_browser(
     # dynamic limit management with a ten-point trigger sweep (the sweep's plot and tables)
     mon_sc = parse_scenario({"name": "monitored", "simulation": {"sims": 2000}})
     monitored = run_monitoring(small, mon_sc, parse_monitor_sweep("trigger_pd=0.05:0.5:10"))
+    stresses = [
+        Stress(name="recession_one_in_two_hundred_years", factor_shift={"global": -2.576}),
+        Stress(name="safer", pd_multiplier=0.5, description="PDs <halved>"),
+        Stress(name="one_default", pd_multiplier=1000, where={"buyer": ["B0000001"]}),
+    ]
+    stressed = run_stresses(book, res_treaties.scenario, stresses, base=res_treaties)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
-    for name, res, analytic, pricing, lim, monitor in (
+    for name, res, analytic, pricing, lim, monitor, stress in (
         ("treaties", res_treaties, None, None, None, None),
         ("long-axis", long_axis, crplus, None, None, None),
         ("priced", priced_res, None, priced, None, None),
         ("capital", res_capital, None, None, None, None),
         ("limits", res_treaties, None, None, limits, None),
-        ("monitoring", monitored.on, None, None, None, monitored.table),
+        ("monitoring", monitored.on, None, None, None, monitored.table, None),
+        ("stress", res_treaties, None, None, None, None, stressed),
     ):
         page = ARTIFACTS / f"report-{name}.html"
-        html = render_report(res, analytic, pricing, limits=lim, monitor=monitor)
+        html = render_report(res, analytic, pricing, limits=lim, monitor=monitor, stress=stress)
         page.write_text(html, "utf-8")
         assert ('id="analytic"' in html) == (analytic is not None)
         assert ('id="pricing"' in html) == (pricing is not None)
-        assert ('id="capital"' in html) == (name == "capital")
+        # the capital section shows with an allocation: the capital run's, and pricing's
+        assert ('id="capital"' in html) == (res.allocation_table is not None)
         assert ('id="limits"' in html) == (lim is not None)
         assert ('id="monitoring"' in html) == (monitor is not None)
+        assert ('id="stress"' in html) == (stress is not None)
         n_plots = len(Page(page.read_text("utf-8")).svg_labels)
         for width in WIDTHS:
             got = _layout(browser, page, width)

@@ -71,12 +71,13 @@ def stress(
     from ..jobs import simulate as run_job
     from ..jobs import write_outputs
     from ..scenario.models import load_stresses
-    from ..stress import run_stresses
+    from ..stress import check_stresses, run_stresses
 
     con = console()
     entries = load_stresses(stresses)
     sc, bk = load_inputs(scenario, book)
     sc = sc.with_simulation(sims=sims, seed=seed, block_size=block_size, source="command line")
+    check_stresses(bk, sc, entries, source=str(stresses))  # before the base run is simulated
     bar = Progress(con, "base")
     try:
         base = run_job(bk, sc, progress=bar, scheduler=scheduler)
@@ -92,7 +93,9 @@ def stress(
         bars[label](done, total)
 
     try:
-        run = run_stresses(bk, sc, entries, progress=progress, base=base, scheduler=scheduler)
+        run = run_stresses(
+            bk, sc, entries, progress=progress, base=base, source=str(stresses), scheduler=scheduler
+        )
     finally:
         for b in bars.values():
             b.close()
@@ -100,8 +103,8 @@ def stress(
         written: dict[str, Any] = dict(write_outputs(base, out, stress=run))
         written.update(run.write(out))
     print_stress_table(con, run.table, base.compiled.reporting_currency)
-    for res in run.stressed.values():
-        for note in res.compiled.stress_notes:
+    for name in run.stressed:
+        for note in run.notes(name):
             con.print(Text(f"note: {note}", style="yellow"))
     con.print(
         Text("✓ wrote ", style="bold green") + Text(", ".join(str(p) for p in written.values()))

@@ -189,6 +189,11 @@ def apply_stresses(
     for i, s in enumerate(stresses):
         key = f"{at}.{i}" if at == "stress" else at
         sel = _select(r, s, key, problems, source)
+        if s.where is not None and not sel.any():
+            effect.notes.append(
+                f"stress {s.name!r}: `where` selects no buyer of the book (every list given must "
+                "match): its PD, LGD, R² and limit transforms change nothing"
+            )
         changes: dict = {}
         if s.pd_multiplier is not None:
             changes.update(_pd(r, s, sel, scenario, effect))

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..limits.outputs import LimitsOutputs
     from ..pricing import PricedBook
     from ..results import Results
+    from ..stress import StressRun
 
 __all__ = [
     "RunInfo",
@@ -39,14 +40,18 @@ __all__ = [
     "CapitalView",
     "CapitalData",
     "ImportanceInfo",
+    "StressView",
+    "StressData",
     "ReportData",
     "SimulatedGroundUp",
     "MonitoringData",
     "comparable",
     "limits_comparable",
+    "stress_comparable",
     "gather",
     "priced_elsewhere",
     "simulated_ground_up",
+    "stress_data",
     "read_simulated_ground_up",
     "read_run",
 ]
@@ -239,6 +244,74 @@ class ImportanceInfo:
     status: str | None
 
 
+#: The level (percent) at which the stress section shows VaR and TVaR.
+STRESS_LEVEL = 99.5
+#: The measures of the stress section, as column prefixes of :attr:`StressView.rows`.
+STRESS_MEASURES = ("el", "var", "tvar")
+
+
+@dataclass(frozen=True)
+class StressView:
+    """The stress tests in one loss perspective (``stress.parquet``).
+
+    Attributes
+    ----------
+    perspective : str
+        ``gross`` or ``net``.
+    rows : polars.DataFrame
+        One row per run, the base first, then each stress in the order of its file:
+        ``stress`` (name), ``description``, and for each measure m of :data:`STRESS_MEASURES`
+        (EL; VaR and TVaR at :data:`STRESS_LEVEL`): ``m`` and ``m_se`` (the run's value and its
+        Monte Carlo standard error, reporting currency), ``m_delta`` (stressed − base) and
+        ``m_delta_se`` (its standard error on common random numbers; 0 for the base),
+        ``m_change`` (``m_delta`` / the base's value, a fraction; NaN when that is 0) and
+        ``m_vrf`` (the variance reduction factor of the difference: (se_base² + se²) /
+        delta_se², the variance the difference of two independent runs would have over the
+        paired one's; NaN for the base, infinite when the paired difference has no variance).
+    """
+
+    perspective: str
+    rows: pl.DataFrame
+
+    @property
+    def name(self) -> str:
+        """The perspective's name on the page (``Gross``)."""
+        return PERSPECTIVE_NAMES.get(self.perspective, self.perspective)
+
+    @property
+    def stresses(self) -> pl.DataFrame:
+        """The stressed runs' rows (the base left out)."""
+        return self.rows.slice(1)
+
+
+@dataclass(frozen=True)
+class StressData:
+    """The stress tests run on this run's years (``riskengine stress``).
+
+    Attributes
+    ----------
+    views : list of StressView
+        Gross, then net when the programme has treaties.
+    level : float
+        Level (percent) of the VaR and TVaR shown.
+    notes : dict of str to list of str
+        What each stress's transforms reported (PDs capped below 1, …), by stress name.
+    n_sims : int
+        Simulated years of every run (the base run's).
+    bootstrap : int
+        Paired bootstrap resamples behind the standard errors of Δ VaR and Δ TVaR.
+    weighted : bool
+        Whether the years carry importance-sampling weights (the base run's, shared).
+    """
+
+    views: list[StressView]
+    level: float
+    notes: dict[str, list[str]]
+    n_sims: int
+    bootstrap: int
+    weighted: bool
+
+
 @dataclass(frozen=True)
 class MonitoringData:
     """Dynamic limit management in a run (docs/model.md §10).
@@ -314,6 +387,8 @@ class ReportData:
         Portfolio-wide limits proposed from this run (``riskengine limits``).
     monitoring : MonitoringData or None
         Dynamic limit management, when the run had it on.
+    stress : StressData or None
+        Stress tests run against this run (``riskengine stress``).
     """
 
     run: RunInfo
@@ -333,6 +408,7 @@ class ReportData:
     importance: ImportanceInfo | None = None
     limits: LimitsOutputs | None = None
     monitoring: MonitoringData | None = None
+    stress: StressData | None = None
     _sorted: dict[str, tuple[np.ndarray, np.ndarray | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -457,6 +533,24 @@ def limits_comparable(book_hash: str | None, currency: str, limits: LimitsOutput
     return None
 
 
+def stress_comparable(results: Results, run: StressRun) -> str | None:
+    """Why the stress tests ``run`` cannot be shown with ``results`` (their base run is of
+    another book, or on other years); None when they can."""
+    base = run.base
+    if base is results:
+        return None
+    mine, other = results.meta.get("book_hash"), base.meta.get("book_hash")
+    if mine and other and mine != other:
+        return f"their base run is of another book (hash {other[:12]}) than this run ({mine[:12]})"
+    seeds = (base.scenario.simulation.seed, results.scenario.simulation.seed)
+    if base.n_sims != results.n_sims or seeds[0] != seeds[1]:
+        return (
+            f"their base run simulated {base.n_sims:,} years with seed {seeds[0]}, this run "
+            f"{results.n_sims:,} with seed {seeds[1]}"
+        )
+    return None
+
+
 def _weights(w: np.ndarray) -> np.ndarray | None:
     return None if np.all(w == 1.0) else w
 
@@ -552,16 +646,25 @@ def gather(
     *,
     limits: LimitsOutputs | None = None,
     monitor: pl.DataFrame | None = None,
+    stress: StressRun | None = None,
 ) -> ReportData:
     """Read everything the report shows from ``results`` (the YLT is not copied).
 
     ``analytic``: CreditRisk+ outputs of the same book (:func:`riskengine.analytic.read_analytic`)
     to show beside the simulation. ``pricing``: the run priced
-    (:func:`riskengine.pricing.price_book`), left out when it priced another book. ``limits``: portfolio-wide limits proposed from this run
-    (:func:`riskengine.limits.read_limits`); left out, with a warning, when of another book or
-    currency. ``monitor``: a ``monitor.parquet`` table
-    (``riskengine monitor``) found beside the run, used when it compares this run.
+    (:func:`riskengine.pricing.price_book`), left out when it priced another book. ``limits``:
+    portfolio-wide limits proposed from this run (:func:`riskengine.limits.read_limits`); left
+    out, with a warning, when of another book or currency. ``stress``: stress tests whose base
+    run is ``results`` (:func:`riskengine.stress.run_stresses`); left out, with a warning, when
+    their base run is of another book or on other years. ``monitor``: a
+    ``monitor.parquet`` table (``riskengine monitor``) found beside the run, used when it
+    compares this run.
     """
+    if stress is not None:
+        why = stress_comparable(results, stress)
+        if why is not None:
+            log.warning("report: stress tests left out: %s", why)
+            stress = None
     if limits is not None:
         why = limits_comparable(
             results.meta.get("book_hash"), results.compiled.reporting_currency, limits
@@ -607,6 +710,7 @@ def gather(
         importance=_importance(results, summary),
         limits=limits,
         monitoring=_monitoring(results, monitor),
+        stress=None if stress is None else stress_data(stress),
     )
 
 
@@ -932,3 +1036,62 @@ def _monitoring(results: Results, table: pl.DataFrame | None) -> MonitoringData 
     return MonitoringData(
         params, pl.DataFrame(rows, schema=MONITOR_SCHEMA, orient="row"), False, why
     )
+
+
+# -- stress tests ---------------------------------------------------------------------------------
+def stress_data(run: StressRun) -> StressData:
+    """Stress tests as the report shows them: the stress table at :data:`STRESS_LEVEL` (and EL),
+    one view per perspective, with each stress's description and the variance reduction that
+    common random numbers bought."""
+    from ..stress.table import BOOTSTRAP
+
+    t = run.table.filter(
+        (pl.col("measure") == "EL") | ((pl.col("level") - STRESS_LEVEL).abs() < 1e-9)
+    )
+    names = t["stress"].unique(maintain_order=True).to_list()
+    descriptions = {n: (s.description.strip() if (s := run.definition(n)) else "") for n in names}
+    views = []
+    for p in t["perspective"].unique(maintain_order=True).to_list():
+        sub = t.filter(pl.col("perspective") == p)
+        cols: dict[str, list[Any]] = {
+            "stress": names,
+            "description": [descriptions[n] for n in names],
+        }
+        for m, measure in zip(STRESS_MEASURES, ("EL", "VaR", "TVaR"), strict=True):
+            by = {
+                r["stress"]: r
+                for r in sub.filter(pl.col("measure") == measure).iter_rows(named=True)
+            }
+            base = by[names[0]]
+            value = [float(by[n]["value"]) for n in names]
+            se = [float(by[n]["se"]) for n in names]
+            delta = [float(by[n]["delta"]) for n in names]
+            dse = [float(by[n]["delta_se"]) for n in names]
+            cols[m], cols[f"{m}_se"], cols[f"{m}_delta"], cols[f"{m}_delta_se"] = (
+                value,
+                se,
+                delta,
+                dse,
+            )
+            cols[f"{m}_change"] = [d / base["value"] if base["value"] else math.nan for d in delta]
+            cols[f"{m}_vrf"] = [math.nan] + [
+                _reduction(float(base["se"]), se[i], dse[i]) for i in range(1, len(names))
+            ]
+        views.append(StressView(perspective=p, rows=pl.DataFrame(cols)))
+    return StressData(
+        views=views,
+        level=STRESS_LEVEL,
+        notes={n: run.notes(n) for n in run.stressed},
+        n_sims=run.base.n_sims,
+        bootstrap=BOOTSTRAP,
+        weighted=run.base.weights is not None,
+    )
+
+
+def _reduction(se_base: float, se: float, delta_se: float) -> float:
+    """(se_base² + se²) / delta_se²: how many times the variance of a difference of two
+    independent runs exceeds that of the paired difference (infinite when that is 0)."""
+    independent = se_base**2 + se**2
+    if not math.isfinite(delta_se) or not math.isfinite(independent):
+        return math.nan
+    return independent / delta_se**2 if delta_se > 0 else math.inf

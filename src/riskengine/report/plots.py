@@ -42,6 +42,8 @@ __all__ = [
     "rate_card_plot",
     "SharePanel",
     "share_scatter",
+    "TornadoSeries",
+    "tornado_plot",
     "svg_of",
 ]
 
@@ -623,4 +625,91 @@ def share_scatter(
         names = [n for n, g in zip(p.names, ok, strict=True) if g]
         ok_panel = SharePanel(p.title, fx[ok], fy[ok], names, p.color, p.annotate)
         _place_labels(ax, ok_panel, (0.0, hi, lo, hi), (w_axes, h_axes))
+    return svg_of(fig, key, title)
+
+
+@dataclass(frozen=True)
+class TornadoSeries:
+    """One bar of each row of :func:`tornado_plot`: changes (positive or negative) with the
+    half-width of an error bar around each (same unit; NaN for none)."""
+
+    label: str
+    values: np.ndarray
+    errors: np.ndarray
+    color: str
+
+
+def _signed(v: float) -> str:
+    """An amount with its sign: ``+12.3 m``, ``−4.56 k``, ``0``."""
+    return ("+" if v > 0 else "") + fmt_amount(v)
+
+
+def tornado_plot(
+    labels: Sequence[str],
+    series: Sequence[TornadoSeries],
+    currency: str,
+    key: str,
+    title: str,
+    *,
+    xlabel: str = "Change against the base",
+) -> str:
+    """Changes as horizontal bars from a zero line — right when positive, left when negative —
+    one row per label (the first on top) holding one bar per series, each with its error bar
+    and annotated with its signed amount beyond the bar's end."""
+    n, k = len(labels), max(len(series), 1)
+    note_pt = 8.5
+    vals = [np.asarray(s.values, dtype=np.float64) for s in series]
+    errs = [np.nan_to_num(np.asarray(s.errors, dtype=np.float64), nan=0.0) for s in series]
+    hi = [np.maximum(v + e, 0.0) for v, e in zip(vals, errs, strict=True)]
+    lo = [np.minimum(v - e, 0.0) for v, e in zip(vals, errs, strict=True)]
+    notes = [[_signed(x) for x in v] for v in vals]
+    # room for the notes: right of the longest positive bar, left of the longest negative one
+    flat = np.concatenate(vals) if vals else np.zeros(0)
+    width = np.array([_text_width(t, note_pt) + 0.1 for ts in notes for t in ts])
+    room_r = float(width[flat >= 0].max(initial=0.0))
+    room_l = float(width[flat < 0].max(initial=0.0))
+    x_hi = max((float(h.max()) for h in hi if len(h)), default=0.0)
+    x_lo = min((float(h.min()) for h in lo if len(h)), default=0.0)
+    span = max(x_hi - x_lo, 1e-9)
+    left = 0.35 + _text_width(max(labels, key=len, default=""))
+    axes_w = _WIDTH - left - 0.3
+    per_inch = span / max(axes_w - room_l - room_r, 0.3 * axes_w)
+    row = 0.3 * k + 0.25
+    fig = _figure(max(2.0, row * n + 1.25), left=left, right=0.3, top=0.45)
+    ax = fig.add_subplot()
+    _style(ax)
+    ax.grid(False, axis="y")
+    y = np.arange(n)[::-1].astype(np.float64)
+    h = 0.8 / k
+    for j, (s, v, e) in enumerate(zip(series, vals, errs, strict=True)):
+        yj = y + (k - 1 - 2 * j) * h / 2
+        ax.barh(yj, v, height=0.9 * h, color=s.color, label=s.label)
+        ax.errorbar(v, yj, xerr=e, fmt="none", ecolor=INK, elinewidth=1.0, capsize=2.5)
+        for yi, x, err, text in zip(yj, v, e, notes[j], strict=True):
+            end = x + err if x >= 0 else x - err
+            ax.annotate(
+                text,
+                (end, yi),
+                xytext=(4 if x >= 0 else -4, 0),
+                textcoords="offset points",
+                ha="left" if x >= 0 else "right",
+                va="center",
+                fontsize=note_pt,
+                color=INK,
+            )
+    ax.axvline(0.0, color=INK, lw=0.9, zorder=2)
+    ax.set_yticks(y, labels=list(labels))
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(-0.6, n - 0.4)
+    ax.set_xlim(x_lo - room_l * per_inch, x_hi + room_r * per_inch)
+    unit = _amount_axis(ax.xaxis, max(abs(x_lo), abs(x_hi)), currency)
+    ax.set_xlabel(f"{xlabel} ({unit})", color=INK, fontsize=10)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncol=k,
+        frameon=False,
+        fontsize=9,
+        borderaxespad=0.2,
+    )
     return svg_of(fig, key, title)

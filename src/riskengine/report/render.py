@@ -27,6 +27,7 @@ from . import capital as _capital
 from . import limits as _limits
 from . import monitoring as _monitoring
 from . import pricing as _pricing
+from . import stress as _stress
 from .assumptions import assumptions
 from .data import (
     ReportData,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from ..limits.outputs import LimitsOutputs
     from ..pricing import PricedBook
     from ..results import Results
+    from ..stress import StressRun
 
 __all__ = [
     "render_report",
@@ -80,6 +82,7 @@ _SECTIONS: list[tuple[str, str, Callable[[ReportData], str]]] = [
     (_capital.IDENT, _capital.TITLE, _capital.capital_section),
     ("book", "Book", book_section),
     ("reinsurance", "Reinsurance", reinsurance),
+    (_stress.IDENT, _stress.TITLE, _stress.stress_section),
     (_pricing.IDENT, _pricing.TITLE, _pricing.pricing_section),
     (_limits.IDENT, _limits.TITLE, _limits.limits_section),
 ]
@@ -139,6 +142,8 @@ def _shown(ident: str, d: ReportData) -> bool:
         return d.limits is not None
     if ident == _monitoring.IDENT:
         return d.monitoring is not None
+    if ident == _stress.IDENT:
+        return d.stress is not None
     return True
 
 
@@ -200,6 +205,7 @@ def render_report(
     *,
     limits: LimitsOutputs | None = None,
     monitor: pl.DataFrame | None = None,
+    stress: StressRun | None = None,
 ) -> str:
     """The HTML text of ``report.html`` for a run.
 
@@ -220,13 +226,18 @@ def render_report(
         ``monitor.parquet`` of ``riskengine monitor`` (:func:`monitoring_in`): with monitoring
         on, the dynamic limit management section then shows the gross effect and the sweep when
         the table compares this run.
+    stress : StressRun, optional
+        Stress tests whose base run is ``results`` (:func:`riskengine.stress.run_stresses`):
+        the page then has a Stress tests section.
 
     Returns
     -------
     str
         A complete, self-contained HTML5 document (inline CSS and SVG, no scripts).
     """
-    return render_data(gather(results, analytic, pricing, limits=limits, monitor=monitor))
+    return render_data(
+        gather(results, analytic, pricing, limits=limits, monitor=monitor, stress=stress)
+    )
 
 
 _SECTION_START = '<section id="{}"'

@@ -454,6 +454,9 @@ class Scope(_Strict):
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: The transforms a stress may apply; ``where`` selects the buyers of the second group.
+_STRESS_BUYER_TRANSFORMS = ("pd_multiplier", "lgd_add", "asset_correlation_add", "limit_multiplier")
+_STRESS_TRANSFORMS = (*_STRESS_BUYER_TRANSFORMS, "factor_shift", "political_events")
 
 
 class Where(_Strict):
@@ -540,6 +543,32 @@ class Stress(_Strict):
         if not _NAME.match(v):
             raise ValueError(f"stress name {v!r} must be an identifier (letters, digits, _)")
         return v
+
+    @field_validator("factor_shift")
+    @classmethod
+    def _finite_shift(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        bad = sorted(k for k, d in (v or {}).items() if not math.isfinite(d))
+        if bad:
+            raise ValueError(f"a factor shift must be a finite number (not for {', '.join(bad)})")
+        return v
+
+    @_rule(*_STRESS_TRANSFORMS)
+    def _transforms(s: Any) -> None:
+        if all(getattr(s, k) in (None, {}) for k in _STRESS_TRANSFORMS):
+            raise ValueError(
+                f"a stress changes nothing without one of {', '.join(_STRESS_TRANSFORMS)}"
+            )
+
+    @_rule("where", *_STRESS_TRANSFORMS, at="where")
+    def _where_selects_for(s: Any) -> None:
+        buyers = any(getattr(s, k) is not None for k in _STRESS_BUYER_TRANSFORMS)
+        book = bool(s.factor_shift) or s.political_events is not None
+        if s.where is not None and book and not buyers:  # with neither, _transforms says it
+            raise ValueError(
+                f"`where` selects the buyers of {', '.join(_STRESS_BUYER_TRANSFORMS)} and this "
+                "stress has none of them (factor_shift and political_events apply to the whole "
+                "book)"
+            )
 
 
 class StressFile(_Strict):

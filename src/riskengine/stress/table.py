@@ -24,8 +24,10 @@ from ..measures import LEVELS, level_key, mean_se, measures
 if TYPE_CHECKING:
     from ..results.model import Results
 
-__all__ = ["stress_table", "STRESS_SCHEMA", "BOOTSTRAP"]
+__all__ = ["stress_table", "STRESS_SCHEMA", "BOOTSTRAP", "BASE"]
 
+#: The base run's name in stress.parquet (no stress may take it).
+BASE = "base"
 #: Paired bootstrap replicates for the standard errors of VaR and TVaR differences.
 BOOTSTRAP = 200
 STRESS_SCHEMA = {
@@ -73,7 +75,7 @@ def stress_table(
     """stress.parquet's rows (:data:`STRESS_SCHEMA`): the base run (delta 0) and each stress."""
     perspectives = ["gross", "net"] if base.treaty_names else ["gross"]
     rows = []
-    runs = {"base": base, **stressed}
+    runs = {BASE: base, **stressed}
     for name, res in runs.items():
         for p in perspectives:
             x0, x1 = base.ylt[p].to_numpy(), res.ylt[p].to_numpy()
@@ -81,7 +83,7 @@ def stress_table(
             m0 = measures(x0, levels=levels, weights=w0)
             m1 = measures(x1, levels=levels, weights=w1)
             d = (x1 if w1 is None else w1 * x1) - (x0 if w0 is None else w0 * x0)
-            el_se = mean_se(d).se if name != "base" else 0.0
+            el_se = mean_se(d).se if name != BASE else 0.0
             rows.append(
                 (
                     name,
@@ -96,7 +98,7 @@ def stress_table(
             )
             boot = (
                 _paired_bootstrap(x0, w0, x1, w1, levels)
-                if name != "base"
+                if name != BASE
                 else np.zeros(2 * len(levels))
             )
             for j, measure in enumerate(("VaR", "TVaR")):
