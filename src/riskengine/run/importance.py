@@ -15,15 +15,18 @@ insurer's tail has more than one shape — a broad commercial downturn, or one l
 political event — so one shift cannot cover it (a single mean shift toward the downturn leaves
 the event years with huge, rare weights). The components are
 
-* the **commercial downturn**: the most likely factor draws whose commercial expected loss
+* the **commercial downturns**: the most likely factor draws whose commercial expected loss
   reaches x — min ½|z|² subject to Σ_cells L_c Φ((t_c − a_cᵀz)/σ_c) ≥ x (L_c: the cell's EAD ×
-  mean LGD of commercially covered exposures) — found by SLSQP. Under the Student-t copula the
+  mean LGD of commercially covered exposures) — found by SLSQP from the gradient at 0 and from
+  the factor axes along which x is nearest. The problem is not convex: a group of cells with a
+  factor of its own (one country's buyers) is a local optimum of its own, and every distinct
+  one is a downturn mode (the nearest is "commercial downturn"). Under the Student-t copula the
   thresholds are s·t_c with s = √(W/ν), and the search runs over (z, v) with W = F⁻¹_χ²ν(Φ(v)),
   min ½(|z|² + v²): most tail years have a small W, and the shift is the z of that most likely
   point (without v, the z needed to reach x at a typical W is far too large);
 * one **political event** per country whose political loss (EAD × political LGD of its
   politically covered exposures) is at least 5 % of x: η_c shifted so that the event has
-  probability ≈ 0.7, plus the downturn (along the same direction) that makes up the rest of x;
+  probability ≈ 0.7, plus the (nearest) downturn that makes up the rest of x;
 
 ranked by their probability — Φ(−t) for a downturn t standard deviations along its direction,
 q_c Φ(−t) for country c's event with the downturn it needs — the most likely ``components``
@@ -56,6 +59,8 @@ log = logging.getLogger("riskengine")
 
 #: The pilot run's first simulation id: far beyond any run's ids, so its draws are independent.
 PILOT_SIM0 = 2**62
+#: Factor axes the search for the commercial downturn also starts from (the nearest alone).
+_AXIS_STARTS = 4
 #: A political component shifts η_c so that the event is Φ(_EVENT_Z) likely (about 0.7).
 _EVENT_Z = 0.52
 _GU = 0  # ground_up column of the kernel's YLT rows
@@ -181,14 +186,17 @@ def choose_shift(
     n = n_f + n_r + len(cp.country_codes)
     info: dict[str, Any] = {"target": target}
     comm0 = model.commercial(np.zeros(model.n_x))
-    direction = _commercial_direction(model, target)
+    directions = _commercial_directions(model, target)
+    direction = directions[0] if directions else None
     # each mode: (its probability, by the normal tail of the downturn it needs, its means, name)
     modes: list[tuple[float, np.ndarray, str]] = []
-    if direction is not None:
-        t = _scale_to(model, direction, target)
+    names = shift_names(cp)
+    for k, d in enumerate(directions):
+        t = _scale_to(model, d, target)
         theta = np.zeros(n)
-        theta[:n_f] = t * direction[:n_f]
-        modes.append((float(ndtr(-t)), theta, "commercial downturn"))
+        theta[:n_f] = t * d[:n_f]
+        name = f" ({names[int(np.argmax(np.abs(d[:n_f])))]})" if k else ""
+        modes.append((float(ndtr(-t)), theta, f"commercial downturn{name}"))
     thr = np.asarray(cp.kernel.country_polthr)
     if cp.kernel.pol_enabled and len(model.pol_loss):
         b = model.pol_b
@@ -221,34 +229,60 @@ def choose_shift(
     return np.stack([m[1] for m in modes]), share, info
 
 
-def _commercial_direction(model: _Model, target: float) -> np.ndarray | None:
-    """The unit direction of the most likely factor draws whose commercial expected loss reaches
-    ``target`` (min ½|z|² subject to E_comm[L | z] ≥ target; Student-t: over (z, v)); None when
-    no factor moves it."""
+def _commercial_directions(model: _Model, target: float) -> list[np.ndarray]:
+    """Unit directions of the most likely factor draws whose commercial expected loss reaches
+    ``target`` (min ½|z|² subject to E_comm[L | z] ≥ target; Student-t: over (z, v)), the
+    nearest first; none when no factor moves it.
+
+    The feasible set is not convex: each group of cells with a factor of its own (a country in a
+    model with country factors) is a local optimum, and the steepest factor at 0 need not be the
+    nearest. The search starts from the gradient at 0 and from the factor axes along which the
+    target is nearest alone (:data:`_AXIS_STARTS` of them); every distinct local optimum is a
+    mode of the tail (two directions closer than cos 0.99 are one).
+    """
     n_x = model.n_x
     g0 = model.commercial_grad(np.zeros(n_x))
     if not np.any(g0[: model.n_f]):
-        return None
+        return []
+    starts = [g0 / np.linalg.norm(g0)]
+    axes = []
+    for f in np.nonzero(g0[: model.n_f])[0]:
+        e = np.zeros(n_x)
+        e[f] = np.sign(g0[f])
+        if model.commercial(8.0 * e) >= target:  # the target is reachable along this axis
+            axes.append((_scale_to(model, e, target), f, e))
+    starts += [e for _, _, e in sorted(axes, key=lambda a: a[:2])[:_AXIS_STARTS]]
     scale = max(target, 1.0)
-    res = minimize(
-        lambda z: (0.5 * float(z @ z), z),
-        g0 / np.linalg.norm(g0),
-        jac=True,
-        method="SLSQP",
-        bounds=[(-8.0, 8.0)] * n_x,
-        constraints=[
-            {
-                "type": "ineq",
-                "fun": lambda z: (model.commercial(z) - target) / scale,
-                "jac": lambda z: model.commercial_grad(z) / scale,
-            }
-        ],
-        options={"maxiter": 200, "ftol": 1e-10},
-    )
-    z = res.x if res.success and np.any(res.x) else g0
-    if not res.success:
-        log.warning("importance sampling: the shift optimiser stopped early (%s)", res.message)
-    return z / np.linalg.norm(z)
+    found, message = [], ""
+    for x0 in starts:
+        res = minimize(
+            lambda z: (0.5 * float(z @ z), z),
+            x0,
+            jac=True,
+            method="SLSQP",
+            bounds=[(-8.0, 8.0)] * n_x,
+            constraints=[
+                {
+                    "type": "ineq",
+                    "fun": lambda z: (model.commercial(z) - target) / scale,
+                    "jac": lambda z: model.commercial_grad(z) / scale,
+                }
+            ],
+            options={"maxiter": 200, "ftol": 1e-10},
+        )
+        if not (res.success and np.any(res.x)):
+            message = res.message
+            continue
+        found.append(res.x)
+    if not found:
+        log.warning("importance sampling: the shift optimiser stopped early (%s)", message)
+        found = [g0]
+    out: list[np.ndarray] = []
+    for x in sorted(found, key=lambda x: float(x @ x)):
+        d = x / np.linalg.norm(x)
+        if all(float(d @ o) < 0.99 for o in out):
+            out.append(d)
+    return out
 
 
 def _scale_to(model: _Model, direction: np.ndarray, target: float) -> float:
