@@ -276,3 +276,41 @@ def test_compile_bench_and_results_file(tmp_path: Path) -> None:
     text = out.read_text()
     assert "## Targets" in text and "warm start" in text
     assert (tmp_path / "throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_allocation_and_importance_benches_and_results_file(tmp_path: Path) -> None:
+    out = tmp_path / "RESULTS.md"
+    res = bench_run.main(
+        ["--scale", "tiny", "--out", str(out), "--only", "allocation", "importance", "--notes", ""]
+    )
+    a = res["allocation"]
+    assert (a["buyers"], a["sims"]) == tuple(suite.SCALES["tiny"]["allocation"])
+    assert a["buyer_rows"] == a["buyers"] and a["rows"] > a["buyers"]  # every dimension
+    assert a["tail_years"] > 0 and all(v > 0 for v in a["steps"].values())
+    r = res["importance"]
+    for book in ("sample", "glasserman_li"):
+        auto = r[book]["variants"]["auto"]
+        assert auto["importance_sampling"]["status"] == "ok"
+        assert all(auto["ratio"][k] > 0 for k in ("var", "tvar")), auto["ratio"]
+    text = out.read_text()
+    assert "## Capital allocation" in text and "## Importance sampling at 99.9 %" in text
+    assert "IS variance reduction" in text and "contributions of all" in text
+
+
+def test_glasserman_li_book_is_the_papers_portfolio() -> None:
+    """1,000 obligors, PD 0.01 (1 + sin(16πk/N)), exposure ⌈5k/N⌉², LGD 1, 10 factors with
+    loadings in (0, 1/√10): its exact expected loss is Σ PD_k · exposure_k."""
+    book = suite.glasserman_li_book()
+    n = 1_000
+    k = np.arange(1, n + 1)
+    pd_ = 0.01 * (1 + np.sin(16 * np.pi * k / n))
+    c = np.ceil(5 * k / n) ** 2
+    buyers = book.buyers.sort("buyer_id")
+    np.testing.assert_allclose(buyers["pd"].to_numpy(), pd_, rtol=1e-12)
+    assert sorted(set(book.exposures["limit"].to_list())) == [1.0, 4.0, 9.0, 16.0, 25.0]
+    fl = book.factor_loadings
+    assert fl["factor"].n_unique() == 10 and fl.height == 10 * n
+    assert fl["loading"].min() > 0 and fl["loading"].max() < 1 / math.sqrt(10)
+    sc = parse_scenario({"political": {"enabled": False}, "outputs": {"segments": []}})
+    cp = compile_portfolio(book, sc)
+    assert cp.expected_ground_up == pytest.approx(float(np.sum(pd_ * c)), rel=1e-12)

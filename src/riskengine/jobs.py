@@ -113,8 +113,9 @@ def allocate_folder(
     """Capital allocation of a finished run folder, from its files (no simulation): the YLT and
     the tail store (``tail/``). Writes ``allocation.parquet`` there and returns the table.
 
-    Perspectives and levels default to those the store was recorded for; others need their tail
-    years in the store (a level whose years were not recorded is refused with a message).
+    Perspectives, levels and dimensions default to those the store was recorded for; another
+    level needs its tail years in the store (a level whose years were not recorded is refused
+    with a message), another perspective or dimension is refused (no expected losses for it).
 
     Raises
     ------
@@ -124,7 +125,7 @@ def allocate_folder(
     """
     import polars as pl
 
-    from .allocation import DIMENSIONS, contributions
+    from .allocation import contributions
     from .errors import OutputError, Problem
     from .files import write_parquet
     from .tail import read_store
@@ -137,14 +138,16 @@ def allocate_folder(
     ylt = pl.read_parquet(folder / "ylt.parquet")
     persp = perspectives or list(store.meta["perspectives"])
     lvls = levels or list(store.meta["levels"])
+    recorded = store.el["dimension"].unique(maintain_order=True).to_list()  # the run's order
+    dims = dimensions or recorded
     problems = [
-        Problem(
-            str(folder),
-            "perspective",
-            f"{p!r} was not recorded (recorded: {store.meta['perspectives']})",
+        Problem(str(folder), key, f"{x!r} was not recorded (recorded: {have})")
+        for key, asked, have in (
+            ("perspective", persp, store.meta["perspectives"]),
+            ("dimension", dims, recorded),
         )
-        for p in persp
-        if p not in store.meta["perspectives"]
+        for x in asked
+        if x not in have
     ]
     if problems:
         raise OutputError(problems, str(folder))
@@ -157,7 +160,7 @@ def allocate_folder(
             store.el,
             persp,
             lvls,
-            dimensions or list(DIMENSIONS),
+            dims,
         )
     except ValueError as exc:
         raise OutputError([Problem(str(folder), None, str(exc))], str(folder)) from None

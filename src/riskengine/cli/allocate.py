@@ -63,7 +63,10 @@ def allocate(
         list[str] | None,
         typer.Option(
             "--dimension",
-            help="buyer, group, policy, exposure, country, region or sector (repeat; default: all).",
+            help=(
+                "buyer, group, policy, exposure, country, region or sector (repeat; default: "
+                "those recorded)."
+            ),
         ),
     ] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Rows per table.")] = 10,

@@ -189,7 +189,9 @@ def simulate(
     t_compile = time.perf_counter() - t0
     sim = scenario.simulation
     blocks = plan_blocks(sim.sims, sim.block_size)
-    segments = bool(scenario.outputs.segments) or scenario.outputs.report
+    # allocation reads the yearly segment claims (standard errors of segment ELs)
+    out = scenario.outputs
+    segments = bool(out.segments) or out.report or out.allocation is not None
     meta: dict[str, Any] = {
         "book_hash": book.content_hash(),
         "scenario_hash": scenario.content_hash(),
