@@ -1039,11 +1039,11 @@ def test_layout_in_a_real_browser(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems, shots = [], []
     for name, res, analytic, pricing, lim, monitor, stress in (
-        ("treaties", res_treaties, None, None, None, None),
-        ("long-axis", long_axis, crplus, None, None, None),
-        ("priced", priced_res, None, priced, None, None),
-        ("capital", res_capital, None, None, None, None),
-        ("limits", res_treaties, None, None, limits, None),
+        ("treaties", res_treaties, None, None, None, None, None),
+        ("long-axis", long_axis, crplus, None, None, None, None),
+        ("priced", priced_res, None, priced, None, None, None),
+        ("capital", res_capital, None, None, None, None, None),
+        ("limits", res_treaties, None, None, limits, None, None),
         ("monitoring", monitored.on, None, None, None, monitored.table, None),
         ("stress", res_treaties, None, None, None, None, stressed),
     ):

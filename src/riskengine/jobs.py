@@ -92,7 +92,9 @@ def write_outputs(
         # and so does the comparison of `riskengine monitor` (monitor.parquet)
         monitor = monitoring_in(folder)
         more = {"monitor": monitor} if monitor is not None else {}
-        page = render_report(res, analytic_in(folder), stress=stress, **more)
+        if stress is not None:
+            more["stress"] = stress
+        page = render_report(res, analytic_in(folder), **more)
         extra["report.html"] = page.encode("utf-8")
     written = res.write(folder, extra_files=extra)
     checkpoint = res.meta.get("checkpoint")

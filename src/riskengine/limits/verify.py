@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from ..measures import mean_se, tvar_se
-from ..portfolio.pack import Shifts
 from ..portfolio.resolve import Resolved
 from ..scenario.models import OutputsConfig, Scenario, Stress, Where
 from .inputs import UNGRADED, segment_map
@@ -109,9 +108,9 @@ def _measure(plan: LimitsPlan, res: Any, round_: int) -> VerifyRound:
     )
 
 
-def _run_shifts(book: Any, scenario: Scenario, base: Any) -> Shifts | None:
-    """The importance-sampling mixture the run used (None without one): taken from the run's
-    compiled portfolio ``base``, else chosen again as the run chose it (same book, scenario and
+def _run_mixture(book: Any, scenario: Scenario, base: Any) -> Any:
+    """The compiled portfolio whose importance-sampling mixture the run used (None without
+    one): ``base``, else compiled and sampled again as the run was (same book, scenario and
     seed: the same pilot, the same mixture)."""
     if scenario.simulation.importance_sampling is None:
         return None
@@ -120,10 +119,7 @@ def _run_shifts(book: Any, scenario: Scenario, base: Any) -> Shifts | None:
         from ..run.importance import apply_importance_sampling
 
         base, _ = apply_importance_sampling(compile_portfolio(book, scenario), scenario)
-    k = base.kernel
-    if not k.shifted:
-        return None
-    return Shifts(components=np.asarray(k.is_mu), probabilities=np.exp(k.is_log_alpha))
+    return base if base.kernel.shifted else None
 
 
 def verify_limits(
@@ -170,11 +166,11 @@ def verify_limits(
         The last plan simulated, with every round in ``rounds``: within the appetite when the
         last round is (``plan.verified``).
     """
-    from ..portfolio.compile import compile_portfolio
+    from ..portfolio.compile import compile_portfolio, same_mixture
     from ..run.simulate import simulate as simulate_years  # the kernels load on first use only
 
     scenario = scenario.with_simulation(sims=sims, seed=seed)
-    shifts = _run_shifts(book, scenario, base)
+    like = _run_mixture(book, scenario, base)
     quiet = OutputsConfig(segments=[], report=False)
     done: list[VerifyRound] = []
     floor = plan.problem.tvar(plan.problem.lower).value
@@ -185,7 +181,7 @@ def verify_limits(
         sc = scenario.model_copy(update={"stress": [*scenario.stress, *stresses], "outputs": quiet})
         bar = None if progress is None else (lambda d, t, r=r: progress(r, d, t))
         # the run's mixture, not one chosen for the limits: the same draws, the same weights
-        cp = None if shifts is None else compile_portfolio(book, sc, shifts=shifts)
+        cp = None if like is None else same_mixture(compile_portfolio(book, sc), like)
         res = simulate_years(book, sc, progress=bar, compiled=cp, **options)
         done.append(_measure(plan, res, r))
         last = done[-1]

@@ -3,7 +3,6 @@ each point of a sweep of one monitoring parameter, every run on the same simulat
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,8 +12,7 @@ from typing import Any
 import polars as pl
 
 from ..files import atomic_write_bytes, write_parquet
-from ..portfolio.compile import CompiledPortfolio, compile_portfolio
-from ..portfolio.pack import shift_fields
+from ..portfolio.compile import compile_portfolio, same_mixture
 from ..results.model import Results
 from ..run.simulate import resolve_inputs
 from ..run.simulate import simulate as simulate_years
@@ -72,15 +70,6 @@ def _light(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"outputs": outputs})
 
 
-def _same_shifts(cp: CompiledPortfolio, like: Results) -> CompiledPortfolio:
-    """``cp`` drawing with the mean shifts of ``like``'s run (importance sampling's mixture, a
-    stress's factor shift): a mixture chosen by a pilot run depends on the losses, and so on
-    monitoring, and the years of two runs are paired only when they share it."""
-    k, src = cp.kernel, like.compiled.kernel
-    names = shift_fields(len(k.factor_key), len(k.region_key), len(k.country_key), None)
-    return dataclasses.replace(cp, kernel=k._replace(**{n: getattr(src, n) for n in names}))
-
-
 def run_monitoring(
     book: Any,
     scenario: Scenario | str | os.PathLike,
@@ -122,7 +111,9 @@ def run_monitoring(
 
     def run(label: str, sc: Scenario, like: Results | None = None) -> Results:
         bar = (lambda done, total: progress(label, done, total)) if progress else None
-        compiled = _same_shifts(compile_portfolio(book, sc), like) if like is not None else None
+        compiled = (
+            None if like is None else same_mixture(compile_portfolio(book, sc), like.compiled)
+        )
         return simulate_years(book, sc, progress=bar, compiled=compiled, **options)
 
     if on is None:

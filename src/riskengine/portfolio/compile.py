@@ -27,7 +27,15 @@ from .resolve import Resolved, resolve, scenario_source
 from .stress import apply_stresses
 from .treaties import treaty_kind, treaty_params, treaty_scopes
 
-__all__ = ["CompiledPortfolio", "compile_portfolio", "premium_in_scope", "with_shifts", "Shifts"]
+__all__ = [
+    "CompiledPortfolio",
+    "compile_portfolio",
+    "premium_in_scope",
+    "with_shifts",
+    "same_mixture",
+    "MIXTURE_FIELDS",
+    "Shifts",
+]
 
 
 @dataclass
@@ -214,6 +222,23 @@ def compile_portfolio(
         n_cells=cells.n_cells,
         n_units=cells.n_units,
         stress_notes=list(effect.notes) if effect else [],
+    )
+
+
+#: The kernel fields of an importance-sampling mixture (a stress's factor shift is not one).
+MIXTURE_FIELDS = ("shifted", "is_mu", "is_cum", "is_log_alpha", "is_half2")
+
+
+def same_mixture(cp: CompiledPortfolio, like: CompiledPortfolio) -> CompiledPortfolio:
+    """``cp`` drawing its years from ``like``'s importance-sampling mixture, bit for bit (its
+    own stress shift kept): a mixture chosen by a pilot run depends on the losses, and the years
+    of two runs — a base and its stresses, monitoring off and on, a run and its verification —
+    are paired only when they share it exactly."""
+    import dataclasses
+
+    src = like.kernel
+    return dataclasses.replace(
+        cp, kernel=cp.kernel._replace(**{n: getattr(src, n) for n in MIXTURE_FIELDS})
     )
 
 

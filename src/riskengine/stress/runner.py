@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from ..errors import Problem, ScenarioError
@@ -136,17 +135,6 @@ def check_stresses(
     return notes
 
 
-def _base_mixture(base: Results) -> Any:
-    """The base run's importance-sampling mixture (None without one), so that stressed runs
-    draw the same shifted years with the same weights."""
-    from ..portfolio.pack import Shifts
-
-    k = base.compiled.kernel
-    if not k.shifted:
-        return None
-    return Shifts(components=np.asarray(k.is_mu), probabilities=np.exp(k.is_log_alpha))
-
-
 def run_stresses(
     book: Any,
     scenario: Scenario | str | os.PathLike,
@@ -190,7 +178,7 @@ def run_stresses(
     ValueError
         When ``sims`` or ``seed`` differ from those of a given ``base``.
     """
-    from ..portfolio.compile import compile_portfolio
+    from ..portfolio.compile import compile_portfolio, same_mixture
 
     book, scenario = resolve_inputs(book, scenario)
     given = {k: options.pop(k, None) for k in ("sims", "seed", "block_size")}
@@ -212,7 +200,7 @@ def run_stresses(
 
     if base is None:
         base = simulate_years(book, scenario, progress=bar(BASE), **options)
-    mixture = _base_mixture(base)
+    shifted = base.compiled.kernel.shifted
     # the base run's mixture, not one chosen again for the stressed book: the same years
     plain = scenario.simulation.model_copy(update={"importance_sampling": None})
     # a stressed run keeps its year loss table and measures: no segments, allocation or report
@@ -223,7 +211,7 @@ def run_stresses(
     for s in stresses:
         update = {"stress": [*scenario.stress, s], "simulation": plain, "outputs": quiet}
         sc = scenario.model_copy(update=update)
-        cp = None if mixture is None else compile_portfolio(book, sc, shifts=mixture)
+        cp = same_mixture(compile_portfolio(book, sc), base.compiled) if shifted else None
         stressed[s.name] = simulate_years(book, sc, progress=bar(s.name), compiled=cp, **options)
     table = stress_table(base, stressed)
     return StressRun(
