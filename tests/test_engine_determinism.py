@@ -1,4 +1,5 @@
-"""Determinism (docs/model.md §6): every draw is a pure function of (seed, stream, simulation, entity).
+"""Determinism (docs/model.md §6): every draw is a pure function of (seed, stream, simulation,
+entity).
 
 * the YLT (with ceded columns) and the segments are bit-identical for any block size and thread
   count;

@@ -113,7 +113,8 @@ def check_run_against_reference(book, sc: Scenario, sims: int, seed: int) -> dic
     close(cpol, out["country_political"], "country political claims")
     assert np.all(pol <= port.max_liability * (1 + 1e-15))
 
-    # 4. every exposure's loss and cause: political precedence, covers, EAD in the reporting currency
+    # 4. every exposure's loss and cause: political precedence, covers, EAD in the reporting
+    # currency
     epos = {e: i for i, e in enumerate(port.exposure_ids)}
     eb, c_e = port.exp_buyer, port.buyer_country[port.exp_buyer]
     below_nql = under_deductible = 0

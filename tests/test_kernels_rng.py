@@ -385,7 +385,8 @@ def test_geometric_skips_in_a_cell_without_factor_give_binomial_defaults():
     d = res.ylt["n_defaults"].to_numpy()
     counts = np.bincount(d, minlength=n + 1)
     assert chi_square_pvalue(counts, stats.binom.pmf(np.arange(n + 1), n, pd)) > ALPHA
-    # power: a 3 % error in p, or an off-by-one losing the last unit (Binomial(n − 1, p)), is rejected
+    # power: a 3 % error in p, or an off-by-one losing the last unit (Binomial(n − 1, p)), is
+    # rejected
     assert chi_square_pvalue(counts, stats.binom.pmf(np.arange(n + 1), n, 1.03 * pd)) < ALPHA
     assert chi_square_pvalue(counts, stats.binom.pmf(np.arange(n + 1), n - 1, pd)) < ALPHA
 

@@ -57,7 +57,8 @@ def limits_book(
 ) -> Any:
     """``per`` buyers in each country and sector (A, B); policy PA covers sector A, PB sector B.
 
-    Limits of 1–5 m, utilisation 50–90 % by country, indemnity 90 %, PDs 2–4 % by country: each sector
+    Limits of 1–5 m, utilisation 50–90 % by country, indemnity 90 %, PDs 2–4 % by country: each
+    sector
     expects about 6 m of claims a year, so PA at 5 m of premium loses money after 25 % expenses
     and PB at 20 m earns some. CL has no risk grade.
     """

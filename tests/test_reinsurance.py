@@ -471,7 +471,8 @@ def test_per_group_differs_from_per_buyer():
 
 def test_conventions_do_not_matter_when_only_totals_come_after():
     """QS, a capped per-group XL, a capped political XL and a stop loss on the total: who keeps
-    what after the XLs changes nothing downstream, so every convention gives the engine's numbers."""
+    what after the XLs changes nothing downstream, so every convention gives the engine's
+    numbers."""
     programme = [QS, {**XL_GROUP, "reinstatements": 0}, POL_R0, SL]
     book, res = run_known(programme)
     years = check_run(res, book)
@@ -501,7 +502,8 @@ def test_conventions_do_not_matter_when_only_totals_come_after():
 
 def test_conventions_matter_downstream_and_the_engine_uses_pro_rata():
     """A capped per-buyer XL, then a per-group XL, then a stop loss on sectors C and F: what the
-    later treaties see depends on the conventions; the engine follows the documented pro-rata ones."""
+    later treaties see depends on the conventions; the engine follows the documented pro-rata
+    ones."""
     programme = [
         XL_R0,
         {"name": "xl_group", "type": "per_risk_xl", "per": "group", "retention": 1e6, "limit": 3e6},
@@ -918,7 +920,8 @@ def test_occurrences_hold_exactly_the_gross_occurrences_above_the_threshold(tmp_
 
 def test_every_positive_claim_is_an_occurrence_at_threshold_zero():
     """Threshold 0: every buyer's positive commercial claim and every country's positive political
-    claim, in every year (more than a chunk's first buffer holds, so the engine's re-run path too)."""
+    claim, in every year (more than a chunk's first buffer holds, so the engine's re-run path
+    too)."""
     book, res = run_known([XL], sims=2000, seed=29, occurrence_threshold=0.0)
     res_b = simulate(
         book,

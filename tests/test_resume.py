@@ -83,7 +83,8 @@ def _interrupt(argv: list[str], out: Path, sig: int, at_least: int = 5) -> tuple
         while len(_saved(out)) < at_least:
             if proc.poll() is not None:
                 pytest.fail(
-                    f"the run ended before it could be interrupted (rc {proc.returncode}):\n{proc.stdout.read()}"
+                    f"the run ended before it could be interrupted (rc {proc.returncode}):\n"
+                    f"{proc.stdout.read()}"
                 )
             if time.monotonic() > deadline:
                 pytest.fail("no checkpointed blocks within 120 s")

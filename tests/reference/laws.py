@@ -153,7 +153,8 @@ def bivariate_event_prob(q1: float, q2: float, rho: float) -> float:
 
 # -- exact expected ground-up loss ---------------------------------------------------------------
 def expected_ground_up_by_exposure(book, scenario) -> np.ndarray:
-    """E[L_e] per exposure (reporting currency), in the order of ``reference_portfolio(...).exposure_ids``.
+    """E[L_e] per exposure (reporting currency), in the order of
+    ``reference_portfolio(...).exposure_ids``.
 
     With q = P(event in the buyer's country), pd, pd' = min(m·pd, 0.999999), μ the mean LGD,
     κ = political LGD, c = commercial cover (0/1):
@@ -237,13 +238,15 @@ def check_quantiles(
             a, b = law(lo), law(hi)
             if not a <= xq <= b:
                 failures.append(
-                    f"q={q:g}: empirical {xq!r} outside [F⁻¹({lo:.5g}), F⁻¹({hi:.5g})] = [{a!r}, {b!r}]"
+                    f"q={q:g}: empirical {xq!r} outside [F⁻¹({lo:.5g}), F⁻¹({hi:.5g})] = "
+                    f"[{a!r}, {b!r}]"
                 )
         elif kind == "cdf":
             f_at, f_below = float(law(xq)), float(law(xq - 1))
             if not (f_at >= lo and f_below <= hi):
                 failures.append(
-                    f"q={q:g}: empirical {xq!r} has F(x)={f_at:.6g}, F(x−1)={f_below:.6g}; need F(x) ≥ {lo:.6g} and F(x−1) ≤ {hi:.6g}"
+                    f"q={q:g}: empirical {xq!r} has F(x)={f_at:.6g}, F(x−1)={f_below:.6g}; "
+                    f"need F(x) ≥ {lo:.6g} and F(x−1) ≤ {hi:.6g}"
                 )
         else:
             raise ValueError(f"kind must be 'ppf' or 'cdf', not {kind!r}")

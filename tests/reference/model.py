@@ -1,4 +1,5 @@
-"""The model of docs/model.md §2–§4 in plain NumPy/SciPy: the yardstick the engine is tested against.
+"""The model of docs/model.md §2–§4 in plain NumPy/SciPy: the yardstick the engine is tested
+against.
 
 Small books only (a few thousand buyers): everything is vectorised over [simulations × buyers]
 (or × exposures) in batches, with no attempt at speed. Random numbers come from
@@ -12,7 +13,8 @@ Orders
 Every matrix is indexed by sorted unique ids (Python string order):
 
 * buyers: sorted ``buyers.buyer_id``;
-* countries: sorted ``countries.country`` (every row of the countries table, with or without buyers);
+* countries: sorted ``countries.country`` (every row of the countries table, with or without
+  buyers);
 * regions: sorted unique ``countries.region``;
 * sectors: sorted unique ``buyers.sector``;
 * policies: sorted ``policies.policy_id``;
@@ -142,7 +144,8 @@ def _or(value: Any, default: Any) -> Any:
 
 
 def reference_portfolio(book: Book, scenario: Scenario) -> Portfolio:
-    """Resolve every null of ``book`` from ``scenario`` and convert amounts with fx (module docstring)."""
+    """Resolve every null of ``book`` from ``scenario`` and convert amounts with fx (module
+    docstring)."""
     m, pol = scenario.model, scenario.political
     buyers = book.buyers.sort("buyer_id")
     countries = book.countries.sort("country")
@@ -532,7 +535,8 @@ def make_book(
     *,
     reporting_currency: str = "EUR",
 ) -> Book:
-    """A validated :class:`Book` from column mappings (or frames), via ``riskengine.book.from_frames``.
+    """A validated :class:`Book` from column mappings (or frames), via
+    ``riskengine.book.from_frames``.
 
     Absent optional columns take the schema default (null where none), exactly as when loading
     files.
@@ -561,7 +565,8 @@ def homogeneous_book(
     lgd_sd: float = 0.0,
     own_policies: bool = False,
 ) -> Book:
-    """n identical buyers in one country and sector, one unit exposure each, one policy with no terms.
+    """n identical buyers in one country and sector, one unit exposure each, one policy with no
+    terms.
 
     With ``factor_weights`` putting all weight on one factor (or any weights: all buyers share
     region, country and sector) this is the one-factor model of :func:`laws.finite_portfolio_pmf`

@@ -344,7 +344,8 @@ def pairwise_default_failures(
             both = d[:, i] & d[:, j]
             if not within_rate(both, p12, k):
                 failures.append(
-                    f"{case.ids[i]} & {case.ids[j]}: joint default rate {both.mean():.6g}, law {p12:.6g}"
+                    f"{case.ids[i]} & {case.ids[j]}: joint default rate {both.mean():.6g}, "
+                    f"law {p12:.6g}"
                 )
             wrong = joint(pi, pj, float(case.rho_wrong[i, j]))
             power = max(power, abs(wrong - p12) / binom_se(p12, sims))

@@ -146,7 +146,8 @@ def premium_in_scope(book: Book, maps: BuyerMaps, t: Any, reporting_currency: st
 
 
 def year_claims(buyer_claims: pl.DataFrame, maps: BuyerMaps) -> tuple[np.ndarray, np.ndarray]:
-    """(commercial, political) gross claims [buyers] from a frame ``buyer_id, commercial, political``
+    """(commercial, political) gross claims [buyers] from a frame ``buyer_id, commercial,
+    political``
     (buyers absent from the frame claimed nothing)."""
     pos = {b: i for i, b in enumerate(maps.buyer_ids)}
     com = np.zeros(maps.n)

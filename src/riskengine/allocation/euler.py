@@ -105,7 +105,7 @@ def _one_level(
     dev2 = np.maximum(cross + ratio * ratio * float(np.sum(wl * wl)), 0.0)
     var_contrib = var * ratio
     var_se = var * np.sqrt(dev2) / denom if denom > 0 else np.full(n_seg, np.nan)
-    # -- TVaR: the tail's years with their masses ----------------------------------------------------
+    # -- TVaR: the tail's years with their masses ----------------------------------------------
     tail_pos = np.full(n_store, -1, np.int64)
     tail_pos[store_row[t.index]] = np.arange(len(t.index))
     in_tail = tail_pos[p_year] >= 0

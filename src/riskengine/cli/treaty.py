@@ -46,7 +46,8 @@ def treaty(
     ] = 0.3,
     scheduler: SchedulerOption = None,
 ) -> None:
-    """Size a layer: a retention / limit grid for one treaty, evaluated on one set of simulated years."""
+    """Size a layer: a retention / limit grid for one treaty, evaluated on one set of simulated
+    years."""
     from ..reinsurance.sweep import parse_sweep, sweep_treaty
 
     con = console()

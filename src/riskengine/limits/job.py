@@ -48,7 +48,10 @@ def load_decisions(
     """
     folder = Path(results)
     if not (folder / "summary.json").exists():
-        rule = "not a finished run (no summary.json): run `riskengine simulate` with outputs.allocation"
+        rule = (
+            "not a finished run (no summary.json): run `riskengine simulate` with "
+            "outputs.allocation"
+        )
         raise OutputError([Problem(str(folder), None, rule)], str(folder))
     summary = json.loads((folder / "summary.json").read_text())
     if book is None:

@@ -62,7 +62,8 @@ def sweep_figure_png(res: SweepResult, dpi: int = 110) -> bytes:
     if series_key is not None:
         ax2.legend(fontsize=8)
     fig.suptitle(
-        f"Sizing {res.treaty}: {res.sims:,} simulated years; gross capital {res.gross_capital:,.0f} {ccy}",
+        f"Sizing {res.treaty}: {res.sims:,} simulated years; gross capital "
+        f"{res.gross_capital:,.0f} {ccy}",
         fontsize=11,
     )
     buf = io.BytesIO()

@@ -144,7 +144,8 @@ class SweepResult:
     sims: int
 
     def write(self, folder: str | Path) -> dict[str, Path]:
-        """Write ``treaty_sweep.csv``, ``treaty_sweep.parquet`` and ``treaty_sweep.png`` atomically."""
+        """Write ``treaty_sweep.csv``, ``treaty_sweep.parquet`` and ``treaty_sweep.png``
+        atomically."""
         from .plot import sweep_figure_png
 
         folder = Path(folder)

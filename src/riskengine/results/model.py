@@ -151,7 +151,8 @@ class Results:
         )
 
     def segments(self, dimensions: list[str] | None = None) -> pl.DataFrame:
-        """Long table of gross claims by segment: sim_id, dimension, segment, gross (zeros left out).
+        """Long table of gross claims by segment: sim_id, dimension, segment, gross (zeros left
+        out).
 
         Parameters
         ----------

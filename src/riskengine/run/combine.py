@@ -1,4 +1,5 @@
-"""Combine block results (any order) in simulation order into :class:`~riskengine.results.Results`."""
+"""Combine block results (any order) in simulation order into
+:class:`~riskengine.results.Results`."""
 
 from __future__ import annotations
 

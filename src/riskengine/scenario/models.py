@@ -1016,12 +1016,17 @@ class MonitoringConfig(_Strict):
         0.5,
         gt=0,
         lt=1,
-        description="A review cuts the limit when the buyer's estimated PD for the rest of the year reaches this.",
+        description=(
+            "A review cuts the limit when the buyer's estimated PD for the rest of the year "
+            "reaches this."
+        ),
     )
     trigger_multiple: float = Field(
         20.0,
         ge=0,
-        description="… or reaches this multiple of the buyer's PD (the higher of the two triggers applies).",
+        description=(
+            "… or reaches this multiple of the buyer's PD (the higher of the two triggers applies)."
+        ),
     )
     cut_to: float = Field(
         0.5, ge=0, lt=1, description="A cut reduces the limit to this share of it (0: cancelled)."
