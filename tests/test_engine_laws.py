@@ -4,7 +4,8 @@ Every check runs the real engine (``riskengine.run.simulate.simulate``) with a f
 compares a simulated statistic with an exact value within K standard errors computed here (K = 4:
 a normal deviation beyond K has probability ``k_sigma_alpha(K)`` = 6.3e-5). Chi-square and
 quantile-band tests reject at that tail probability; where one test is m tests, each uses α/m
-(``family_k``). Each test also shows that a plausible modelling mistake would be rejected at the same K.
+(``family_k``). Each test also shows that a plausible modelling mistake would be rejected at the
+same K.
 
 Per-buyer or per-country outcomes are read from the run's segments: in these books a buyer has its
 own policy (or a country its own buyers), LGD is 1 with sd 0, limits and utilisation are 1 and
