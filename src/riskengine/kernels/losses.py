@@ -19,12 +19,15 @@ from numba.cpython.unsafe.numbers import leading_zeros
 from .monitor import ead_factor
 from .portfolio import LGD_CHENG, LGD_GAMMAS, LGD_TAB_BUCKETS, LGD_TABLE
 from .rng import beta_cheng_bb, draw_beta, draw_state, draw_u64, sim_key
+from .structs import prefetch
 
 __all__ = ["draw_losses", "lgd_of", "lgd_tabulated"]
 
 _HALF = np.uint64(1 << 52)
 _TOP = np.uint64((1 << 53) - 1)
 _MASK52 = np.uint64((1 << 52) - 1)
+#: How many defaults ahead the loss loop prefetches buyer records (exposures: half as far).
+PF_AHEAD = 16
 
 
 @njit(cache=True)
@@ -92,7 +95,14 @@ def draw_losses(P, S, s):
     lgd_class, lgd_tab, buyer_rec, exp_rec = P.lgd_class, P.lgd_tab, P.buyer_rec, P.exp_rec
     monitoring = P.monitoring
     avoided = 0.0
-    for k in range(S.nd):
+    nd = S.nd
+    for k in range(nd):
+        # the buyer records PF_AHEAD defaults ahead, and their exposures half as far: the loads
+        # of several defaults overlap instead of waiting one after the other
+        if k + PF_AHEAD < nd:
+            prefetch(buyer_rec, dl_b[k + PF_AHEAD])
+        if k + PF_AHEAD // 2 < nd:
+            prefetch(exp_rec, buyer_rec[dl_b[k + PF_AHEAD // 2]].exp_start)
         b = dl_b[k]
         br = buyer_rec[b]
         lgd = lgd_of(lgd_tab, lgd_class[br.lgd_class], draw_state(kl, br.key))
