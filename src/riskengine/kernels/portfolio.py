@@ -119,7 +119,12 @@ PORTFOLIO = declare(
         ("cell_fac_w", _f8, "loading"),
         ("cell_unit_ptr", _i8, "int64[n_cells + 1]: units of each cell"),
         ("unit_member_ptr", _i8, "int64[n_units + 1]: buyers of each unit"),
-        ("unit_members", _i4, "buyer codes"),
+        (
+            "unit_members",
+            _i4,
+            "buyer codes: k at position k (buyers are numbered in visit order), so the kernels "
+            "read a unit's buyers from unit_member_ptr alone",
+        ),
         ("hg_key", _u8, "uint64[n_hg]: key of each heterogeneous group's ε"),
         ("hg_ptr", _i8, "int64[n_hg + 1]"),
         ("hg_members", _i4, "buyer codes"),

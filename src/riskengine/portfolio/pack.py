@@ -309,6 +309,9 @@ def pack(
     cpe_ptr, cpe_exp = _political_exposures(r, eo)
     t_kind, t_params, t_scope = treaties
     occ = scenario.outputs.occurrence_threshold
+    # the kernels take unit u's buyers to be unit_member_ptr[u] … unit_member_ptr[u + 1] − 1
+    if not np.array_equal(cells.unit_members, np.arange(len(cells.unit_members))):
+        raise AssertionError("cells: units' members are not numbered in visit order")
     return KernelPortfolio(
         seed=np.uint64(scenario.simulation.seed),
         student_t=m.copula == "student_t",
