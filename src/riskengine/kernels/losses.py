@@ -76,21 +76,35 @@ def lgd_of(tab, cls, state):
 
 
 @njit(cache=True)
-def _push(ent_e, ent_l, ent_cause, n, e, loss, cause):
-    """Append exposure ``e``'s loss to the year's loss entries; returns the new count."""
-    ent_e[n] = e
-    ent_l[n] = loss
-    ent_cause[n] = cause
-    return n + 1
+def _push(P, S, n, n_pt, e, er, loss, cause):
+    """Append exposure ``e``'s loss (``er`` its record) to the year's loss entries, and when it
+    qualifies (≥ its policy's nql) to its policy's qualifying loss; returns the new counts of
+    entries and of policies with a qualifying loss."""
+    p = er.policy
+    if loss >= P.pol_nql[p]:
+        qual = S.qual
+        if qual[p] == 0.0:
+            S.p_touch[n_pt] = p
+            n_pt += 1
+        qual[p] += loss
+    else:
+        p = -1
+    S.ent_e[n] = e
+    S.ent_l[n] = loss
+    S.ent_cause[n] = cause
+    S.ent_p[n] = p
+    S.ent_b[n] = er.buyer
+    return n + 1, n_pt
 
 
 @njit(cache=True)
 def draw_losses(P, S, s):
-    """Fill ``S.dl_lgd`` and the loss entries (``S.ent_*``, ``S.n_ent``); return ground-up."""
+    """Fill ``S.dl_lgd``, the loss entries (``S.ent_*``, ``S.n_ent``) and the policies'
+    qualifying losses (``S.qual``, ``S.p_touch``, ``S.n_pt``); return ground-up."""
     dl_b, dl_lgd, ev = S.dl_b, S.dl_lgd, S.ev
-    ent_e, ent_l, ent_cause = S.ent_e, S.ent_l, S.ent_cause
     kl = sim_key(S.key_lgd, s)
     n_ent = 0
+    n_pt = 0
     ground_up = 0.0
     lgd_class, lgd_tab, buyer_rec, exp_rec = P.lgd_class, P.lgd_tab, P.buyer_rec, P.exp_rec
     monitoring = P.monitoring
@@ -118,7 +132,7 @@ def draw_losses(P, S, s):
                     avoided += loss - kept
                     loss = kept
                 if loss > 0.0:
-                    n_ent = _push(ent_e, ent_l, ent_cause, n_ent, e, loss, 0)
+                    n_ent, n_pt = _push(P, S, n_ent, n_pt, e, er, loss, 0)
                     ground_up += loss
     ev_list = S.ev_list
     for i in range(S.n_ev):
@@ -126,10 +140,12 @@ def draw_losses(P, S, s):
         plgd = P.country_plgd[c]
         for k in range(P.cpe_ptr[c], P.cpe_ptr[c + 1]):
             e = P.cpe_exp[k]
-            loss = exp_rec[e].ead * plgd
+            er = exp_rec[e]
+            loss = er.ead * plgd
             if loss > 0.0:
-                n_ent = _push(ent_e, ent_l, ent_cause, n_ent, e, loss, 1)
+                n_ent, n_pt = _push(P, S, n_ent, n_pt, e, er, loss, 1)
                 ground_up += loss
     S.n_ent = n_ent
+    S.n_pt = n_pt
     S.loss_avoided = avoided
     return ground_up

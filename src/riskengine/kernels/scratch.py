@@ -87,9 +87,11 @@ SCRATCH = declare(
         ("ent_e", _i4, "[n_e] exposure of each loss entry"),
         ("ent_l", _f8, "[n_e] its loss"),
         ("ent_cause", _u1, "[n_e] its cause (0 commercial, 1 political)"),
+        ("ent_p", _i4, "[n_e] its policy when the loss qualifies (≥ the policy's nql), else −1"),
+        ("ent_b", _i4, "[n_e] its buyer"),
         ("n_ent", types.int64, "number of loss entries"),
         # policy terms
-        ("qual", _f8, "[n_p] qualifying loss per policy"),
+        ("qual", _f8, "[n_p] qualifying loss per policy (summed as losses are drawn)"),
         ("ratio", _f8, "[n_p] claim / qualifying loss"),
         ("p_touch", _i4, "[n_p] policies with a qualifying loss"),
         ("n_pt", types.int64, "number of such policies"),
