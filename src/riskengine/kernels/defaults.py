@@ -37,33 +37,38 @@ def _candidates(P, S, s):
     uniform the tabulated bound of Φ cannot rule out (``S.cell_cand``, in cell order); returns
     their number.
 
-    One pass without unpredictable branches (the candidate list grows by a 0 or a 1): most cells
-    are ruled out, at random, so a branch per cell would be mispredicted often.
+    Three passes over the cells, each a simple loop LLVM unrolls or vectorises: the thresholds
+    (``P.cell_fac_k`` loadings a cell, padded with zeros), the first uniforms, and the bound
+    test, which appends every cell to the candidate list and keeps it by counting a 0 or a 1
+    (most cells are ruled out, at random, so a branch per cell would often be mispredicted).
     """
-    z, ev, cell_c, phi_hi, cand = S.z, S.ev, S.cell_c, S.phi_hi, S.cell_cand
+    z, ev, cell_c, u0, phi_hi, cand = S.z, S.ev, S.cell_c, S.cell_u0, S.phi_hi, S.cell_cand
     scale = S.scale
     kd = sim_key(S.key_default, s)
     # P's arrays are bound to locals so that LLVM loads their data pointers once
     cell_unit_ptr, cell_key = P.cell_unit_ptr, P.cell_key
-    fac_ptr, fac_idx, fac_w = P.cell_fac_ptr, P.cell_fac_idx, P.cell_fac_w
+    fac_idx, fac_w, n_fac = P.cell_fac_idx, P.cell_fac_w, P.cell_fac_k
     thr0, thr1, inv_sig, cell_country = P.cell_thr0, P.cell_thr1, P.cell_inv_sigma, P.cell_country
-    n = 0
-    for cell in range(cell_key.shape[0]):
+    n_cells = cell_key.shape[0]
+    for cell in range(n_cells):
         m = 0.0
-        for k in range(fac_ptr[cell], fac_ptr[cell + 1]):
-            m += fac_w[k] * z[fac_idx[k]]
+        row = cell * n_fac
+        for k in range(n_fac):
+            m += fac_w[row + k] * z[fac_idx[row + k]]
         thr = thr1[cell] if ev[cell_country[cell]] else thr0[cell]
-        c = (scale * thr - m) * inv_sig[cell]
-        cell_c[cell] = c
-        n_units = cell_unit_ptr[cell + 1] - cell_unit_ptr[cell]
-        x0 = u01_open0(draw_u64(draw_state(kd, cell_key[cell]), 0))
+        cell_c[cell] = (scale * thr - m) * inv_sig[cell]
+    for cell in range(n_cells):
+        u0[cell] = u01_open0(draw_u64(draw_state(kd, cell_key[cell]), 0))
+    n = 0
+    for cell in range(n_cells):
         # Exact shortcut: with Φ(c) ≤ phi_hi[k] (the next grid point up; 1 beyond the grid),
         # n·phi_hi < 1 − U0 implies U0 < 1 − n·p ≤ (1 − p)^n, i.e. the first geometric gap
         # already passes the cell: no default, decided without Φ, log1p or log. (Below the
         # grid the bound is phi_hi[1]: looser than needed, still a bound.)
-        t = min(max((c - PHI_C0) * PHI_SCALE, 0.0), PHI_N - 2.0)
+        t = min(max((cell_c[cell] - PHI_C0) * PHI_SCALE, 0.0), PHI_N - 2.0)
+        n_units = float(cell_unit_ptr[cell + 1] - cell_unit_ptr[cell])
         cand[n] = cell
-        n += n_units * phi_hi[int(t) + 1] * (1.0 + 1e-9) >= 1.0 - x0
+        n += n_units * phi_hi[int(t) + 1] * (1.0 + 1e-9) >= 1.0 - u0[cell]
     return n
 
 
@@ -96,7 +101,7 @@ def _cells(P, S, s):
         inv_l1p = 1.0 / math.log1p(-p)
         pos = -1
         j = 0
-        x = u01_open0(draw_u64(st, 0))
+        x = S.cell_u0[cell]
         while True:
             gap = math.log(x) * inv_l1p
             j += 1

@@ -114,9 +114,15 @@ PORTFOLIO = declare(
         ("cell_thr1", _f8, "threshold of the cell's contagion PD"),
         ("cell_inv_sigma", _f8, "1 / idiosyncratic weight"),
         ("cell_country", _i4, "country code of the cell"),
-        ("cell_fac_ptr", _i8, "int64[n_cells + 1]: CSR rows of the cell's loadings"),
+        (
+            "cell_fac_ptr",
+            _i8,
+            "int64[n_cells + 1]: CSR rows of the cell's loadings, cell_fac_k each (padded with "
+            "zero loadings of factor 0)",
+        ),
         ("cell_fac_idx", _i4, "factor index of each loading"),
         ("cell_fac_w", _f8, "loading"),
+        ("cell_fac_k", types.int64, "loadings a cell (the CSR rows' common length)"),
         ("cell_unit_ptr", _i8, "int64[n_cells + 1]: units of each cell"),
         ("unit_member_ptr", _i8, "int64[n_units + 1]: buyers of each unit"),
         (

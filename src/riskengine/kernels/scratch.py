@@ -75,6 +75,7 @@ SCRATCH = declare(
         ("n_ev", types.int64, "number of events"),
         # defaults and losses
         ("cell_c", _f8, "[n_cells] each cell's conditional threshold this year"),
+        ("cell_u0", _f8, "[n_cells] each cell's first uniform of the year's default skips"),
         ("cell_cand", _i4, "[n_cells] cells the tabulated bound does not rule out this year"),
         ("phi_hi", _f8, "[PHI_N] Φ on a grid (upper bounds between points; read-only)"),
         ("dl_b", _i4, "[n_b] defaulted buyers, in draw order"),

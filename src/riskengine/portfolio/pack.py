@@ -182,6 +182,27 @@ def _records(
     return buyer_rec, exp_rec, lgd_table, lgd_tab
 
 
+def _padded_loadings(cells: Cells) -> dict[str, Any]:
+    """The cells' loadings as CSR rows of one common length (zero loadings of factor 0 added),
+    so that the kernels loop over them with a fixed count."""
+    ptr = cells.cell_fac_ptr
+    n_cells = len(ptr) - 1
+    counts = np.diff(ptr)
+    k = int(counts.max()) if n_cells else 0
+    idx = np.zeros((n_cells, k), dtype=np.int32)
+    w = np.zeros((n_cells, k), dtype=np.float64)
+    pos = np.arange(len(cells.cell_fac_idx)) - np.repeat(ptr[:-1], counts)
+    row = np.repeat(np.arange(n_cells), counts)
+    idx[row, pos] = cells.cell_fac_idx
+    w[row, pos] = cells.cell_fac_w
+    return {
+        "cell_fac_ptr": np.arange(n_cells + 1, dtype=np.int64) * k,
+        "cell_fac_idx": idx.reshape(-1),
+        "cell_fac_w": w.reshape(-1),
+        "cell_fac_k": k,
+    }
+
+
 def _political_exposures(r: Resolved, eo: ExposureOrder) -> tuple[np.ndarray, np.ndarray]:
     """Politically covered exposures (kernel codes) grouped by country, as CSR."""
     e_country = r.b_country[r.e_buyer[eo.order]]
@@ -332,9 +353,7 @@ def pack(
         cell_thr1=cells.cell_thr1,
         cell_inv_sigma=cells.cell_inv_sigma,
         cell_country=cells.cell_country,
-        cell_fac_ptr=cells.cell_fac_ptr,
-        cell_fac_idx=np.ascontiguousarray(cells.cell_fac_idx, dtype=np.int32),
-        cell_fac_w=np.ascontiguousarray(cells.cell_fac_w, dtype=np.float64),
+        **_padded_loadings(cells),
         cell_unit_ptr=cells.cell_unit_ptr.astype(np.int64),
         unit_member_ptr=cells.unit_member_ptr,
         unit_members=cells.unit_members,
