@@ -35,12 +35,19 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 
-def _setup(n_buyers: int, years: int) -> tuple[Any, Any]:
+def _setup(n_buyers: int, years: int, pd_scale: float = 1.0) -> tuple[Any, Any]:
+    import dataclasses
+
+    import polars as pl
+
     from riskengine.book import generate_book
     from riskengine.portfolio.compile import compile_portfolio
     from riskengine.scenario import baseline_scenario_path, load_scenario
 
     book = generate_book(n_buyers, seed=2026)
+    if pd_scale != 1.0:
+        pd = (pl.col("pd") * pd_scale).clip(upper_bound=0.5)
+        book = dataclasses.replace(book, buyers=book.buyers.with_columns(pd=pd))
     sc = load_scenario(baseline_scenario_path())
     sc = sc.with_simulation(sims=years)
     outputs = sc.outputs.model_copy(update={"report": False, "allocation": None})
@@ -161,6 +168,56 @@ def measure(n_buyers: int, years: int, reps: int) -> dict[str, Any]:
     }
 
 
+NAMES = ["draws", "defaults", "losses", "terms+split", "rest"]
+
+
+def _stage_seconds(port: Any, years: int, reps: int) -> tuple[list[float], float]:
+    """Best thread CPU seconds of the year cut after each stage, and the defaults a year."""
+    from riskengine.kernels.driver import outputs_struct
+    from riskengine.kernels.scratch import new_scratch
+    from riskengine.run.inprocess import kernel_of, new_outputs
+
+    P = kernel_of(port)
+    sims = np.arange(years, dtype=np.int64)
+    run = _stage_kernel()
+    B = outputs_struct(new_outputs(port, years, segments=True))
+    run(P, new_scratch(port), B, sims[:20], 5)
+    best = [float("inf")] * 5
+    nd = 0
+    for _ in range(reps):
+        for stop in range(1, 6):
+            S = new_scratch(port)
+            t0 = time.thread_time()
+            _, nd, _ = run(P, S, B, sims, stop)
+            best[stop - 1] = min(best[stop - 1], time.thread_time() - t0)
+    return best, nd / years
+
+
+def fit(n_buyers: int, years: int, reps: int, scales: list[float]) -> dict[str, Any]:
+    """The cost model: per stage, ns a year = fixed + per default × defaults a year, fitted
+    over books whose PDs are scaled by ``scales`` (the same cells; one thread)."""
+    rows = []
+    cells = 0
+    for f in scales:
+        cp, _ = _setup(n_buyers, years, f)
+        cells = int(cp.kernel.cell_key.shape[0])
+        best, d_year = _stage_seconds(cp.kernel, years, reps)
+        cum = [0.0] + [1e9 * b / years for b in best]
+        rows.append((d_year, [cum[k + 1] - cum[k] for k in range(5)], cum[5]))
+    d = np.array([r[0] for r in rows])
+    design = np.stack([np.ones_like(d), d], axis=1)
+    out: dict[str, Any] = {"cells": cells, "scales": scales, "defaults_per_year": d.tolist()}
+    for k, name in enumerate(NAMES + ["total"]):
+        y = np.array([r[2] if name == "total" else r[1][k] for r in rows])
+        (fixed, per_default), *_ = np.linalg.lstsq(design, y, rcond=None)
+        out[name] = {
+            "fixed_ns_per_cell": fixed / cells,
+            "ns_per_default": per_default,
+            "ns_per_year": y.tolist(),
+        }
+    return out
+
+
 def _merge(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
     """The better of two measurements, figure by figure (best of all rounds)."""
     if a is None:
@@ -183,11 +240,16 @@ def compare(base: Path, rounds: int, args: argparse.Namespace) -> dict[str, Any]
         for name, src in (("before", base / "src"), ("after", here_src)):
             env = dict(os.environ, PYTHONPATH=str(src))
             cmd = [sys.executable, __file__, "--years", str(args.years), "--reps", str(args.reps)]
-            cmd += ["--buyers", str(args.buyers)]
+            cmd += ["--buyers", str(args.buyers)] + (["--fit"] if args.fit else [])
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
             one = json.loads(proc.stdout.strip().splitlines()[-1])
             print(name, json.dumps(one), file=sys.stderr)
+            if args.fit:
+                res.setdefault(name + "_fits", []).append(one)
+                continue
             res[name] = _merge(res[name], one)
+    if args.fit:
+        return res
     b, a = res["before"], res["after"]
     res["speedup_1t"] = b["year_us_1t"] / a["year_us_1t"]
     res["speedup_2t"] = b["year_us_2t"] / a["year_us_2t"]
@@ -201,9 +263,12 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--compare", type=Path, default=None)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--fit", action="store_true", help="fit the cost model over PD scales")
     args = ap.parse_args()
     if args.compare is not None:
         print(json.dumps(compare(args.compare, args.rounds, args), indent=1))
+    elif args.fit:
+        print(json.dumps(fit(args.buyers, args.years, args.reps, [0.05, 0.25, 0.5, 1.0, 1.5])))
     else:
         print(json.dumps(measure(args.buyers, args.years, args.reps)))
 

@@ -24,11 +24,10 @@ __all__ = ["draw_defaults"]
 
 @njit(cache=True)
 def _phi_bound(phi_hi, c):
-    """An upper bound of Φ(c): Φ at the next grid point up (1 beyond the grid)."""
-    t = (c - PHI_C0) * PHI_SCALE
-    if t >= PHI_N - 2:
-        return 1.0
-    return phi_hi[int(t) + 1 if t > 0.0 else 0]
+    """An upper bound of Φ(c) without a branch: Φ at the next grid point up (1 beyond the grid;
+    below it phi_hi[1], looser than needed but still a bound)."""
+    t = min(max((c - PHI_C0) * PHI_SCALE, 0.0), PHI_N - 2.0)
+    return phi_hi[int(t) + 1]
 
 
 @njit(cache=True)
@@ -61,14 +60,12 @@ def _candidates(P, S, s):
         u0[cell] = u01_open0(draw_u64(draw_state(kd, cell_key[cell]), 0))
     n = 0
     for cell in range(n_cells):
-        # Exact shortcut: with Φ(c) ≤ phi_hi[k] (the next grid point up; 1 beyond the grid),
-        # n·phi_hi < 1 − U0 implies U0 < 1 − n·p ≤ (1 − p)^n, i.e. the first geometric gap
-        # already passes the cell: no default, decided without Φ, log1p or log. (Below the
-        # grid the bound is phi_hi[1]: looser than needed, still a bound.)
-        t = min(max((cell_c[cell] - PHI_C0) * PHI_SCALE, 0.0), PHI_N - 2.0)
+        # Exact shortcut: with Φ(c) ≤ the bound, n·bound < 1 − U0 implies U0 < 1 − n·p ≤
+        # (1 − p)^n, i.e. the first geometric gap already passes the cell: no default, decided
+        # without Φ, log1p or log.
         n_units = float(cell_unit_ptr[cell + 1] - cell_unit_ptr[cell])
         cand[n] = cell
-        n += n_units * phi_hi[int(t) + 1] * (1.0 + 1e-9) >= 1.0 - u0[cell]
+        n += n_units * _phi_bound(phi_hi, cell_c[cell]) * (1.0 + 1e-9) >= 1.0 - u0[cell]
     return n
 
 
@@ -124,24 +121,28 @@ def _groups(P, S, s, nd):
     """Defaults of heterogeneous groups' members (after the cells'); returns the new count.
 
     When U is above the tabulated bound of Φ(max c) no member can default, so the normal
-    quantile is only computed for groups that may have a default.
+    quantile is only computed for groups that may have a default. As for the cells, the
+    uniforms come first in a loop of their own and the candidates are kept without a branch.
     """
-    n_hg = P.hg_key.shape[0]
+    hg_key = P.hg_key
+    n_hg = hg_key.shape[0]
     if n_hg == 0:
         return nd
-    dl_b, cell_c, phi_hi = S.dl_b, S.cell_c, S.phi_hi
+    dl_b, cell_c, phi_hi, u_g, cand = S.dl_b, S.cell_c, S.phi_hi, S.hg_u, S.hg_cand
     kg = sim_key(S.key_group, s)
     hg_ptr, hg_members, buyer_cell = P.hg_ptr, P.hg_members, P.buyer_cell
     for g in range(n_hg):
+        u_g[g] = u01_open0(draw_u64(draw_state(kg, hg_key[g]), 0)) - 0.5 * TWO_M53
+    n = 0
+    for g in range(n_hg):
         cmax = -math.inf
         for k in range(hg_ptr[g], hg_ptr[g + 1]):
-            cm = cell_c[buyer_cell[hg_members[k]]]
-            if cm > cmax:
-                cmax = cm
-        u = u01_open0(draw_u64(draw_state(kg, P.hg_key[g]), 0)) - 0.5 * TWO_M53
-        if u > _phi_bound(phi_hi, cmax) * (1.0 + 1e-9):
-            continue
-        eps = ndtri(u)
+            cmax = max(cmax, cell_c[buyer_cell[hg_members[k]]])
+        cand[n] = g
+        n += u_g[g] <= _phi_bound(phi_hi, cmax) * (1.0 + 1e-9)
+    for i in range(n):
+        g = cand[i]
+        eps = ndtri(u_g[g])
         for k in range(hg_ptr[g], hg_ptr[g + 1]):
             b = hg_members[k]
             if eps < cell_c[buyer_cell[b]]:
