@@ -6,6 +6,7 @@ packed into one record per buyer and per exposure (``kernels.portfolio``).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -114,17 +115,21 @@ def _tail_rows(a: float, b: float, k: int) -> np.ndarray | None:
     return coef.reshape(-1, LGD_TAB_COEFS) if ok else None
 
 
+@functools.lru_cache(maxsize=256)
 def quantile_table(a: float, b: float) -> tuple[np.ndarray, int] | None:
     """The tabulated quantile function of Beta(``a``, ``b``): rows for u < ½ (the quantile at
     t = u) then u ≥ ½ (one minus it, the quantile of Beta(b, a) at t = 1 − u), and the log2 of
     the intervals per bucket; None when no table of at most 2^LGD_TAB_MAX_K intervals a bucket
-    meets the tolerance (see ``LGD_TAB_TOL``)."""
+    meets the tolerance (see ``LGD_TAB_TOL``). About 10–40 ms a law; kept for the process (a
+    stress, a sweep or a re-simulation compiles the same laws again). Read-only."""
     for k in range(LGD_TAB_MAX_K + 1):
         lower = _tail_rows(a, b, k)
         upper = _tail_rows(b, a, k) if lower is not None else None
         if upper is not None:
             assert lower is not None
-            return np.concatenate([lower, upper]), k
+            rows = np.concatenate([lower, upper])
+            rows.flags.writeable = False
+            return rows, k
     return None
 
 
@@ -147,7 +152,7 @@ def lgd_classes(
             rec["ch_a"], rec["ch_b"], rec["ch_beta"], rec["ch_gamma"] = cheng_constants(a_i, b_i)
         else:
             rec["method"] = LGD_GAMMAS if a_i > 0 else LGD_FIXED
-        fit = quantile_table(a_i, b_i) if tabulate and a_i > 0 else None
+        fit = quantile_table(float(a_i), float(b_i)) if tabulate and a_i > 0 else None
         if fit is not None:
             rec["method"], rec["tab_row0"], rec["tab_k"] = LGD_TABLE, n_rows, fit[1]
             rec["tab_scale"] = 2.0 ** -(51 - fit[1])
