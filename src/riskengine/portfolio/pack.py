@@ -76,7 +76,6 @@ LGD_TAB_MAX_K = 6
 #: 40 KB and a few milliseconds to build).
 LGD_TAB_MAX_CLASSES = 64
 
-_DEG = LGD_TAB_COEFS - 1
 _NODES = np.cos(np.pi * (np.arange(LGD_TAB_COEFS) + 0.5) / LGD_TAB_COEFS)  # Chebyshev
 _FROM_NODES = np.linalg.inv(np.vander(_NODES, LGD_TAB_COEFS, increasing=True))
 _CHECK = np.linspace(-1.0, 1.0, 17)
