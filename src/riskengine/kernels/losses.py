@@ -2,9 +2,10 @@
 
 One LGD per defaulted buyer, keyed by the buyer: beta by its class's tabulated quantile function
 (one uniform, a polynomial; :func:`lgd_tabulated`), by Cheng's BB or two gammas where no table
-was built, or fixed at its mean. Political precedence: an exposure with political cover in a country with an event
-loses EAD × political LGD (cause political), whether or not its buyer defaults; otherwise a
-defaulted buyer's exposure with commercial cover loses EAD × LGD (cause commercial). See
+was built, or fixed at its mean. Political precedence: an exposure with political cover in a
+country with an event loses EAD × political LGD (cause political), whether or not its buyer
+defaults; otherwise a defaulted buyer's exposure with commercial cover loses EAD × LGD (cause
+commercial). Each loss is added to its policy's qualifying loss when it reaches the nql. See
 docs/model.md §4.
 """
 

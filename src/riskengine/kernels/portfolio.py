@@ -140,7 +140,8 @@ PORTFOLIO = declare(
             "lgd_tab",
             types.Array(types.float64, 2, "C"),
             "[rows, LGD_TAB_COEFS]: the tabulated LGD quantile functions' polynomials (rows of "
-            "class c from its tab_row0: (tail · LGD_TAB_BUCKETS + bucket − 1) · 2^tab_k + interval)",
+            "class c from its tab_row0: (tail · LGD_TAB_BUCKETS + bucket − 1) · 2^tab_k "
+            "+ interval)",
         ),
         ("buyer_occ_group", _i4, "occurrence of a per-group XL: group code, or n_groups + buyer"),
         ("buyer_rec", types.Array(from_dtype(BUYER_RECORD), 1, "C"), "BUYER_RECORD[n_b]"),
