@@ -190,9 +190,11 @@ def test_raised_limit_capital_equals_resimulation(run: dict) -> None:
 def test_new_buyer_capital_agrees_with_resimulation_in_law(run: dict, sector: str) -> None:
     # a new buyer with a PD no other buyer has forms its own cell: re-simulating leaves every
     # other draw as it was, and its defaults are the cell's draws. Cells are keyed by their
-    # country, sector and PD, so PDs apart by 1e-9 (relative) give independent draws: their mean
-    # estimates what the tail store computes. Sector Z-new is not in the book: its factor is not
-    # stored and stays in the buyer's idiosyncratic part.
+    # country, sector and PD, so PDs apart by 1e-9 (relative) give independent default draws,
+    # and LGDs are keyed by the buyer, so one id per re-simulation gives independent LGDs: their
+    # mean estimates what the tail store computes (with one id, every re-simulation drew the
+    # same LGDs, a common error the standard error below leaves out). Sector Z-new is not in
+    # the book: its factor is not stored and stays in the buyer's idiosyncratic part.
     ctx, book = run["ctx"], run["book"]
     sc = parse_scenario(_scenario())
     base_tvar, _ = _tvar(simulate(book, sc))
@@ -207,14 +209,10 @@ def test_new_buyer_capital_agrees_with_resimulation_in_law(run: dict, sector: st
     )
     m, _, _ = _marginal(ctx, row)
     assert m.safe and m.tvar > 0
-    brute = np.array(
-        [
-            _tvar(simulate(_edited(book, {**row, "pd": 0.0311 * (1 + 1e-9 * i)}), sc))[0]
-            - base_tvar
-            for i in range(1, 65)
-        ]
-    )
+    edits = [{**row, "buyer_id": f"NEW-{i}", "pd": 0.0311 * (1 + 1e-9 * i)} for i in range(1, 65)]
+    brute = np.array([_tvar(simulate(_edited(book, e), sc))[0] - base_tvar for e in edits])
     # both use the run's systematic draws: what differs is the draws of the buyer's defaults
+    # and LGDs
     se = math.hypot(m.draw_se, brute.std(ddof=1) / math.sqrt(len(brute)))
     assert abs(m.tvar - brute.mean()) <= K * se, (m.tvar, brute.mean(), se)
     # the bound discriminates: a buyer with twice the PD would be told apart

@@ -69,24 +69,25 @@ def accumulate_year(P, S, w, seg_row, use_seg):
     """
     acc_e, acc_b, acc_g = S.acc_e, S.acc_b, S.acc_g
     ent_e, ent_l, ent_cause, ratio, b_slot = S.ent_e, S.ent_l, S.ent_cause, S.ratio, S.b_slot
-    exp_rec, buyer_rec, pol_nql = P.exp_rec, P.buyer_rec, P.pol_nql
+    ent_p, ent_b, buyer_rec = S.ent_p, S.ent_b, P.buyer_rec
     net0 = P.seg_net0 if use_seg else -1
     ws = w * _SCALE
     for i in range(S.n_ent):
         e = ent_e[i]
-        er = exp_rec[e]
-        if ent_l[i] < pol_nql[er.policy]:
+        p = ent_p[i]
+        if p < 0:  # below the policy's nql
             continue
-        claim = ent_l[i] * ratio[er.policy]
+        claim = ent_l[i] * ratio[p]
         if claim <= 0.0:
             continue
-        net_claim = _net_share(P, S, b_slot[er.buyer], ent_cause[i], claim)
+        b = ent_b[i]
+        net_claim = _net_share(P, S, b_slot[b], ent_cause[i], claim)
         if net0 >= 0:
-            br = buyer_rec[er.buyer]
+            br = buyer_rec[b]
             seg_row[net0 + br.country] += net_claim
             seg_row[net0 + P.seg_sector0 + br.sector] += net_claim
             if P.seg_policy0 >= 0:
-                seg_row[net0 + P.seg_policy0 + er.policy] += net_claim
+                seg_row[net0 + P.seg_policy0 + p] += net_claim
         g = ws * claim
         n = ws * net_claim
         _add(acc_e, ACC_GROSS, e, g)

@@ -24,67 +24,94 @@ __all__ = ["draw_defaults"]
 
 @njit(cache=True)
 def _phi_bound(phi_hi, c):
-    """An upper bound of Φ(c): Φ at the next grid point up (1 beyond the grid)."""
-    t = (c - PHI_C0) * PHI_SCALE
-    if t >= PHI_N - 2:
-        return 1.0
-    return phi_hi[int(t) + 1 if t > 0.0 else 0]
+    """An upper bound of Φ(c) without a branch: Φ at the next grid point up (1 beyond the grid;
+    below it phi_hi[1], looser than needed but still a bound)."""
+    t = min(max((c - PHI_C0) * PHI_SCALE, 0.0), PHI_N - 2.0)
+    return phi_hi[int(t) + 1]
+
+
+@njit(cache=True)
+def _candidates(P, S, s):
+    """Every cell's conditional threshold this year (``S.cell_c``), and the cells whose first
+    uniform the tabulated bound of Φ cannot rule out (``S.cell_cand``, in cell order); returns
+    their number.
+
+    Three passes over the cells, each a simple loop LLVM unrolls or vectorises: the thresholds
+    (``P.cell_fac_k`` loadings a cell, padded with zeros), the first uniforms, and the bound
+    test, which appends every cell to the candidate list and keeps it by counting a 0 or a 1
+    (most cells are ruled out, at random, so a branch per cell would often be mispredicted).
+    """
+    z, ev, cell_c, u0, phi_hi, cand = S.z, S.ev, S.cell_c, S.cell_u0, S.phi_hi, S.cell_cand
+    scale = S.scale
+    kd = sim_key(S.key_default, s)
+    # P's arrays are bound to locals so that LLVM loads their data pointers once
+    cell_unit_ptr, cell_key = P.cell_unit_ptr, P.cell_key
+    fac_idx, fac_w, n_fac = P.cell_fac_idx, P.cell_fac_w, P.cell_fac_k
+    thr0, thr1, inv_sig, cell_country = P.cell_thr0, P.cell_thr1, P.cell_inv_sigma, P.cell_country
+    n_cells = cell_key.shape[0]
+    for cell in range(n_cells):
+        m = 0.0
+        row = cell * n_fac
+        for k in range(n_fac):
+            m += fac_w[row + k] * z[fac_idx[row + k]]
+        thr = thr1[cell] if ev[cell_country[cell]] else thr0[cell]
+        cell_c[cell] = (scale * thr - m) * inv_sig[cell]
+    for cell in range(n_cells):
+        u0[cell] = u01_open0(draw_u64(draw_state(kd, cell_key[cell]), 0))
+    n = 0
+    for cell in range(n_cells):
+        # Exact shortcut: with Φ(c) ≤ the bound, n·bound < 1 − U0 implies U0 < 1 − n·p ≤
+        # (1 − p)^n, i.e. the first geometric gap already passes the cell: no default, decided
+        # without Φ, log1p or log.
+        n_units = float(cell_unit_ptr[cell + 1] - cell_unit_ptr[cell])
+        cand[n] = cell
+        n += n_units * _phi_bound(phi_hi, cell_c[cell]) * (1.0 + 1e-9) >= 1.0 - u0[cell]
+    return n
 
 
 @njit(cache=True)
 def _cells(P, S, s):
     """Defaults of the cells' units; returns the number of defaulted buyers."""
-    z, ev, dl_b, cell_c, phi_hi = S.z, S.ev, S.dl_b, S.cell_c, S.phi_hi
-    scale = S.scale
+    dl_b, cell_c, cand = S.dl_b, S.cell_c, S.cell_cand
     nd = 0
     kd = sim_key(S.key_default, s)
-    n_cells = P.cell_key.shape[0]
-    # P's arrays are bound to locals so that LLVM loads their data pointers once
-    cell_unit_ptr, cell_key = P.cell_unit_ptr, P.cell_key
-    unit_member_ptr, unit_members = P.unit_member_ptr, P.unit_members
-    fac_ptr, fac_idx, fac_w = P.cell_fac_ptr, P.cell_fac_idx, P.cell_fac_w
-    thr0, thr1, inv_sig, cell_country = P.cell_thr0, P.cell_thr1, P.cell_inv_sigma, P.cell_country
-    for cell in range(n_cells):
-        m = 0.0
-        for k in range(fac_ptr[cell], fac_ptr[cell + 1]):
-            m += fac_w[k] * z[fac_idx[k]]
-        thr = thr1[cell] if ev[cell_country[cell]] else thr0[cell]
-        c = (scale * thr - m) * inv_sig[cell]
-        cell_c[cell] = c
+    cell_unit_ptr, cell_key, unit_member_ptr = P.cell_unit_ptr, P.cell_key, P.unit_member_ptr
+    for i in range(_candidates(P, S, s)):
+        cell = cand[i]
         u0 = cell_unit_ptr[cell]
         n_units = cell_unit_ptr[cell + 1] - u0
         if n_units == 0:
             continue
-        st = draw_state(kd, cell_key[cell])
-        x0 = u01_open0(draw_u64(st, 0))
-        # Exact shortcut: with Φ(c) ≤ phi_hi[k] (the next grid point up), n·phi_hi < 1 − U0
-        # implies U0 < 1 − n·p ≤ (1 − p)^n, i.e. the first geometric gap already passes the
-        # cell: no default, decided without Φ, log1p or log.
-        if n_units * _phi_bound(phi_hi, c) * (1.0 + 1e-9) < 1.0 - x0:
-            continue
-        p = norm_cdf(c)
+        p = norm_cdf(cell_c[cell])
         if p <= 0.0:
             continue
+        # buyers are numbered in visit order: the cell's units hold buyers b0, b0 + 1, … in
+        # order, and when each unit is one buyer (flat) unit u0 + pos is buyer b0 + pos
+        b0 = unit_member_ptr[u0]
+        flat = unit_member_ptr[u0 + n_units] - b0 == n_units
         if p >= 1.0:
-            for u in range(u0, u0 + n_units):
-                for k in range(unit_member_ptr[u], unit_member_ptr[u + 1]):
-                    dl_b[nd] = unit_members[k]
-                    nd += 1
+            for b in range(b0, unit_member_ptr[u0 + n_units]):
+                dl_b[nd] = b
+                nd += 1
             continue
+        st = draw_state(kd, cell_key[cell])
         inv_l1p = 1.0 / math.log1p(-p)
         pos = -1
         j = 0
-        x = x0
+        x = S.cell_u0[cell]
         while True:
             gap = math.log(x) * inv_l1p
             j += 1
             if gap >= n_units - 1 - pos:
                 break
             pos += 1 + int(gap)
-            u = u0 + pos
-            for k in range(unit_member_ptr[u], unit_member_ptr[u + 1]):
-                dl_b[nd] = unit_members[k]
+            if flat:
+                dl_b[nd] = b0 + pos
                 nd += 1
+            else:
+                for b in range(unit_member_ptr[u0 + pos], unit_member_ptr[u0 + pos + 1]):
+                    dl_b[nd] = b
+                    nd += 1
             x = u01_open0(draw_u64(st, j))
     return nd
 
@@ -94,24 +121,28 @@ def _groups(P, S, s, nd):
     """Defaults of heterogeneous groups' members (after the cells'); returns the new count.
 
     When U is above the tabulated bound of Φ(max c) no member can default, so the normal
-    quantile is only computed for groups that may have a default.
+    quantile is only computed for groups that may have a default. As for the cells, the
+    uniforms come first in a loop of their own and the candidates are kept without a branch.
     """
-    n_hg = P.hg_key.shape[0]
+    hg_key = P.hg_key
+    n_hg = hg_key.shape[0]
     if n_hg == 0:
         return nd
-    dl_b, cell_c, phi_hi = S.dl_b, S.cell_c, S.phi_hi
+    dl_b, cell_c, phi_hi, u_g, cand = S.dl_b, S.cell_c, S.phi_hi, S.hg_u, S.hg_cand
     kg = sim_key(S.key_group, s)
     hg_ptr, hg_members, buyer_cell = P.hg_ptr, P.hg_members, P.buyer_cell
     for g in range(n_hg):
+        u_g[g] = u01_open0(draw_u64(draw_state(kg, hg_key[g]), 0)) - 0.5 * TWO_M53
+    n = 0
+    for g in range(n_hg):
         cmax = -math.inf
         for k in range(hg_ptr[g], hg_ptr[g + 1]):
-            cm = cell_c[buyer_cell[hg_members[k]]]
-            if cm > cmax:
-                cmax = cm
-        u = u01_open0(draw_u64(draw_state(kg, P.hg_key[g]), 0)) - 0.5 * TWO_M53
-        if u > _phi_bound(phi_hi, cmax) * (1.0 + 1e-9):
-            continue
-        eps = ndtri(u)
+            cmax = max(cmax, cell_c[buyer_cell[hg_members[k]]])
+        cand[n] = g
+        n += u_g[g] <= _phi_bound(phi_hi, cmax) * (1.0 + 1e-9)
+    for i in range(n):
+        g = cand[i]
+        eps = ndtri(u_g[g])
         for k in range(hg_ptr[g], hg_ptr[g + 1]):
             b = hg_members[k]
             if eps < cell_c[buyer_cell[b]]:

@@ -260,18 +260,17 @@ def simulate_one(P, S, B, s):
 def _record_entries(P, S, R, y, n):
     """Append year row ``y``'s loss entries (loss, claim, net claim) to ``R`` from ``n``."""
     ent_e, ent_l, ent_cause, ratio = S.ent_e, S.ent_l, S.ent_cause, S.ratio
+    ent_p, ent_b = S.ent_p, S.ent_b
     b_slot, b_comm, b_pol, net_c, net_p = S.b_slot, S.b_comm, S.b_pol, S.net_c, S.net_p
-    exp_rec, pol_nql = P.exp_rec, P.pol_nql
     cap = R.ent_exp.shape[0]
     has_treaties = P.t_kind.shape[0] > 0
     for i in range(S.n_ent):
         e = ent_e[i]
-        er = exp_rec[e]
         loss = ent_l[i]
-        claim = loss * ratio[er.policy] if loss >= pol_nql[er.policy] else 0.0
+        claim = loss * ratio[ent_p[i]] if ent_p[i] >= 0 else 0.0  # −1: below the policy's nql
         net = claim
         if has_treaties and claim > 0.0:
-            k = b_slot[er.buyer]
+            k = b_slot[ent_b[i]]
             if ent_cause[i] == 0:
                 net = claim * (net_c[k] / b_comm[k]) if b_comm[k] > 0.0 else 0.0
             else:

@@ -30,6 +30,9 @@ __all__ = [
     "LGD_FIXED",
     "LGD_CHENG",
     "LGD_GAMMAS",
+    "LGD_TABLE",
+    "LGD_TAB_BUCKETS",
+    "LGD_TAB_COEFS",
     "to_kernel",
 ]
 
@@ -57,8 +60,16 @@ EXPOSURE_RECORD = np.dtype(
         ("term", "<f4"),
     ]
 )
-#: How an LGD class is drawn: fixed at its mean, Cheng's BB (both shapes > 1), two gammas.
-LGD_FIXED, LGD_CHENG, LGD_GAMMAS = 0, 1, 2
+#: How an LGD class is drawn: fixed at its mean, Cheng's BB (both shapes > 1), two gammas, or
+#: its tabulated quantile function (``losses.lgd_tabulated``; the exact samplers remain for
+#: classes whose table is not built).
+LGD_FIXED, LGD_CHENG, LGD_GAMMAS, LGD_TABLE = 0, 1, 2, 3
+#: The tabulated quantile function of a beta law: its two tails (u < ½ and 1 − u < ½) are cut
+#: into LGD_TAB_BUCKETS dyadic buckets each ([2^(j − 55), 2^(j − 54)), j = 1 … 53: every
+#: 53-bit uniform falls in one), a bucket into 2^k equal intervals, and an interval holds the
+#: LGD_TAB_COEFS coefficients of a polynomial in x ∈ [−1, 1) (one 64-byte row).
+LGD_TAB_BUCKETS = 53
+LGD_TAB_COEFS = 8
 #: One record per distinct (mean, alpha, beta) of beta LGDs, with the sampler's set-up constants.
 LGD_CLASS = np.dtype(
     [
@@ -70,6 +81,9 @@ LGD_CLASS = np.dtype(
         ("ch_b", "<f8"),
         ("ch_beta", "<f8"),
         ("ch_gamma", "<f8"),
+        ("tab_row0", "<i8"),
+        ("tab_k", "<i8"),
+        ("tab_scale", "<f8"),
     ]
 )
 
@@ -100,17 +114,35 @@ PORTFOLIO = declare(
         ("cell_thr1", _f8, "threshold of the cell's contagion PD"),
         ("cell_inv_sigma", _f8, "1 / idiosyncratic weight"),
         ("cell_country", _i4, "country code of the cell"),
-        ("cell_fac_ptr", _i8, "int64[n_cells + 1]: CSR rows of the cell's loadings"),
+        (
+            "cell_fac_ptr",
+            _i8,
+            "int64[n_cells + 1]: CSR rows of the cell's loadings, cell_fac_k each (padded with "
+            "zero loadings of factor 0)",
+        ),
         ("cell_fac_idx", _i4, "factor index of each loading"),
         ("cell_fac_w", _f8, "loading"),
+        ("cell_fac_k", types.int64, "loadings a cell (the CSR rows' common length)"),
         ("cell_unit_ptr", _i8, "int64[n_cells + 1]: units of each cell"),
         ("unit_member_ptr", _i8, "int64[n_units + 1]: buyers of each unit"),
-        ("unit_members", _i4, "buyer codes"),
+        (
+            "unit_members",
+            _i4,
+            "buyer codes: k at position k (buyers are numbered in visit order), so the kernels "
+            "read a unit's buyers from unit_member_ptr alone",
+        ),
         ("hg_key", _u8, "uint64[n_hg]: key of each heterogeneous group's ε"),
         ("hg_ptr", _i8, "int64[n_hg + 1]"),
         ("hg_members", _i4, "buyer codes"),
         ("buyer_cell", _i4, "int32[n_b]"),
         ("lgd_class", types.Array(from_dtype(LGD_CLASS), 1, "C"), "LGD_CLASS[n_lgd]"),
+        (
+            "lgd_tab",
+            types.Array(types.float64, 2, "C"),
+            "[rows, LGD_TAB_COEFS]: the tabulated LGD quantile functions' polynomials (rows of "
+            "class c from its tab_row0: (tail · LGD_TAB_BUCKETS + bucket − 1) · 2^tab_k "
+            "+ interval)",
+        ),
         ("buyer_occ_group", _i4, "occurrence of a per-group XL: group code, or n_groups + buyer"),
         ("buyer_rec", types.Array(from_dtype(BUYER_RECORD), 1, "C"), "BUYER_RECORD[n_b]"),
         ("exp_rec", types.Array(from_dtype(EXPOSURE_RECORD), 1, "C"), "EXPOSURE_RECORD[n_e]"),

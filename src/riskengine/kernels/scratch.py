@@ -75,6 +75,10 @@ SCRATCH = declare(
         ("n_ev", types.int64, "number of events"),
         # defaults and losses
         ("cell_c", _f8, "[n_cells] each cell's conditional threshold this year"),
+        ("cell_u0", _f8, "[n_cells] each cell's first uniform of the year's default skips"),
+        ("cell_cand", _i4, "[n_cells] cells the tabulated bound does not rule out this year"),
+        ("hg_u", _f8, "[n_hg] each heterogeneous group's uniform of the year (its ε's)"),
+        ("hg_cand", _i4, "[n_hg] groups the tabulated bound does not rule out this year"),
         ("phi_hi", _f8, "[PHI_N] Φ on a grid (upper bounds between points; read-only)"),
         ("dl_b", _i4, "[n_b] defaulted buyers, in draw order"),
         ("dl_lgd", _f8, "[n_b] their LGDs"),
@@ -86,9 +90,11 @@ SCRATCH = declare(
         ("ent_e", _i4, "[n_e] exposure of each loss entry"),
         ("ent_l", _f8, "[n_e] its loss"),
         ("ent_cause", _u1, "[n_e] its cause (0 commercial, 1 political)"),
+        ("ent_p", _i4, "[n_e] its policy when the loss qualifies (≥ the policy's nql), else −1"),
+        ("ent_b", _i4, "[n_e] its buyer"),
         ("n_ent", types.int64, "number of loss entries"),
         # policy terms
-        ("qual", _f8, "[n_p] qualifying loss per policy"),
+        ("qual", _f8, "[n_p] qualifying loss per policy (summed as losses are drawn)"),
         ("ratio", _f8, "[n_p] claim / qualifying loss"),
         ("p_touch", _i4, "[n_p] policies with a qualifying loss"),
         ("n_pt", types.int64, "number of such policies"),
@@ -162,6 +168,7 @@ def scratch_arrays(kp: Any) -> Any:
     seed = np.uint64(kp.seed)
     sizes = {"n_f": n_f, "n_r": n_r, "n_c": n_c, "n_b": n_b, "n_e": n_e, "n_p": n_p}
     sizes.update({"n_cells": kp.cell_key.shape[0], "n_occ_units": n_u, "n_t": kp.t_kind.shape[0]})
+    sizes["n_hg"] = kp.hg_key.shape[0]
     sizes["n_is"] = kp.is_mu.shape[0]
     on = bool(kp.accumulate)
     sizes.update(

@@ -24,7 +24,7 @@ from numba.core import cgutils
 from numba.experimental import structref
 from numba.extending import intrinsic
 
-__all__ = ["KernelStruct", "declare", "to_struct", "Declared"]
+__all__ = ["KernelStruct", "declare", "to_struct", "Declared", "prefetch"]
 
 
 @structref.register
@@ -117,3 +117,32 @@ def to_struct(typingctx: Any, struct_type: Any, tup: Any) -> Any:
         return value
 
     return inst_type(struct_type, tup), codegen
+
+
+@intrinsic
+def prefetch(typingctx: Any, arr: Any, idx: Any) -> Any:
+    """``prefetch(arr, i)``: ask the CPU to bring the cache line of ``arr[i]`` (a 1-D array of
+    records or numbers) closer, without waiting for it (LLVM's ``llvm.prefetch``: read, high
+    locality). A hint: no effect on results, no fault on any index. Jit-code only.
+
+    Kernels whose loops read scattered records (a year's defaulted buyers and their exposures)
+    issue it a few iterations ahead, so that the loads of several records overlap.
+    """
+    if not isinstance(arr, types.Array) or arr.ndim != 1 or arr.layout != "C":
+        return None
+    if not isinstance(idx, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty, idxty = signature.args
+        ary = context.make_array(aryty)(context, builder, args[0])
+        i = context.cast(builder, args[1], idxty, types.intp)
+        ptr = builder.gep(ary.data, [i])  # no bounds check: a prefetch never faults
+        ir = cgutils.ir
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, cgutils.voidptr_t), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, idx), codegen

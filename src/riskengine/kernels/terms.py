@@ -1,6 +1,7 @@
 """Stages 5 and 6 of a year: policy terms, then the pro-rata split of each policy's claim.
 
-Policy terms: an exposure loss qualifies when it reaches the policy's non-qualifying loss;
+Policy terms: an exposure loss qualifies when it reaches the policy's non-qualifying loss (the
+qualifying losses are summed by policy as the losses are drawn, ``losses.draw_losses``);
 claim_p = min(indemnity × max(Σ qualifying − deductible, 0), maximum liability). Split: each
 qualifying loss receives loss × claim_p / qualifying_p, keeping its cause; a buyer's claim is the
 sum of its shares (slots in order of first claim), a country's political claim the sum of its
@@ -17,30 +18,23 @@ __all__ = ["apply_terms", "split_claims", "max_occurrence"]
 
 @njit(cache=True)
 def apply_terms(P, S, seg_row, use_seg):
-    """Fill ``S.qual``, ``S.ratio``, ``S.p_touch``, ``S.n_pt``; return the year's gross claims."""
-    ent_e, ent_l, qual, ratio, p_touch = S.ent_e, S.ent_l, S.qual, S.ratio, S.p_touch
-    exp_rec, pol_nql = P.exp_rec, P.pol_nql
-    n_pt = 0
-    for i in range(S.n_ent):
-        p = exp_rec[ent_e[i]].policy
-        if ent_l[i] >= pol_nql[p]:
-            if qual[p] == 0.0:
-                p_touch[n_pt] = p
-                n_pt += 1
-            qual[p] += ent_l[i]
+    """Fill ``S.ratio`` of the policies with a qualifying loss (``S.p_touch``: their qualifying
+    losses were summed as the losses were drawn, ``losses.draw_losses``); return the year's
+    gross claims."""
+    qual, ratio, p_touch = S.qual, S.ratio, S.p_touch
+    pol_ind, pol_ded, pol_maxl = P.pol_ind, P.pol_ded, P.pol_maxl
     gross = 0.0
     seg_policy = use_seg and P.seg_policy0 >= 0
-    for i in range(n_pt):
+    for i in range(S.n_pt):
         p = p_touch[i]
         qp = qual[p]
-        claim = P.pol_ind[p] * max(qp - P.pol_ded[p], 0.0)
-        if claim > P.pol_maxl[p]:
-            claim = P.pol_maxl[p]
+        claim = pol_ind[p] * max(qp - pol_ded[p], 0.0)
+        if claim > pol_maxl[p]:
+            claim = pol_maxl[p]
         ratio[p] = claim / qp
         gross += claim
         if seg_policy:
             seg_row[P.seg_policy0 + p] = claim
-    S.n_pt = n_pt
     return gross
 
 
@@ -51,22 +45,21 @@ def split_claims(P, S, seg_row, use_seg):
     Fills ``S.b_slot``, ``S.b_touch``, ``S.b_comm``, ``S.b_pol``, ``S.n_bt`` and ``S.c_pol``;
     returns ``(commercial, political)`` gross claims.
     """
-    ent_e, ent_l, ent_cause, ratio = S.ent_e, S.ent_l, S.ent_cause, S.ratio
+    ent_l, ent_cause, ent_p, ent_b, ratio = S.ent_l, S.ent_cause, S.ent_p, S.ent_b, S.ratio
     b_slot, b_touch, b_comm, b_pol, c_pol = S.b_slot, S.b_touch, S.b_comm, S.b_pol, S.c_pol
-    exp_rec, buyer_rec, pol_nql = P.exp_rec, P.buyer_rec, P.pol_nql
+    buyer_rec = P.buyer_rec
     sector0 = P.seg_sector0
     commercial = 0.0
     political = 0.0
     n_bt = 0
     for i in range(S.n_ent):
-        er = exp_rec[ent_e[i]]
-        p = er.policy
-        if ent_l[i] < pol_nql[p]:
+        p = ent_p[i]
+        if p < 0:  # below the policy's nql
             continue
         share = ent_l[i] * ratio[p]
         if share <= 0.0:
             continue
-        b = er.buyer
+        b = ent_b[i]
         k = b_slot[b]
         if k < 0:
             k = n_bt

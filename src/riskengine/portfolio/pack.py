@@ -6,6 +6,7 @@ packed into one record per buyer and per exposure (``kernels.portfolio``).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ from ..kernels.portfolio import (
     LGD_CLASS,
     LGD_FIXED,
     LGD_GAMMAS,
+    LGD_TAB_BUCKETS,
+    LGD_TAB_COEFS,
+    LGD_TABLE,
     KernelPortfolio,
 )
 from ..kernels.rng import cheng_constants
@@ -27,7 +31,17 @@ from .cells import Cells
 from .layout import SegmentLayout
 from .resolve import Resolved, event_thresholds
 
-__all__ = ["ExposureOrder", "Shifts", "order_exposures", "lgd_classes", "pack", "shift_fields"]
+__all__ = [
+    "ExposureOrder",
+    "Shifts",
+    "order_exposures",
+    "lgd_classes",
+    "quantile_table",
+    "LGD_TAB_TOL",
+    "LGD_TAB_MAX_CLASSES",
+    "pack",
+    "shift_fields",
+]
 
 
 @dataclass
@@ -49,13 +63,86 @@ def order_exposures(r: Resolved, cells: Cells) -> ExposureOrder:
     return ExposureOrder(order=order, buyer=buyer, buyer_ptr=np.cumsum(ptr))
 
 
+#: A tabulated LGD quantile function is accepted when, at 17 points of every interval (both
+#: ends included), the polynomial's value y of the tabulated tail (the quantile below u = ½, one
+#: minus it above) is within LGD_TAB_TOL × y of SciPy's ``betaincinv`` and the beta CDF at it
+#: within LGD_TAB_CDF_TOL × t of the tail probability t: so the LGD is off by at most 1e-12
+#: (absolute), and relatively less in either tail.
+LGD_TAB_TOL = 1e-12
+LGD_TAB_CDF_TOL = 1e-9
+#: At most 2^LGD_TAB_MAX_K intervals a bucket (a law that needs more keeps its exact sampler).
+LGD_TAB_MAX_K = 6
+#: Books with more distinct beta LGD laws than this keep the exact samplers (a table costs about
+#: 40 KB and a few milliseconds to build).
+LGD_TAB_MAX_CLASSES = 64
+
+_NODES = np.cos(np.pi * (np.arange(LGD_TAB_COEFS) + 0.5) / LGD_TAB_COEFS)  # Chebyshev
+_FROM_NODES = np.linalg.inv(np.vander(_NODES, LGD_TAB_COEFS, increasing=True))
+_CHECK = np.linspace(-1.0, 1.0, 17)
+
+
+def _estrin(c: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The rows' polynomials at ``x``, in the kernel's order of operations
+    (``kernels.losses.lgd_tabulated``)."""
+    c = c[..., None, :]
+    x2 = x * x
+    lo = c[..., 0] + c[..., 1] * x + x2 * (c[..., 2] + c[..., 3] * x)
+    hi = (c[..., 4] + c[..., 5] * x) + x2 * (c[..., 6] + c[..., 7] * x)
+    return lo + x2 * x2 * hi
+
+
+def _tail_rows(a: float, b: float, k: int) -> np.ndarray | None:
+    """The polynomials of the quantile function of Beta(a, b) at t ∈ [2^-54, ½) (buckets ×
+    2^k intervals, rows in the kernel's order), or None when they miss the tolerance."""
+    from scipy.special import betainc, betaincinv
+
+    m = 1 << k
+    j = np.arange(1, LGD_TAB_BUCKETS + 1)[:, None, None]
+    i = np.arange(m)[None, :, None]
+
+    def t_at(x: np.ndarray) -> np.ndarray:
+        return np.ldexp(1.0 + (i + (x + 1.0) / 2.0) / m, j - 55)
+
+    with np.errstate(all="ignore"):
+        coef = betaincinv(a, b, t_at(_NODES)) @ _FROM_NODES.T
+        t = t_at(_CHECK)
+        y = betaincinv(a, b, t)
+        got = _estrin(coef, _CHECK)
+        ok = np.all(np.abs(got - y) <= LGD_TAB_TOL * y) and np.all(
+            np.abs(betainc(a, b, got) - t) <= LGD_TAB_CDF_TOL * t
+        )
+    return coef.reshape(-1, LGD_TAB_COEFS) if ok else None
+
+
+@functools.lru_cache(maxsize=256)
+def quantile_table(a: float, b: float) -> tuple[np.ndarray, int] | None:
+    """The tabulated quantile function of Beta(``a``, ``b``): rows for u < ½ (the quantile at
+    t = u) then u ≥ ½ (one minus it, the quantile of Beta(b, a) at t = 1 − u), and the log2 of
+    the intervals per bucket; None when no table of at most 2^LGD_TAB_MAX_K intervals a bucket
+    meets the tolerance (see ``LGD_TAB_TOL``). About 10–40 ms a law; kept for the process (a
+    stress, a sweep or a re-simulation compiles the same laws again). Read-only."""
+    for k in range(LGD_TAB_MAX_K + 1):
+        lower = _tail_rows(a, b, k)
+        upper = _tail_rows(b, a, k) if lower is not None else None
+        if upper is not None:
+            assert lower is not None
+            rows = np.concatenate([lower, upper])
+            rows.flags.writeable = False
+            return rows, k
+    return None
+
+
 def lgd_classes(
     mean: np.ndarray, alpha: np.ndarray, beta: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (mean, alpha, beta) LGD laws with their sampler set-up, and each buyer's class."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (mean, alpha, beta) LGD laws with their sampler set-up, each buyer's class and
+    the tables of the tabulated classes (``kernels.portfolio.LGD_CLASS``, ``lgd_tab``)."""
     keys = np.stack([mean, alpha, beta], axis=1) if len(mean) else np.zeros((0, 3))
     uniq, cls = np.unique(keys, axis=0, return_inverse=True)
     table = np.zeros(len(uniq), dtype=LGD_CLASS)
+    tabulate = int(np.sum(uniq[:, 1] > 0)) <= LGD_TAB_MAX_CLASSES
+    rows = [np.zeros((0, LGD_TAB_COEFS))]
+    n_rows = 0
     for i, (mu_i, a_i, b_i) in enumerate(uniq):
         rec = table[i]
         rec["mean"], rec["alpha"], rec["beta"] = mu_i, a_i, b_i
@@ -64,14 +151,23 @@ def lgd_classes(
             rec["ch_a"], rec["ch_b"], rec["ch_beta"], rec["ch_gamma"] = cheng_constants(a_i, b_i)
         else:
             rec["method"] = LGD_GAMMAS if a_i > 0 else LGD_FIXED
-    return table, cls.reshape(-1).astype(np.int32)
+        fit = quantile_table(float(a_i), float(b_i)) if tabulate and a_i > 0 else None
+        if fit is not None:
+            rec["method"], rec["tab_row0"], rec["tab_k"] = LGD_TABLE, n_rows, fit[1]
+            rec["tab_scale"] = 2.0 ** -(51 - fit[1])
+            rows.append(fit[0])
+            n_rows += len(fit[0])
+    tab = np.ascontiguousarray(np.concatenate(rows), dtype=np.float64)
+    return table, cls.reshape(-1).astype(np.int32), tab
 
 
 def _records(
     r: Resolved, cells: Cells, eo: ExposureOrder
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     perm = cells.perm
-    lgd_table, lgd_class = lgd_classes(r.b_lgd_mean[perm], r.b_lgd_alpha[perm], r.b_lgd_beta[perm])
+    lgd_table, lgd_class, lgd_tab = lgd_classes(
+        r.b_lgd_mean[perm], r.b_lgd_alpha[perm], r.b_lgd_beta[perm]
+    )
     buyer_rec = np.zeros(r.n_buyers, dtype=BUYER_RECORD)
     buyer_rec["key"] = r.b_key[perm]
     buyer_rec["exp_start"] = eo.buyer_ptr[:-1]
@@ -87,7 +183,28 @@ def _records(
     exp_rec["comm"] = r.e_commercial[o]
     exp_rec["pol"] = r.e_political[o]
     exp_rec["term"] = r.e_term_days[o] / 365.0
-    return buyer_rec, exp_rec, lgd_table
+    return buyer_rec, exp_rec, lgd_table, lgd_tab
+
+
+def _padded_loadings(cells: Cells) -> dict[str, Any]:
+    """The cells' loadings as CSR rows of one common length (zero loadings of factor 0 added),
+    so that the kernels loop over them with a fixed count."""
+    ptr = cells.cell_fac_ptr
+    n_cells = len(ptr) - 1
+    counts = np.diff(ptr)
+    k = int(counts.max()) if n_cells else 0
+    idx = np.zeros((n_cells, k), dtype=np.int32)
+    w = np.zeros((n_cells, k), dtype=np.float64)
+    pos = np.arange(len(cells.cell_fac_idx)) - np.repeat(ptr[:-1], counts)
+    row = np.repeat(np.arange(n_cells), counts)
+    idx[row, pos] = cells.cell_fac_idx
+    w[row, pos] = cells.cell_fac_w
+    return {
+        "cell_fac_ptr": np.arange(n_cells + 1, dtype=np.int64) * k,
+        "cell_fac_idx": idx.reshape(-1),
+        "cell_fac_w": w.reshape(-1),
+        "cell_fac_k": k,
+    }
 
 
 def _political_exposures(r: Resolved, eo: ExposureOrder) -> tuple[np.ndarray, np.ndarray]:
@@ -213,10 +330,13 @@ def pack(
     """The kernel portfolio. ``treaties`` is (kinds int32[n_t], params [n_t, K], scope
     uint8[n_t, n_b] in kernel buyer order)."""
     m, pol = scenario.model, scenario.political
-    buyer_rec, exp_rec, lgd_table = _records(r, cells, eo)
+    buyer_rec, exp_rec, lgd_table, lgd_tab = _records(r, cells, eo)
     cpe_ptr, cpe_exp = _political_exposures(r, eo)
     t_kind, t_params, t_scope = treaties
     occ = scenario.outputs.occurrence_threshold
+    # the kernels take unit u's buyers to be unit_member_ptr[u] … unit_member_ptr[u + 1] − 1
+    if not np.array_equal(cells.unit_members, np.arange(len(cells.unit_members))):
+        raise AssertionError("cells: units' members are not numbered in visit order")
     return KernelPortfolio(
         seed=np.uint64(scenario.simulation.seed),
         student_t=m.copula == "student_t",
@@ -237,9 +357,7 @@ def pack(
         cell_thr1=cells.cell_thr1,
         cell_inv_sigma=cells.cell_inv_sigma,
         cell_country=cells.cell_country,
-        cell_fac_ptr=cells.cell_fac_ptr,
-        cell_fac_idx=np.ascontiguousarray(cells.cell_fac_idx, dtype=np.int32),
-        cell_fac_w=np.ascontiguousarray(cells.cell_fac_w, dtype=np.float64),
+        **_padded_loadings(cells),
         cell_unit_ptr=cells.cell_unit_ptr.astype(np.int64),
         unit_member_ptr=cells.unit_member_ptr,
         unit_members=cells.unit_members,
@@ -248,6 +366,7 @@ def pack(
         hg_members=cells.hg_members,
         buyer_cell=cells.buyer_cell,
         lgd_class=lgd_table,
+        lgd_tab=lgd_tab,
         buyer_occ_group=cells.buyer_occ_group,
         buyer_rec=buyer_rec,
         exp_rec=exp_rec,
