@@ -175,16 +175,16 @@ def group_cells(r: Resolved, student_t: bool, dof: float, base: Resolved | None 
     perm = np.concatenate([members, hm]).astype(np.int64)
     inv = np.empty(n_b, dtype=np.int64)
     inv[perm] = np.arange(n_b)
-    thr0 = thresholds(r.b_pd, student_t, dof)
-    thr1 = thresholds(r.b_pd_contagion, student_t, dof)
+    thr0 = thresholds(r.b_pd[rep], student_t, dof)  # one per cell: its buyers share them
+    thr1 = thresholds(r.b_pd_contagion[rep], student_t, dof)
     return Cells(
         perm=perm,
         inv=inv,
         cell_key=uniq_keys.astype(np.uint64),
         buyer_cell=buyer_cell[perm],
-        cell_thr0=np.ascontiguousarray(thr0[rep], dtype=np.float64),
+        cell_thr0=np.ascontiguousarray(thr0, dtype=np.float64),
         cell_pd=r.b_pd[rep],
-        cell_thr1=np.ascontiguousarray(thr1[rep], dtype=np.float64),
+        cell_thr1=np.ascontiguousarray(thr1, dtype=np.float64),
         cell_inv_sigma=np.ascontiguousarray(1.0 / r.factors.sigma[rep], dtype=np.float64),
         cell_country=r.b_country[rep].astype(np.int32),
         cell_fac_ptr=fac_ptr,

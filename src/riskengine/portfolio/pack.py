@@ -49,12 +49,36 @@ def order_exposures(r: Resolved, cells: Cells) -> ExposureOrder:
     return ExposureOrder(order=order, buyer=buyer, buyer_ptr=np.cumsum(ptr))
 
 
+def _unique_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)`` for a few float columns
+    with few distinct values, without sorting rows: each column's dense rank, then one integer
+    key per row (lexicographic in the columns, as the rows' order)."""
+    n = len(cols[0])
+    uniq = [np.unique(c) for c in cols]
+    if not n or math.prod(len(u) for u in uniq) >= 2**62:  # keys would overflow: sort rows
+        keys = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
+        rows, inv = np.unique(keys, axis=0, return_inverse=True)
+        return rows, inv.reshape(-1)
+    key = np.zeros(n, dtype=np.int64)
+    for c, u in zip(cols, uniq, strict=True):
+        key *= len(u)
+        key += np.searchsorted(u, c)
+    ukey, inv = np.unique(key, return_inverse=True)
+    rows = np.empty((len(ukey), len(cols)))
+    for j in range(len(cols) - 1, -1, -1):
+        rows[:, j] = uniq[j][ukey % len(uniq[j])]
+        ukey //= len(uniq[j])
+    return rows, inv.reshape(-1)
+
+
 def lgd_classes(
     mean: np.ndarray, alpha: np.ndarray, beta: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct (mean, alpha, beta) LGD laws with their sampler set-up, and each buyer's class."""
-    keys = np.stack([mean, alpha, beta], axis=1) if len(mean) else np.zeros((0, 3))
-    uniq, cls = np.unique(keys, axis=0, return_inverse=True)
+    """Distinct (mean, alpha, beta) LGD laws with their sampler set-up, and each buyer's class.
+
+    Classes are numbered in lexicographic order of (mean, alpha, beta).
+    """
+    uniq, cls = _unique_rows(mean, alpha, beta)
     table = np.zeros(len(uniq), dtype=LGD_CLASS)
     for i, (mu_i, a_i, b_i) in enumerate(uniq):
         rec = table[i]
