@@ -207,9 +207,18 @@ def run_floor(port: Any, sims: np.ndarray, n_threads: int | None = None) -> np.n
         for b in bounds:
             chunk(b)
     else:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(chunk, bounds))
+        list(_pool(threads).map(chunk, bounds))
     return out
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of ``threads`` threads kept for later calls (as the engine keeps its own)."""
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="floor")
+    return _POOLS[threads]
 
 
 def run_stages(port: Any, sims: np.ndarray, cut: int, *, segments: bool = True) -> float:

@@ -80,7 +80,7 @@ SCALES: dict[str, dict[str, Any]] = {
         ],
         "sims_grid": [(100_000, 2_000), (100_000, 20_000)],
         "numpy": (100_000, 5_000, 1_000, 3),
-        "floor": (100_000, 10_000, 3),
+        "floor": (100_000, 5_000, 3),
         "cost_books": [10_000, 30_000, 100_000, 300_000],
         "cost_pd": [0.25, 0.5, 1.0, 2.0],
         "cost_buyer_years": 200_000_000,
@@ -268,15 +268,21 @@ def bench_numpy_ratio(scale: str = "full") -> dict[str, Any]:
     }
 
 
+#: The last cut of the stage profile: the demo's capital allocation outputs on top of the whole
+#: year (policy segments and every exposure's, buyer's and group's claim accumulators).
+ALLOCATION_STAGE = "+ allocation's segments and claim accumulators"
+
+
 def bench_floor(scale: str = "full") -> dict[str, Any]:
     """The full model with the demo's outputs against the floor (``floor.py``), side by side on
     the same threads, and the engine's year cut after each stage on one thread.
 
     Whole machine: wall and process CPU time on the engine's threads, rounds interleaved, best
     of each. Per stage: thread CPU time on one thread, best of the rounds; the differences
-    between cuts are the stages' costs (``floor.STAGE_CUTS``), then the whole year without and
-    with capital allocation's claim accumulators (the demo's outputs), and the run around the
-    kernel (blocks, combining; then the tail store and allocation) from ``riskengine.simulate``.
+    between cuts are the stages' costs (``floor.STAGE_CUTS``, on the demo's scenario without
+    capital allocation), then the whole year without and with allocation (the demo's outputs),
+    and the run around the kernel (blocks, combining; then the tail store and allocation) from
+    ``riskengine.simulate``.
     """
     import riskengine
 
@@ -288,7 +294,8 @@ def bench_floor(scale: str = "full") -> dict[str, Any]:
     ids = np.arange(sims, dtype=np.int64)
     floor.run_floor(port, ids[:20])
     run_sims(port, ids[:20])
-    floor.run_stages(port, ids[:20], 4)
+    floor.run_stages(plain, ids[:20], 4)
+    floor.run_engine(plain, ids[:20])
     floor.run_engine(port, ids[:20])
     best: dict[str, float] = {}
 
@@ -304,15 +311,15 @@ def bench_floor(scale: str = "full") -> dict[str, Any]:
         keep("engine cpu", c)
         keep("floor", _thread_cpu(lambda: floor.run_floor(port, ids, n_threads=1))[0])
         for name, cut in floor.STAGE_CUTS.items():
-            keep(name, floor.run_stages(port, ids, cut))
+            keep(name, floor.run_stages(plain, ids, cut))
         keep("whole year", floor.run_engine(plain, ids))
-        keep("+ claim accumulators (allocation)", floor.run_engine(port, ids))
+        keep(ALLOCATION_STAGE, floor.run_engine(port, ids))
     identical = bool(np.array_equal(nd_floor, out[0].ylt[:, Y_N_DEFAULTS]))
     defaults = float(nd_floor.mean())
     t0 = time.perf_counter()
     res = riskengine.simulate(book, sc)
     total = time.perf_counter() - t0
-    stages = ["floor", *floor.STAGE_CUTS, "whole year", "+ claim accumulators (allocation)"]
+    stages = ["floor", *floor.STAGE_CUTS, "whole year", ALLOCATION_STAGE]
     ms = {k: 1e3 * best[k] / sims for k in stages}
     return {
         "buyers": nb,
@@ -338,13 +345,15 @@ def bench_floor(scale: str = "full") -> dict[str, Any]:
 
 
 def bench_cost_model(scale: str = "full") -> dict[str, Any]:
-    """Fit time per year = a·cells + b·defaults + c, on one thread, for the engine (the demo's
-    outputs) and for the floor, over books of several sizes and PD scalings.
+    """Fit time per year = a·cells + b·defaults + c, on one thread, over books of several sizes
+    and PD scalings: for the engine with the demo's outputs, without capital allocation, and
+    for the floor.
 
     Each point: a sample book of n buyers with every PD multiplied by k (a stress
     ``pd_multiplier``, which keeps the cells), about ``cost_buyer_years`` buyer-years, thread
-    CPU time, best of two. Least squares on the points; the fit's a and b are ns per cell and
-    per default per core.
+    CPU time, best of two. The fit minimises relative errors (small books count as much as
+    large ones). Per book size, the slope over the PD scalings is the cost of a default at that
+    size (it grows with the book's working set: cache misses).
     """
     cfg = SCALES[scale]
     points = []
@@ -353,48 +362,62 @@ def bench_cost_model(scale: str = "full") -> dict[str, Any]:
         sims = int(max(50, min(20_000, cfg["cost_buyer_years"] // nb)))
         ids = np.arange(sims, dtype=np.int64)
         for k in cfg["cost_pd"]:
-            port = compile_portfolio(book, _with_pd_multiplier(demo_scenario(sims), k)).kernel
-            floor.run_engine(port, ids[:10])
-            eng = min(floor.run_engine(port, ids) for _ in range(2))
+            ports = {
+                name: compile_portfolio(book, _with_pd_multiplier(sc, k)).kernel
+                for name, sc in (
+                    ("engine", demo_scenario(sims)),
+                    ("no_allocation", demo_scenario(sims, allocation=None)),
+                )
+            }
+            point = {"buyers": nb, "pd_multiplier": k, "sims": sims}
+            point["cells"] = int(ports["engine"].cell_key.shape[0])
+            for name, port in ports.items():
+                floor.run_engine(port, ids[:10])
+                t = min(floor.run_engine(port, ids) for _ in range(2))
+                point[f"{name}_us_per_year"] = 1e6 * t / sims
             fl, nd = np.inf, None
             for _ in range(2):
-                dt, nd = _thread_cpu(lambda p=port, i=ids: floor.run_floor(p, i, n_threads=1))
+                p = ports["engine"]
+                dt, nd = _thread_cpu(lambda p=p, i=ids: floor.run_floor(p, i, n_threads=1))
                 fl = min(fl, dt)
-            points.append(
-                {
-                    "buyers": nb,
-                    "pd_multiplier": k,
-                    "sims": sims,
-                    "cells": int(port.cell_key.shape[0]),
-                    "defaults_per_year": float(nd.mean()),
-                    "engine_us_per_year": 1e6 * eng / sims,
-                    "floor_us_per_year": 1e6 * fl / sims,
-                }
-            )
-    return {"points": points, "fit": {k: fit_cost(points, f"{k}_us_per_year") for k in FITTED}}
+            point["floor_us_per_year"] = 1e6 * fl / sims
+            point["defaults_per_year"] = float(nd.mean())
+            points.append(point)
+    slopes = []
+    for nb in cfg["cost_books"]:
+        pts = [p for p in points if p["buyers"] == nb]
+        d = np.array([p["defaults_per_year"] for p in pts])
+        row = {"buyers": nb, "cells": pts[0]["cells"]}
+        for name in FITTED:
+            y = np.array([p[f"{name}_us_per_year"] for p in pts])
+            row[f"{name}_ns_per_default"] = 1e3 * float(np.polyfit(d, y, 1)[0])
+        slopes.append(row)
+    fits = {k: fit_cost(points, f"{k}_us_per_year") for k in FITTED}
+    return {"points": points, "fit": fits, "slopes": slopes}
 
 
 #: What the cost model is fitted for (``{name}_us_per_year`` in each point).
-FITTED = ("engine", "floor")
+FITTED = ("engine", "no_allocation", "floor")
 
 
 def fit_cost(points: list[dict[str, Any]], key: str) -> dict[str, float]:
-    """Least-squares fit of ``point[key]`` (µs per year) = a·cells + b·defaults + c.
+    """Least-squares fit of ``point[key]`` (µs per year) = a·cells + b·defaults + c, in
+    relative terms (each point's equation divided by its value).
 
-    Returns a and b in ns (per cell, per default), c in µs, R² and the largest relative
-    residual.
+    Returns a and b in ns (per cell, per default), c in µs, R² (of the relative fit: 1 −
+    Σ relative residual² / Σ (y/ȳ − 1)²) and the largest relative residual.
     """
     x = np.array([[p["cells"], p["defaults_per_year"], 1.0] for p in points])
     y = np.array([p[key] for p in points])
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-    pred = x @ coef
-    ss = float(np.sum((y - y.mean()) ** 2))
+    coef, *_ = np.linalg.lstsq(x / y[:, None], np.ones_like(y), rcond=None)
+    rel = x @ coef / y - 1.0
+    spread = float(np.sum((y / y.mean() - 1.0) ** 2))
     return {
         "ns_per_cell": 1e3 * float(coef[0]),
         "ns_per_default": 1e3 * float(coef[1]),
         "us_per_year": float(coef[2]),
-        "r2": 1.0 - float(np.sum((y - pred) ** 2)) / ss if ss > 0 else 1.0,
-        "max_rel_residual": float(np.max(np.abs(y - pred) / y)),
+        "r2": 1.0 - float(np.sum(rel**2)) / spread if spread > 0 else 1.0,
+        "max_rel_residual": float(np.max(np.abs(rel))),
     }
 
 
@@ -454,13 +477,23 @@ import json, time
 t0 = time.perf_counter()
 from riskengine.run.warmup import warmup
 timings = warmup()
+# the one kernel warmup() leaves out: the credit-limit decisions' tail merge
+import numpy as np
+from riskengine.kernels.tailmerge import tail_after_change
+t = time.perf_counter()
+i8, f8 = np.int64, np.float64
+tail_after_change(np.array([3.0, 2.0, 1.0]), np.ones(3), np.arange(3, dtype=i8),
+                  np.array([0, 1], i8), np.array([2], i8), np.array([5.0]), 1.0,
+                  np.empty(1, f8), np.empty(1, f8))
+timings["decisions' tail merge"] = time.perf_counter() - t
 print(json.dumps({"total": time.perf_counter() - t0, "steps": timings}))
 """
 
 
 def bench_compile(scale: str = "full") -> dict[str, Any]:
     """Cold compilation (empty Numba cache) and warm start (cache filled), in fresh processes:
-    the time to import riskengine and compile or load every kernel (``riskengine warmup``)."""
+    the time to import riskengine and compile or load every kernel (``riskengine warmup``, and
+    the decisions' tail merge, which it does not cover)."""
     import tempfile
 
     from scale import run_python

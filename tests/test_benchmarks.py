@@ -326,7 +326,7 @@ def test_floor_bench_smoke() -> None:
         "floor",
         *floor.STAGE_CUTS,
         "whole year",
-        "+ claim accumulators (allocation)",
+        suite.ALLOCATION_STAGE,
     ]
     assert all(v > 0 for v in r["stage_ms_per_year"].values())
 
