@@ -332,7 +332,8 @@ def _floor_section(r: dict[str, Any]) -> list[str]:
         "",
         *_table(["cut", "ms / year", "this stage", "ns / default", "share"], rows),
         "",
-        "Around the kernel (wall time per year, all threads):",
+        "Around the kernel (wall time per year on all threads, best of the rounds; the book "
+        "already compiled):",
         "",
         *_table(["", "ms / year"], run),
     ]
@@ -616,6 +617,16 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 }
 
 
+def _other_dates(results: dict[str, Any]) -> str:
+    """Which benchmarks were measured at another time than the header's (``--merge``)."""
+    date = results["machine"]["date"]
+    other = {k: v for k, v in results.get("measured", {}).items() if v != date}
+    if not other:
+        return ""
+    parts = ", ".join(f"{k} at {v}" for k, v in sorted(other.items(), key=lambda kv: kv[1]))
+    return f" Measured earlier on the same machine and code: {parts}."
+
+
 def render(results: dict[str, Any], scale: str) -> str:
     m = results["machine"]
     ok = {k: v for k, v in results.items() if isinstance(v, dict) and "error" not in v}
@@ -626,7 +637,8 @@ def render(results: dict[str, Any], scale: str) -> str:
         f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['simd'] or 'no AVX2'}; "
         f"load average {load} at the start), {m['engine_threads']} engine threads; "
         f"Python {m['python']}, NumPy {m['numpy']}, Numba {m['numba']}, Polars {m['polars']}, "
-        f"riskengine {m['riskengine']}. Scale: `{scale}`. Regenerate with `make bench`.",
+        f"riskengine {m['riskengine']}. Scale: `{scale}`. Regenerate with `make bench`."
+        + _other_dates(results),
         "",
         "The model is the full one with `make demo`'s outputs unless a section says otherwise: "
         "`scenarios/baseline.yaml` (structured factors, political events with regional "
@@ -665,6 +677,18 @@ def render(results: dict[str, Any], scale: str) -> str:
     return "\n".join(lines)
 
 
+def _previous(path: Path) -> dict[str, Any]:
+    """The raw figures embedded in a results file (empty when it has none)."""
+    text = path.read_text()
+    start = text.find("```json")
+    if start < 0:
+        return {}
+    raw = json.loads(text[start + len("```json") : text.index("```", start + 7)])
+    first = raw.get("machine", {}).get("date", "")
+    measured = raw.get("measured") or {k: first for k in BENCHES if k in raw}
+    return {**raw, "measured": measured}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scale", default="full", choices=sorted(suite.SCALES))
@@ -672,15 +696,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--only", nargs="*", choices=sorted(BENCHES), default=None)
     ap.add_argument("--skip", nargs="*", choices=sorted(BENCHES), default=())
     ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="Keep the other benchmarks' figures from the results file being replaced (its raw "
+        "JSON), re-measuring only those run now: each keeps the date it was measured.",
+    )
+    ap.add_argument(
         "--notes",
         default=str(HERE / "NOTES.md"),
         help="Markdown file appended as notes (profile, analysis).",
     )
     args = ap.parse_args(argv)
-    results: dict[str, Any] = {"machine": suite.machine()}
+    results: dict[str, Any] = {"machine": suite.machine(), "measured": {}}
+    if args.merge and Path(args.out).exists():
+        results = {**_previous(Path(args.out)), "machine": results["machine"]}
+        results.setdefault("measured", {})
     for name, fn in BENCHES.items():
         if (args.only and name not in args.only) or name in args.skip:
             continue
+        results["measured"][name] = results["machine"]["date"]
         t0 = time.perf_counter()
         print(f"[bench] {name} …", flush=True)
         try:

@@ -82,7 +82,7 @@ def imports():
     from riskengine.scenario import baseline_scenario_path, load_scenario
     import riskengine.kernels.rng, riskengine.run.inprocess
 step("import", imports)
-sc = load_scenario(baseline_scenario_path()).with_simulation(sims=sims)
+sc = load_scenario(baseline_scenario_path()).with_simulation(sims=max(sims, 1))
 sc = sc.model_copy(update={"outputs": sc.outputs.model_copy(update={"report": False})})
 book = step("load", lambda: load_book(folder))
 cp = step("compile", lambda: compile_portfolio(book, sc))

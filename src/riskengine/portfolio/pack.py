@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from ..kernels.portfolio import (
     BUYER_RECORD,
@@ -49,12 +50,18 @@ def order_exposures(r: Resolved, cells: Cells) -> ExposureOrder:
     return ExposureOrder(order=order, buyer=buyer, buyer_ptr=np.cumsum(ptr))
 
 
+def _few_unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique(x)`` for an array of few distinct values: a hash pass (Polars), then a sort
+    of the distinct values only (4× faster than sorting ten million)."""
+    return np.unique(pl.Series(x).unique().to_numpy())
+
+
 def _unique_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)`` for a few float columns
     with few distinct values, without sorting rows: each column's dense rank, then one integer
     key per row (lexicographic in the columns, as the rows' order)."""
     n = len(cols[0])
-    uniq = [np.unique(c) for c in cols]
+    uniq = [_few_unique(c) for c in cols]
     if not n or math.prod(len(u) for u in uniq) >= 2**62:  # keys would overflow: sort rows
         keys = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
         rows, inv = np.unique(keys, axis=0, return_inverse=True)
@@ -63,7 +70,8 @@ def _unique_rows(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for c, u in zip(cols, uniq, strict=True):
         key *= len(u)
         key += np.searchsorted(u, c)
-    ukey, inv = np.unique(key, return_inverse=True)
+    ukey = _few_unique(key)
+    inv = np.searchsorted(ukey, key)
     rows = np.empty((len(ukey), len(cols)))
     for j in range(len(cols) - 1, -1, -1):
         rows[:, j] = uniq[j][ukey % len(uniq[j])]
