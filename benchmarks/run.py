@@ -1,10 +1,11 @@
 """Run the benchmark suite and write ``benchmarks/RESULTS.md`` (``make bench``).
 
 Usage: ``python benchmarks/run.py [--scale full|tiny] [--out benchmarks/RESULTS.md]
-[--only NAME …] [--skip NAME …]``. Figures are measured in this run, side by side (the floor,
-the NumPy baseline and the engine on the same book), on whatever machine runs it; the file
-records the machine, its load and the date. A benchmark that fails is reported as such and
-the others still run.
+[--only NAME …] [--skip NAME …] [--merge] [--render]``. Figures are measured in this run, side
+by side (the floor, the NumPy baseline and the engine on the same book), on whatever machine
+runs it; the file records the machine, its load and the date. A benchmark that fails is
+reported as such and the others still run. ``--merge`` re-measures some benchmarks and keeps
+the others' figures (each with its date); ``--render`` only rewrites the file (new notes).
 """
 
 from __future__ import annotations
@@ -702,13 +703,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "JSON), re-measuring only those run now: each keeps the date it was measured.",
     )
     ap.add_argument(
+        "--render",
+        action="store_true",
+        help="Measure nothing: rewrite the results file from its raw figures and the notes.",
+    )
+    ap.add_argument(
         "--notes",
         default=str(HERE / "NOTES.md"),
         help="Markdown file appended as notes (profile, analysis).",
     )
     args = ap.parse_args(argv)
     results: dict[str, Any] = {"machine": suite.machine(), "measured": {}}
-    if args.merge and Path(args.out).exists():
+    if args.render:
+        results = _previous(Path(args.out))
+        args.skip = list(BENCHES)
+        args.scale = results.get("scale", args.scale)
+    elif args.merge and Path(args.out).exists():
         results = {**_previous(Path(args.out)), "machine": results["machine"]}
         results.setdefault("measured", {})
     for name, fn in BENCHES.items():
@@ -724,6 +734,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         dt = time.perf_counter() - t0
         text = json.dumps(results[name], default=str)[:300]
         print(f"[bench] {name} done in {dt:.1f} s: {text}", flush=True)
+    results["scale"] = args.scale
     if args.notes and Path(args.notes).exists():
         results["notes"] = Path(args.notes).read_text()
     out = Path(args.out)
