@@ -60,8 +60,10 @@ test: browser $(VENV)/.stamp-dev
 test-fast: $(VENV)/.stamp-dev
 	$(PY) -m pytest -n 2 -m "not slow" tests
 
+# Regenerates benchmarks/RESULTS.md (long: about an hour on 2 cores). BENCH_ARGS passes options
+# to benchmarks/run.py, e.g. BENCH_ARGS="--only floor cost_model" or "--scale tiny".
 bench: $(VENV)/.stamp-dev
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check src tests benchmarks

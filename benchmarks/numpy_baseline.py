@@ -11,54 +11,59 @@ year's largest occurrence. Its random numbers are NumPy's own, not the engine's 
 the two agree in distribution, never draw by draw. It reads the compiled portfolio's resolved
 arrays only to skip re-implementing data preparation, which is not what is timed.
 
-How a batch of S years is simulated (the stage functions below, in order; each shows up under its
-own name in a profile):
+How a batch of S years is simulated (the stage functions below, in order; ``numpy_simulate``
+times each under its name in :data:`STAGES` when asked for a profile):
 
 1. :func:`_systematic`: factors Z (explicit model: Z = C ξ), the Student-t scale s = √(W/ν) and
    the political events, all [S × a few hundred].
-2. :func:`_defaults`: buyer i defaults when X_i < s·t_i, i.e. when its one latent draw
-   ε_i < b_i = (s·t_i − a_iᵀZ)/σ_i. The bounds of all buyers and years are **one sparse
-   product** B = M·[Z; s] with M the [n_b × (n_f + 1)] CSR matrix of −a_i/σ_i and t_i/σ_i (four
-   loadings and one threshold a row in the structured model); contagion adds s·(t'_i − t_i)/σ_i
-   to the few (buyer, year) pairs of event countries. Then one float32 standard normal per
-   buyer-year by vectorised Box–Muller (:func:`_normals`; a group's members take their group's
-   ε), one comparison and ``np.flatnonzero``.
-3. :func:`_lgds`: beta LGDs drawn only for the defaulted buyers (``Generator.beta``).
-4. :func:`_entries`: the loss entries, sparse: the exposures of defaulted buyers (CSR expansion
+2. :func:`_bounds`: buyer i defaults when X_i < s·t_i, i.e. when its latent ε_i < b_i =
+   (s·t_i − a_iᵀZ)/σ_i. The bounds of all buyers and years are **one sparse product**
+   B = M·[Z; s] with M the [n_b × (n_f + 1)] CSR matrix of −a_i/σ_i and t_i/σ_i (four loadings
+   and one threshold a row in the structured model); contagion adds s·(t'_i − t_i)/σ_i to the
+   few (buyer, year) pairs of event countries. Then each buyer's largest bound of the batch and
+   a cheap upper bound of its Φ (:func:`_phi_upper`, once per buyer and batch).
+3. :func:`_defaults`: **one uniform U per buyer-year** (a group's members take their group's),
+   and a default when U < Φ(b) — the inverse transform ε = Φ⁻¹(U) < b, without computing
+   Φ⁻¹: a uniform above the buyer's bound for the batch cannot be a default (one comparison and
+   ``np.flatnonzero`` over the batch), and Φ(b) is computed (``ndtr``) only for the few
+   candidates below it.
+4. :func:`_lgds`: beta LGDs drawn only for the defaulted buyers (``Generator.beta``).
+5. :func:`_entries`: the loss entries, sparse: the exposures of defaulted buyers (CSR expansion
    with ``np.repeat``), each taking EAD × LGD unless political precedence applies (one gather
    from a two-column table of commercial bases), and the politically covered exposures of each
    event (CSR by country).
-5. :func:`_terms`: qualifying losses summed by (year, policy) with ``np.bincount``, the policy
+6. :func:`_terms`: qualifying losses summed by (year, policy) with ``np.bincount``, the policy
    terms on the dense [S × n_p] table, the pro-rata split, and every per-year and segment sum
    with ``np.bincount`` over combined (year, key) codes.
 
-Precision (float32 where it does not matter, float64 for money): bounds and latent draws are
-float32. A bound carries ~1e-7 absolute error (~1e-6 relative on a conditional PD); the
-Box–Muller normals come from float32 uniforms (multiples of 2⁻²⁴), so |ε| is truncated at 5.8
-(a tail of 8e-9) and each default probability is off by at most ~1e-7 absolute (on the
-100,000-buyer sample book: ~0.01 defaults a year against 2,470). Both are far below the Monte
-Carlo error of any run. LGDs, losses, claims and sums are float64.
+Precision: float64 throughout, uniforms with 53 bits. The lazy test decides exactly what
+comparing every uniform with its ``ndtr(b)`` would (the upper bound only discards uniforms
+that comparison would reject; a margin of 1e-9 covers its rounding), so the only approximation
+is ``ndtr``'s own rounding (~1e-16 relative).
 
 Random numbers: ``numpy.random.Generator(SFC64(seed))`` (among NumPy's bit generators the
-fastest for float32 uniforms here, with PCG64DXSM within 10 %).
+fastest for float64 uniforms here). The buffers of a batch's uniforms and comparisons are
+allocated once and reused.
 
-``benchmarks/suite.py`` runs it side by side with the engine and reports the throughput ratio;
-``benchmarks/NOTES.md`` has its profile.
+``benchmarks/suite.py`` runs it side by side with the engine and reports the throughput ratio
+and this profile; ``benchmarks/NOTES.md`` has what was tried.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import ndtr
 
 from riskengine.portfolio.cells import thresholds
 from riskengine.portfolio.resolve import event_thresholds
 
-__all__ = ["NumpyModel", "numpy_simulate", "time_numpy", "OUTPUT_KEYS"]
+__all__ = ["NumpyModel", "numpy_simulate", "OUTPUT_KEYS", "STAGES"]
 
 #: Per-year outputs of :func:`numpy_simulate` (the YLT columns of the engine it reproduces).
 OUTPUT_KEYS = (
@@ -71,11 +76,15 @@ OUTPUT_KEYS = (
     "max_occurrence",
 )
 
+#: The stages of a batch, in order (the keys of ``numpy_simulate``'s ``timings``).
+STAGES = ("systematic", "bounds", "defaults", "lgds", "entries", "terms")
+
 #: Buyer-years per batch by default: large enough that NumPy's per-call overhead (≈ 60 calls a
-#: batch) is amortised and the sparse product runs on many columns, small enough that a batch's
-#: float32 arrays (8 MB each) stay in the last-level cache. On the 100,000-buyer sample book this
-#: is 20 years a batch; batches of 16–32 years were fastest there (benchmarks/NOTES.md).
-BATCH_BUYER_YEARS = 1 << 21
+#: batch) and the per-buyer bound of each batch are amortised, small enough that a batch's
+#: bounds and uniforms (8 MB each) stay in the last-level cache and the bound of a buyer's
+#: largest conditional PD over the batch stays tight. On the 100,000-buyer sample book this is
+#: 10 years a batch (8–20 were equally fast there).
+BATCH_BUYER_YEARS = 1 << 20
 
 
 @dataclass
@@ -88,10 +97,10 @@ class NumpyModel:
     Attributes
     ----------
     bound : scipy.sparse.csr_matrix
-        float32 [n_b, n_f + 1]: row i holds −a_i/σ_i on the factors and t_i/σ_i on the last
+        float64 [n_b, n_f + 1]: row i holds −a_i/σ_i on the factors and t_i/σ_i on the last
         column (multiplied by the Student-t scale s; 1 for the Gaussian copula).
     contagion : numpy.ndarray
-        float32 [n_b]: (t'_i − t_i)/σ_i, added (times s) to the bound in event years.
+        float64 [n_b]: (t'_i − t_i)/σ_i, added (times s) to the bound in event years.
     country_ptr : numpy.ndarray
         [n_c + 1]: buyers of country c are rows ``country_ptr[c]:country_ptr[c + 1]``.
     buyer_country : numpy.ndarray
@@ -210,7 +219,7 @@ class NumpyModel:
         keep = cols >= 0
         bound = sp.csr_matrix(
             (
-                vals[keep].astype(np.float32),
+                vals[keep],
                 cols[keep],
                 np.concatenate([[0], np.cumsum(keep.sum(axis=1))]),
             ),
@@ -230,7 +239,7 @@ class NumpyModel:
         pe = pe[np.argsort(e_country[pe], kind="stable")]
         return cls(
             bound=bound,
-            contagion=(dt * inv_sigma).astype(np.float32),
+            contagion=dt * inv_sigma,
             country_ptr=_ptr(b_country, n_c),
             buyer_country=b_country,
             group_rows=grouped,
@@ -293,13 +302,13 @@ def _expand(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _systematic(
     m: NumpyModel, rng: np.random.Generator, n_years: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Factors and Student-t scale as the [n_f + 1, S] float32 right-hand side of the bounds,
+    """Factors and Student-t scale as the [n_f + 1, S] right-hand side of the bounds,
     the scale s [S] and the political events [S, n_c] (bool)."""
     z = rng.standard_normal((n_years, m.n_factors))
     if m.factor_chol is not None:
         z = z @ m.factor_chol.T
     scale = np.sqrt(rng.chisquare(m.dof, n_years) / m.dof) if m.student_t else np.ones(n_years)
-    rhs = np.empty((m.n_factors + 1, n_years), dtype=np.float32)
+    rhs = np.empty((m.n_factors + 1, n_years))
     rhs[:-1] = z.T
     rhs[-1] = scale
     v = rng.standard_normal((n_years, m.n_regions))
@@ -308,56 +317,75 @@ def _systematic(
     return rhs, scale, events
 
 
-def _normals(rng: np.random.Generator, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """Fill the float32 array ``out`` (even size) with standard normals by Box–Muller.
+def _phi_upper(x: np.ndarray) -> np.ndarray:
+    """An upper bound of Φ(x), within 2 % of it for x ≤ −1 and 0.3 % for x ≤ −2: for y = −x ≥ 0
+    the Mills-ratio bound Φ(−y) ≤ φ(y)·4/(3y + √(y² + 8)) (Sampford 1953); 1 for x > 0.
 
-    ``scratch`` is a float32 buffer of the same size. Each pair of uniforms (U₁, U₂) gives
-    √(−2 log(1 − U₁)) · (cos 2πU₂, sin 2πU₂); NumPy's SIMD log, sqrt, cos and sin make this about
-    3× faster than ``Generator.standard_normal`` (ziggurat) here. Float32 uniforms are multiples
-    of 2⁻²⁴, which truncates |ε| at √(48 log 2) ≈ 5.8 (a tail of 8e-9).
+    One ``exp`` and one ``sqrt``, in place: about half the cost of ``ndtr`` (``erfc``) here.
     """
-    h = out.size // 2
-    u = rng.random(out=scratch, dtype=np.float32)
-    r, theta = u[:h], u[h:]
-    np.subtract(np.float32(1.0), r, out=r)
-    np.log(r, out=r)
-    r *= np.float32(-2.0)
-    np.sqrt(r, out=r)
-    theta *= np.float32(2.0 * np.pi)
-    np.cos(theta, out=out[:h])
-    np.sin(theta, out=out[h:])
-    out[:h] *= r
-    out[h:] *= r
-    return out
+    y = np.maximum(-x, 0.0)
+    den = y * y
+    bound = np.multiply(den, -0.5)
+    np.exp(bound, out=bound)
+    den += 8.0
+    np.sqrt(den, out=den)
+    den += 3.0 * y
+    bound *= 4.0 / math.sqrt(2.0 * math.pi)
+    bound /= den
+    bound[x > 0.0] = 1.0
+    return bound
+
+
+def _bounds(
+    m: NumpyModel, rhs: np.ndarray, scale: np.ndarray, events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The batch's bounds b_is = (s·t_i − a_iᵀZ_s)/σ_i [n_b, S] and an upper bound of each
+    buyer's largest conditional PD in the batch, Φ(max_s b_is) [n_b].
+
+    One sparse product for all bounds; contagion adds s·(t'_i − t_i)/σ_i to the (buyer, year)
+    pairs of event countries (a country's buyers are one range of rows).
+    """
+    n_years = rhs.shape[1]
+    bound = m.bound @ rhs
+    ev_year, ev_country = np.nonzero(events)
+    if ev_year.size:
+        rows, owner = _expand(m.country_ptr, ev_country)
+        years = ev_year[owner]
+        bound.ravel()[rows * n_years + years] += scale[years] * m.contagion[rows]
+    # column by column: faster than a reduction along rows of S elements
+    b_max = bound[:, 0].copy()
+    for s in range(1, n_years):
+        np.maximum(b_max, bound[:, s], out=b_max)
+    p_max = _phi_upper(b_max)
+    p_max *= 1.0 + 1e-9  # covers the bound's rounding
+    return bound, p_max
 
 
 def _defaults(
     m: NumpyModel,
     rng: np.random.Generator,
-    rhs: np.ndarray,
-    scale: np.ndarray,
-    events: np.ndarray,
-    scratch: tuple[np.ndarray, np.ndarray, np.ndarray],
+    bound: np.ndarray,
+    p_max: np.ndarray,
+    scratch: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Defaulted (buyer, year) pairs of a batch, sorted by buyer then year.
 
-    ``scratch``: two float32 buffers of n_b × S + 1 elements and a bool one of n_b × S.
+    One uniform U per buyer-year (a group's members share their group's); buyer i defaults in
+    year s when U < Φ(b_is), i.e. ε = Φ⁻¹(U) < b_is (the inverse transform). Φ is evaluated
+    lazily: a uniform above ``p_max[i]`` cannot be a default, and only the few below it (the
+    candidates: about 3× the defaults) are compared with their own year's Φ(b_is) — exactly the
+    comparison of every uniform with its Φ(b_is). ``scratch``: a float64 and a bool buffer of at
+    least n_b × S elements.
     """
-    n_b, n_years = m.n_buyers, rhs.shape[1]
+    n_b, n_years = bound.shape
     n = n_b * n_years
-    bound = m.bound @ rhs  # [n_b, S] float32: b = (s·t − aᵀZ)/σ
-    ev_year, ev_country = np.nonzero(events)
-    if ev_year.size:  # contagion: the thresholds of t' in event years
-        rows, owner = _expand(m.country_ptr, ev_country)
-        years = ev_year[owner]
-        bound.ravel()[rows * n_years + years] += scale[years].astype(np.float32) * m.contagion[rows]
-    n_even = n + (n & 1)
-    eps = _normals(rng, scratch[0][:n_even], scratch[1][:n_even])[:n].reshape(n_b, n_years)
-    if m.n_groups:  # members of a group share its ε
-        g = rng.standard_normal((m.n_groups, n_years), dtype=np.float32)
-        eps[m.group_rows] = g[m.group_of]
-    default = np.less(eps, bound, out=scratch[2][:n].reshape(n_b, n_years))
-    return np.divmod(np.flatnonzero(default), n_years)
+    u = rng.random(out=scratch[0][:n]).reshape(n_b, n_years)
+    if m.n_groups:
+        u[m.group_rows] = rng.random((m.n_groups, n_years))[m.group_of]
+    candidate = np.less_equal(u, p_max[:, None], out=scratch[1][:n].reshape(n_b, n_years))
+    candidate = np.flatnonzero(candidate)
+    default = candidate[u.ravel()[candidate] < ndtr(bound.ravel()[candidate])]
+    return np.divmod(default, n_years)
 
 
 def _lgds(m: NumpyModel, rng: np.random.Generator, buyers: np.ndarray) -> np.ndarray:
@@ -438,8 +466,27 @@ def _terms(
     out["max_occurrence"][rows] = np.maximum(occ, country_pol.reshape(n_years, n_c).max(axis=1))
 
 
+class _Clock:
+    """Adds each stage's thread CPU time to ``timings`` (seconds by stage name), when given."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+
+    def __call__(self, name: str, fn: Any, *args: Any) -> Any:
+        if self.timings is None:
+            return fn(*args)
+        t0 = time.thread_time()
+        out = fn(*args)
+        self.timings[name] = self.timings.get(name, 0.0) + time.thread_time() - t0
+        return out
+
+
 def numpy_simulate(
-    m: NumpyModel, sims: int, seed: int = 0, batch: int | None = None
+    m: NumpyModel,
+    sims: int,
+    seed: int = 0,
+    batch: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Simulate ``sims`` years of the model with NumPy's generator.
 
@@ -453,6 +500,9 @@ def numpy_simulate(
         Seed of ``numpy.random.Generator(SFC64(seed))``.
     batch : int, optional
         Years per batch (default: about :data:`BATCH_BUYER_YEARS` buyer-years).
+    timings : dict, optional
+        When given, each stage's thread CPU time (seconds) is added to it under the stage's
+        name (:data:`STAGES`): the profile of the run.
 
     Returns
     -------
@@ -462,31 +512,23 @@ def numpy_simulate(
         ``sector`` [sims, n_s].
     """
     rng = np.random.Generator(np.random.SFC64(seed))
+    clock = _Clock(timings)
     n_b = m.n_buyers
     if batch is None:
         batch = max(1, min(sims, BATCH_BUYER_YEARS // max(n_b, 1)))
     out = {k: np.zeros(sims) for k in OUTPUT_KEYS}
     out["country"] = np.zeros((sims, m.n_countries))
     out["sector"] = np.zeros((sims, m.n_sectors))
-    normals = np.empty((2, n_b * batch + 1), dtype=np.float32)  # scratch of a batch's ε
-    default = np.empty(n_b * batch, dtype=bool)
+    scratch = (np.empty(n_b * batch), np.empty(n_b * batch, dtype=bool))  # reused every batch
     for s0 in range(0, sims, batch):
         n_years = min(batch, sims - s0)
-        rhs, scale, events = _systematic(m, rng, n_years)
-        buyers, years = _defaults(m, rng, rhs, scale, events, (normals[0], normals[1], default))
-        lgd = _lgds(m, rng, buyers)
-        comm, pol = _entries(m, buyers, years, lgd, events)
-        _terms(m, n_years, years, comm, pol, out, s0)
+        rhs, scale, events = clock("systematic", _systematic, m, rng, n_years)
+        bound, p_max = clock("bounds", _bounds, m, rhs, scale, events)
+        buyers, years = clock("defaults", _defaults, m, rng, bound, p_max, scratch)
+        lgd = clock("lgds", _lgds, m, rng, buyers)
+        comm, pol = clock("entries", _entries, m, buyers, years, lgd, events)
+        clock("terms", _terms, m, n_years, years, comm, pol, out, s0)
         rows = slice(s0, s0 + n_years)
         out["n_defaults"][rows] = np.bincount(years, minlength=n_years)
         out["n_political_events"][rows] = events.sum(axis=1)
     return out
-
-
-def time_numpy(cp: Any, sims: int, seed: int = 0) -> tuple[float, dict[str, np.ndarray]]:
-    """Seconds to simulate ``sims`` years with the NumPy baseline (preparation not timed), and
-    its output."""
-    m = NumpyModel.from_compiled(cp)
-    t0 = time.perf_counter()
-    res = numpy_simulate(m, sims, seed)
-    return time.perf_counter() - t0, res

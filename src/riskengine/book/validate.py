@@ -265,7 +265,8 @@ def _reference_checks(tables: Mapping[str, LoadedTable]) -> dict[str, list[_Chec
         src, dst = tables.get(ref.table), tables.get(ref.target)
         if src is None or dst is None or not src.has(ref.column) or not dst.has(ref.target_column):
             continue
-        targets = dst.frame.select(pl.col(ref.target_column).alias("__key")).unique()
+        # an anti-join needs no distinct targets (and the keys a reference points at are ids)
+        targets = dst.frame.select(pl.col(ref.target_column).alias("__key"))
         missing = src.frame.select(pl.col(ref.column).alias("__key")).join(
             targets, on="__key", how="anti"
         )

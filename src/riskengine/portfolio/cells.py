@@ -123,6 +123,25 @@ def _stressed_keys(r: Resolved, base: Resolved) -> np.ndarray:
     return np.where(whole, base_keys, mix_keys(base_keys, own))
 
 
+def _sort_units(
+    cell: np.ndarray, unit_key: np.ndarray, tag: np.ndarray, key: np.ndarray
+) -> np.ndarray:
+    """``np.lexsort((key, tag, unit_key, cell))``, faster: one sort by the unit key (distinct
+    for all but a group's members), the few tied ones sorted by the whole key, then a stable
+    sort by cell (two sorts instead of four stable ones: 3× faster at a million buyers)."""
+    order = np.argsort(unit_key)
+    sk = unit_key[order]
+    tied = np.zeros(len(order), dtype=bool)
+    same = sk[1:] == sk[:-1]
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():  # runs of equal unit keys: their places, filled in full-key order
+        pos = np.nonzero(tied)[0]
+        idx = np.sort(order[pos])  # stable: equal keys keep the input order, as lexsort does
+        order[pos] = idx[np.lexsort((key[idx], tag[idx], unit_key[idx]))]
+    return order[np.argsort(cell[order], kind="stable")]
+
+
 def group_cells(r: Resolved, student_t: bool, dof: float, base: Resolved | None = None) -> Cells:
     """Cells, units and heterogeneous groups of a resolved book, in kernel buyer order.
 
@@ -145,10 +164,9 @@ def group_cells(r: Resolved, student_t: bool, dof: float, base: Resolved | None 
     unit_tag = np.where(in_homo, r.b_group, -1 - np.arange(n_b))  # identifies the unit
     members = np.nonzero(~in_het)[0]
     # sort members by (cell, unit key, unit tag, buyer key): contiguous units in key order
-    sort_idx = np.lexsort(
-        (r.b_key[members], unit_tag[members], unit_key_b[members], buyer_cell[members])
-    )
-    members = members[sort_idx]
+    members = members[
+        _sort_units(buyer_cell[members], unit_key_b[members], unit_tag[members], r.b_key[members])
+    ]
     mt = unit_tag[members]
     new_unit = np.ones(len(members), dtype=bool)
     new_unit[1:] = mt[1:] != mt[:-1]
@@ -175,16 +193,16 @@ def group_cells(r: Resolved, student_t: bool, dof: float, base: Resolved | None 
     perm = np.concatenate([members, hm]).astype(np.int64)
     inv = np.empty(n_b, dtype=np.int64)
     inv[perm] = np.arange(n_b)
-    thr0 = thresholds(r.b_pd, student_t, dof)
-    thr1 = thresholds(r.b_pd_contagion, student_t, dof)
+    thr0 = thresholds(r.b_pd[rep], student_t, dof)  # one per cell: its buyers share them
+    thr1 = thresholds(r.b_pd_contagion[rep], student_t, dof)
     return Cells(
         perm=perm,
         inv=inv,
         cell_key=uniq_keys.astype(np.uint64),
         buyer_cell=buyer_cell[perm],
-        cell_thr0=np.ascontiguousarray(thr0[rep], dtype=np.float64),
+        cell_thr0=np.ascontiguousarray(thr0, dtype=np.float64),
         cell_pd=r.b_pd[rep],
-        cell_thr1=np.ascontiguousarray(thr1[rep], dtype=np.float64),
+        cell_thr1=np.ascontiguousarray(thr1, dtype=np.float64),
         cell_inv_sigma=np.ascontiguousarray(1.0 / r.factors.sigma[rep], dtype=np.float64),
         cell_country=r.b_country[rep].astype(np.int32),
         cell_fac_ptr=fac_ptr,

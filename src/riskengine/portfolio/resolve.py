@@ -155,9 +155,51 @@ class Resolved:
 
 # ---------------------------------------------------------------------------------------------
 def _codes(values: pl.Series, labels: np.ndarray) -> np.ndarray:
-    """Integer codes of ``values`` in the sorted label array ``labels``."""
-    v = values.to_numpy().astype(object) if values.dtype == pl.String else values.to_numpy()
-    return np.searchsorted(labels, v).astype(np.int32)
+    """Integer codes of ``values`` in the sorted label array ``labels`` (every value is one of
+    them): text through a Polars enum of the labels, without a Python string per value."""
+    if values.dtype == pl.String:
+        return values.cast(pl.Enum(labels.tolist())).to_physical().to_numpy().astype(np.int32)
+    return np.searchsorted(labels, values.to_numpy()).astype(np.int32)
+
+
+def _labels(values: pl.Series) -> np.ndarray:
+    """``values`` as an object array of str (None where null), one Python string per distinct
+    value rather than per row (for columns with few distinct values)."""
+    distinct = values.drop_nulls().unique().sort().to_list()
+    if not distinct:
+        return np.full(len(values), None, dtype=object)
+    codes = values.cast(pl.Enum(distinct)).to_physical().fill_null(len(distinct)).to_numpy()
+    return np.asarray([*distinct, None], dtype=object)[codes]
+
+
+#: Keys whose sorted hashes stay in the cache: searched in any order.
+_CACHED_KEYS = 1 << 17
+
+
+def _index_of(values: pl.Series, keys: pl.Series) -> np.ndarray:
+    """Row of each of ``values`` in ``keys`` (unique, and holding every value), int32.
+
+    By 64-bit hashes of the strings (:func:`~riskengine.portfolio.keys.hash_strings`), sorted
+    and searched: exact when the keys' hashes are distinct (a value that is one of the keys can
+    then only match its own row); otherwise, and for non-text keys, by a join of the two
+    columns. A hash join of a million text keys holds far more memory than these few arrays.
+    """
+    if values.dtype == pl.String and keys.dtype == pl.String:
+        kh = hash_strings(keys, SALT_BUYER)
+        order = np.argsort(kh)
+        sorted_kh = kh[order]
+        if not np.any(sorted_kh[1:] == sorted_kh[:-1]):
+            vh = hash_strings(values, SALT_BUYER)
+            if len(keys) <= _CACHED_KEYS:
+                pos = np.searchsorted(sorted_kh, vh)
+            else:  # searched in sorted order, each search starting where the last ended: 4×
+                q = np.argsort(vh)  # faster than random order over millions of keys
+                pos = np.empty(len(vh), dtype=np.int64)
+                pos[q] = np.searchsorted(sorted_kh, vh[q])
+            return order[np.minimum(pos, len(order) - 1)].astype(np.int32)
+    index = pl.DataFrame({"k": keys, "i": np.arange(len(keys), dtype=np.int32)})
+    found = pl.DataFrame({"k": values}).join(index, on="k", how="left", maintain_order="left")
+    return found["i"].to_numpy().astype(np.int32, copy=False)
 
 
 def _sorted_unique(s: pl.Series) -> np.ndarray:
@@ -345,27 +387,19 @@ def _countries(book: Book, scenario: Scenario, region_names: np.ndarray) -> dict
 
 
 def _exposures(book: Book, fx_of, problems: _Problems, scenario: Scenario) -> dict[str, np.ndarray]:
-    exposures, policies = book.exposures, book.policies
-    pol_cur = policies.select("policy_id", pl.col("currency").alias("_pcur"))
-    ex = exposures.join(pol_cur, on="policy_id", how="left", maintain_order="left")
-    e_fx = fx_of(ex["currency"].fill_null(ex["_pcur"]), "exposures", ex["exposure_id"])
+    ex, policies = book.exposures, book.policies
+    e_policy = _index_of(ex["policy_id"], policies["policy_id"])
+    currency = ex["currency"].fill_null(policies["currency"].gather(e_policy))
+    e_fx = fx_of(currency, "exposures", ex["exposure_id"])
     p_fx = fx_of(policies["currency"], "policies", policies["policy_id"])
     problems.raise_if_any()
-    b_index = pl.DataFrame(
-        {"buyer_id": book.buyers["buyer_id"], "_b": np.arange(book.buyers.height, dtype=np.int32)}
-    )
-    p_index = pl.DataFrame(
-        {"policy_id": policies["policy_id"], "_p": np.arange(policies.height, dtype=np.int32)}
-    )
-    ex = ex.join(b_index, on="buyer_id", how="left", maintain_order="left")
-    ex = ex.join(p_index, on="policy_id", how="left", maintain_order="left")
     util = ex["utilization"].fill_null(scenario.model.utilization).to_numpy().astype(np.float64)
     limit = ex["limit"].to_numpy().astype(np.float64)
     term = (
         ex["payment_term_days"].cast(pl.Float64).fill_null(default_term_days(scenario)).to_numpy()
     )
     turnover = insured_turnover(
-        limit * util * e_fx, term, ex["_p"].to_numpy(), policies["turnover"].to_numpy() * p_fx
+        limit * util * e_fx, term, e_policy, policies["turnover"].to_numpy() * p_fx
     )
 
     def money(col: str) -> np.ndarray:
@@ -373,8 +407,8 @@ def _exposures(book: Book, fx_of, problems: _Problems, scenario: Scenario) -> di
 
     return {
         "exposure_ids": ex["exposure_id"].to_numpy().astype(object),
-        "e_buyer": ex["_b"].to_numpy().astype(np.int64),
-        "e_policy": ex["_p"].to_numpy().astype(np.int32),
+        "e_buyer": _index_of(ex["buyer_id"], book.buyers["buyer_id"]).astype(np.int64),
+        "e_policy": e_policy,
         "e_limit": limit,
         "e_utilization": util,
         "e_term_days": term,
@@ -509,7 +543,7 @@ def resolve(book: Book, scenario: Scenario) -> Resolved:
         b_lgd_alpha=alpha,
         b_lgd_beta=beta,
         b_r2=r2,
-        b_rating=buyers["rating"].to_numpy().astype(object),
+        b_rating=_labels(buyers["rating"]),
         b_key=hash_strings(buyers["buyer_id"], SALT_BUYER),
         group_key=group_key,
         factors=factors,

@@ -13,8 +13,13 @@ How a run goes:
    no dashboard), closed after the run; else a scheduler address (``scheduler="tcp://host:port"``
    or the ``DASK_SCHEDULER_ADDRESS`` environment variable) is connected to, and disconnected from
    after the run; else the active client (:func:`distributed.default_client`).
-2. **Scatter.** The kernel portfolio (a NamedTuple of NumPy arrays) is scattered once to every
-   worker.
+2. **Share.** The kernel portfolio (a NamedTuple of NumPy arrays) is copied once into a block
+   of shared memory (:mod:`multiprocessing.shared_memory`) when every worker can open it — all
+   workers on this machine, as with a LocalCluster: each worker then maps the same pages and
+   builds its portfolio from views of them (no copy per worker, and the workers' kernels read
+   one copy through the shared cache). Otherwise (workers on other machines) the portfolio is
+   scattered once to every worker. The block is unlinked when the run ends; a worker keeps at
+   most one run's portfolio mapped.
 3. **Tasks.** One task per block, with a unique key and ``retries=2``. If a worker dies, the
    scheduler recomputes only its blocks elsewhere (the nanny of a LocalCluster restarts it).
    Within a worker, blocks run one at a time using all of the worker's threads as Numba threads,
@@ -37,6 +42,7 @@ import os
 import re
 import signal
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -46,6 +52,7 @@ import distributed
 import numpy as np
 
 from ..errors import Problem, RiskEngineError
+from ..kernels.portfolio import KernelPortfolio as _KernelPortfolio
 
 if TYPE_CHECKING:
     from ..kernels.portfolio import KernelPortfolio
@@ -75,8 +82,144 @@ def _worker_threads() -> int:
     return int(getattr(state, "nthreads", 0) or getattr(worker, "nthreads", 0) or 1)
 
 
+# ---------------------------------------------------------------------------------------------
+# The portfolio in shared memory
+# ---------------------------------------------------------------------------------------------
+#: Alignment of each array in the shared block (bytes: a cache line).
+_ALIGN = 64
+
+
+class SharedPortfolio:
+    """A kernel portfolio copied into one block of shared memory, and how to rebuild it.
+
+    ``spec`` (small, picklable) holds per field either ``("array", offset, dtype, shape)`` or
+    ``("value", value)``; :func:`attach` turns it back into a :class:`KernelPortfolio` whose
+    arrays are views of the block.
+    """
+
+    def __init__(self, port: KernelPortfolio):
+        from multiprocessing import shared_memory
+
+        spec: dict[str, tuple] = {}
+        offset = 0
+        arrays = {}
+        for name, value in port._asdict().items():
+            if isinstance(value, np.ndarray):
+                a = np.ascontiguousarray(value)
+                spec[name] = ("array", offset, a.dtype, a.shape)
+                arrays[name] = (offset, a)
+                offset += -(-max(a.nbytes, 1) // _ALIGN) * _ALIGN
+            else:
+                spec[name] = ("value", value)
+        self.shm = shared_memory.SharedMemory(create=True, size=max(offset, 1))
+        for off, a in arrays.values():
+            np.ndarray(a.shape, a.dtype, buffer=self.shm.buf, offset=off)[...] = a
+        self.name = self.shm.name
+        self.spec = spec
+        self.nbytes = offset
+
+    def close(self) -> None:
+        """Unmap and remove the block (workers' mappings stay valid until they let go)."""
+        with contextlib.suppress(Exception):
+            self.shm.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.shm.unlink()
+
+
+#: This worker's mapped portfolio: (block name, its SharedMemory, the portfolio).
+_ATTACHED: list[tuple[str, Any, KernelPortfolio]] = []
+
+
+def _open(name: str) -> Any:
+    """Open (not create) shared block ``name`` without registering it with this process's
+    resource tracker: the creator owns and unlinks it. (Python < 3.13 registers every opened
+    block, and a worker's tracker — often the client's own, inherited — would then unlink it
+    when the worker exits, or log errors; ``track=False`` says so from 3.13.)"""
+    from multiprocessing import resource_tracker, shared_memory
+
+    if sys.version_info >= (3, 13):
+        return shared_memory.SharedMemory(name=name, track=False)  # type: ignore[call-arg]
+    register = resource_tracker.register
+    resource_tracker.register = lambda *args, **kwargs: None
+    try:
+        return shared_memory.SharedMemory(name=name)
+    finally:
+        resource_tracker.register = register
+
+
+def attach(name: str, spec: dict[str, tuple]) -> KernelPortfolio:
+    """The portfolio of shared block ``name`` as views of its pages (mapped once per worker;
+    mapping another block lets go of the previous one)."""
+    if _ATTACHED and _ATTACHED[0][0] == name:
+        return _ATTACHED[0][2]
+    _detach()
+    shm = _open(name)
+    fields = {}
+    for field, item in spec.items():
+        if item[0] == "array":
+            _, offset, dtype, shape = item
+            fields[field] = np.ndarray(shape, dtype, buffer=shm.buf, offset=offset)
+        else:
+            fields[field] = item[1]
+    port = _KernelPortfolio(**fields)
+    _ATTACHED.append((name, shm, port))
+    return port
+
+
+def _detach(name: str | None = None) -> None:
+    """Let go of the mapped portfolio (of block ``name`` only, when given): its pages are
+    unmapped once the last array viewing them is gone."""
+    while _ATTACHED and (name is None or _ATTACHED[0][0] == name):
+        _, shm, _ = _ATTACHED.pop()
+        with contextlib.suppress(BufferError, OSError):  # arrays still view it: unmapped later
+            shm.close()
+
+
+async def _release(name: str) -> None:
+    """:func:`_detach` as a coroutine (``Client.run`` can fire those without waiting)."""
+    _detach(name)
+
+
+def _attached() -> list[str]:
+    """Names of the blocks this worker has mapped (for tests and benchmarks)."""
+    return [name for name, _, _ in _ATTACHED]
+
+
+def _probe(name: str, token: bytes) -> bool:
+    """Whether this worker can open shared block ``name`` and sees ``token`` at its start."""
+    try:
+        shm = _open(name)
+    except OSError:
+        return False
+    try:
+        return bytes(shm.buf[: len(token)]) == token
+    finally:
+        shm.close()
+
+
+def _share(cl: distributed.Client, port: KernelPortfolio) -> SharedPortfolio | None:
+    """The portfolio in shared memory when every current worker can map it, else None."""
+    try:
+        shared = SharedPortfolio(port)
+    except OSError as exc:  # no /dev/shm, or too small
+        log.info("dask: no shared memory for the portfolio (%s): scattering it", exc)
+        return None
+    token = uuid.uuid4().bytes
+    head = bytes(shared.shm.buf[: len(token)])
+    shared.shm.buf[: len(token)] = token
+    try:
+        seen = cl.run(_probe, shared.name, token)
+    except Exception:  # any failure means: do not share
+        seen = {}
+    shared.shm.buf[: len(token)] = head
+    if not seen or not all(seen.values()):
+        shared.close()
+        return None
+    return shared
+
+
 def _run_block_task(
-    port: KernelPortfolio,
+    port: KernelPortfolio | tuple[str, dict[str, tuple]],
     start: int,
     size: int,
     segments: bool,
@@ -89,6 +232,8 @@ def _run_block_task(
 
     nthreads = _worker_threads()
     with _kernel_lock:
+        if isinstance(port, tuple):  # (shared block name, spec)
+            port = attach(*port)
         return run_block(
             port,
             start,
@@ -216,11 +361,13 @@ class BlockStream(Iterator[tuple["Block", "BlockResult"]]):
         futures: dict[distributed.Future, Block],
         port: distributed.Future | None,
         owned: list[Any],
+        shared: SharedPortfolio | None = None,
     ):
         self._client = client
         self._pending = futures
         self._port = port
         self._owned = owned
+        self._shared = shared
         self._done = distributed.as_completed(list(futures), loop=client.loop, with_results=True)
         self._closed = False
 
@@ -237,6 +384,11 @@ class BlockStream(Iterator[tuple["Block", "BlockResult"]]):
         if not self._pending:
             self.close()
         return block, result
+
+    @property
+    def sharing(self) -> str:
+        """How the workers got the portfolio: ``"shared memory"`` or ``"scattered"``."""
+        return "shared memory" if self._shared is not None else "scattered"
 
     @property
     def outstanding(self) -> int:
@@ -257,8 +409,13 @@ class BlockStream(Iterator[tuple["Block", "BlockResult"]]):
                 self._pending.clear()
                 if self._port is not None:
                     self._port.release()
+                if self._shared is not None:  # the workers let go of its pages
+                    self._client.run(_release, self._shared.name, wait=False)
         finally:
             self._port = None
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
             _close_all(self._owned)
             self._owned = []
 
@@ -278,7 +435,8 @@ def run_blocks_dask(
     Parameters
     ----------
     port : KernelPortfolio
-        The compiled portfolio's kernel arrays (scattered once to every worker).
+        The compiled portfolio's kernel arrays (in shared memory when every worker is on this
+        machine, else scattered once to every worker).
     blocks : list of Block
         The blocks to simulate.
     segments : bool
@@ -307,18 +465,24 @@ def run_blocks_dask(
     """
     cl, owned = _resolve_client(client, scheduler)
     futures: dict[distributed.Future, Block] = {}
+    shared: SharedPortfolio | None = None
     try:
         threads = int(sum(cl.nthreads().values()))
         if threads == 0:
             log.warning("the Dask cluster has no workers yet: blocks wait for some to join")
         port_future = None
         if blocks:
-            [port_future] = cl.scatter([port], broadcast=True, hash=False)
+            shared = _share(cl, port) if threads else None
+            if shared is not None:
+                port_arg: Any = (shared.name, shared.spec)
+            else:
+                [port_future] = cl.scatter([port], broadcast=True, hash=False)
+                port_arg = port_future
             token = uuid.uuid4().hex[:12]
             for b in blocks:
                 f = cl.submit(
                     _run_block_task,
-                    port_future,
+                    port_arg,
                     b.start,
                     b.size,
                     segments,
@@ -329,11 +493,19 @@ def run_blocks_dask(
                     retries=RETRIES,
                 )
                 futures[f] = b
-        log.info("dask: %d blocks on %d worker threads", len(blocks), threads)
-        return BlockStream(cl, futures, port_future, owned), EXECUTOR, threads
+        stream = BlockStream(cl, futures, port_future, owned, shared)
+        log.info(
+            "dask: %d blocks on %d worker threads, portfolio %s",
+            len(blocks),
+            threads,
+            stream.sharing,
+        )
+        return stream, EXECUTOR, threads
     except BaseException:
         with contextlib.suppress(Exception):
             if futures:
                 cl.cancel(list(futures))
+        if shared is not None:
+            shared.close()
         _close_all(owned)
         raise

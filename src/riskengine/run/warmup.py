@@ -4,8 +4,8 @@
 ``cache=True``, so the machine code lands next to the sources in ``__pycache__`` and later
 processes load it in well under a second. The warm-up simulates a tiny generated book through
 every code path: structured and explicit factor models, Gaussian and Student-t copulas, groups,
-political events, policy terms, every treaty kind, occurrences, segments, a treaty sweep and a
-replay.
+political events, policy terms, every treaty kind, occurrences, segments, a treaty sweep, a
+replay and the credit-limit decisions' tail merge.
 """
 
 from __future__ import annotations
@@ -71,4 +71,22 @@ def warmup() -> dict[str, float]:
     t = time.perf_counter()
     run_block(compile_portfolio(b2, sc2).kernel, 0, 4)
     timings["Student-t / explicit factors"] = time.perf_counter() - t
+
+    # the credit-limit decisions' tail merge (riskengine decide)
+    from ..kernels.tailmerge import tail_after_change
+
+    t = time.perf_counter()
+    i8, f8 = np.int64, np.float64
+    tail_after_change(
+        np.array([3.0, 2.0, 1.0]),
+        np.ones(3),
+        np.arange(3, dtype=i8),
+        np.array([0, 1], i8),
+        np.array([2], i8),
+        np.array([5.0]),
+        1.0,
+        np.empty(1, f8),
+        np.empty(1, f8),
+    )
+    timings["decisions' tail merge"] = time.perf_counter() - t
     return timings
