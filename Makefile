@@ -51,6 +51,7 @@ endif
 
 test: browser $(VENV)/.stamp-dev
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/riskengine warmup
 	$(PY) -m pytest -n 2 --dist loadgroup tests
 	@if ls $(ARTIFACTS)/*.png >/dev/null 2>&1; then \
@@ -67,6 +68,7 @@ bench: $(VENV)/.stamp-dev
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

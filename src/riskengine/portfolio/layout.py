@@ -3,9 +3,9 @@
 A simulated year's gross claims are summed into one row of a segment matrix: the countries'
 columns first, then the sectors', then (when asked) the policies'. Regions are summed from
 countries after the run. When capital is allocated on the net perspective, a second block with
-the same layout holds the year's claims net of the reinsurance programme. Everything that writes or reads the matrix — the kernel through its
-portfolio's offsets, results when labelling segments — takes the offsets from
-:class:`SegmentLayout`.
+the same layout holds the year's claims net of the reinsurance programme. Everything that
+writes or reads the matrix — the kernel through its portfolio's offsets, results when labelling
+segments — takes the offsets from :class:`SegmentLayout`.
 """
 
 from __future__ import annotations

@@ -92,7 +92,8 @@ def _pd(r: Resolved, s: Stress, sel: np.ndarray, scenario: Scenario, effect: Str
     pd[sel] = np.minimum(raw, PD_CAP)
     if capped.any():
         effect.notes.append(
-            f"stress {s.name!r}: {int(capped.sum())} PDs pushed to 1 or above were capped at {PD_CAP}"
+            f"stress {s.name!r}: {int(capped.sum())} PDs pushed to 1 or above were capped at "
+            f"{PD_CAP}"
         )
     pol = scenario.political
     mult = pol.commercial_pd_multiplier

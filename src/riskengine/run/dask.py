@@ -1,10 +1,12 @@
-"""The Dask executor: blocks of simulations as tasks on a ``distributed`` cluster (docs/architecture.md, "Executors").
+"""The Dask executor: blocks of simulations as tasks on a ``distributed`` cluster
+(docs/architecture.md, "Executors").
 
 All of riskengine's Dask code lives in this module, and nothing else in the package imports it
 (or Dask) at import time: :func:`riskengine.run.simulate.simulate` imports it only when a run asks
-for Dask. Dask only orchestrates; the work is :func:`riskengine.run.inprocess.run_block`, the same function
-the in-process executor calls, so results are bit-identical whatever the executor, the number of
-workers or the order in which blocks finish (every random draw is keyed by the simulation id).
+for Dask. Dask only orchestrates; the work is :func:`riskengine.run.inprocess.run_block`, the
+same function the in-process executor calls, so results are bit-identical whatever the
+executor, the number of workers or the order in which blocks finish (every random draw is keyed
+by the simulation id).
 
 How a run goes:
 
@@ -343,7 +345,8 @@ def _resolve_client(client: Any, scheduler: str | None) -> tuple[distributed.Cli
         return distributed.default_client(), []
     except ValueError:
         raise RiskEngineError(
-            "no Dask client: pass client=, scheduler='local' or an address, or set DASK_SCHEDULER_ADDRESS",
+            "no Dask client: pass client=, scheduler='local' or an address, or set "
+            "DASK_SCHEDULER_ADDRESS",
             "dask",
         ) from None
 
