@@ -78,7 +78,7 @@ TP_AAD = TREATY_PARAMS.index("aggregate_deductible")
 #: the square unit) and added to a two-word integer (hi · 2^62 + lo), so the totals are exact and
 #: do not depend on the order years are added in: the same for any block size or executor.
 EL_UNIT_LOG2 = 16
-#: Rows of an accumulator array (two words per quantity).
+#: Columns of an accumulator array (two words per quantity; an entity per row, one cache line).
 ACC_ROWS = (
     "gross_hi",
     "gross_lo",

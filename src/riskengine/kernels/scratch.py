@@ -113,9 +113,9 @@ SCRATCH = declare(
         ("occ_touch", _i4, "[n_occ_units] occurrences of the current treaty"),
         ("t_ceded", _f8, "[n_t] ceded by treaty at one sweep grid point"),
         # exact claim accumulators (when the portfolio asks for them; codes.ACC_ROWS)
-        ("acc_e", _i8_2, "[8, n_e_acc] each exposure's Σ w·claim and Σ (w·claim)², gross and net"),
-        ("acc_b", _i8_2, "[8, n_b_acc] each buyer's Σ (w·claim)² (rows 4..7 used)"),
-        ("acc_g", _i8_2, "[8, n_g_acc] each buyer group's Σ (w·claim)² (rows 4..7 used)"),
+        ("acc_e", _i8_2, "[n_e_acc, 8] each exposure's Σ w·claim and Σ (w·claim)², gross and net"),
+        ("acc_b", _i8_2, "[n_b_acc, 8] each buyer's Σ (w·claim)² (columns 4..7 used)"),
+        ("acc_g", _i8_2, "[n_g_acc, 8] each buyer group's Σ (w·claim)² (columns 4..7 used)"),
     ],
     "A thread's working memory for one year at a time.",
 )
@@ -147,6 +147,15 @@ _PHI: list[np.ndarray] = []
 def scratch_struct(nt):
     """The structref of a :data:`Scratch` tuple (sharing its arrays)."""
     return to_struct(_SCRATCH_TYPE, nt)
+
+
+def line_aligned_zeros(shape: tuple[int, ...], dtype: Any, line: int = 64) -> np.ndarray:
+    """``np.zeros(shape, dtype)`` whose data starts on a cache-line boundary (``line`` bytes)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buf = np.zeros(nbytes + line, np.uint8)
+    start = -buf.ctypes.data % line
+    return buf[start : start + nbytes].view(dtype).reshape(shape)
 
 
 def new_scratch(kp: Any) -> Any:
@@ -202,7 +211,13 @@ def scratch_arrays(kp: Any) -> Any:
             # arrays' meanings start with their shape: [size] or [rows, size]
             dims = [d.strip() for d in meaning[1 : meaning.index("]")].split(",")]
             shape = tuple(int(d) if d.isdigit() else sizes[d] for d in dims)
-            values[name] = np.zeros(shape, dtype=np.dtype(str(typ.dtype)))
+            dtype = np.dtype(str(typ.dtype))
+            # an accumulator row (an entity's 8 words) in one cache line
+            values[name] = (
+                line_aligned_zeros(shape, dtype)
+                if name.startswith("acc_")
+                else (np.zeros(shape, dtype=dtype))
+            )
         elif name == "scale":
             values[name] = 1.0
         else:

@@ -38,7 +38,7 @@ class BlockResult:
     grid : ndarray, float64[n, G, 2]
         For a treaty sweep: per simulation and grid point, the swept treaty's ceded loss and the
         net loss (G = 0 otherwise).
-    acc_e, acc_b, acc_g : ndarray, int64[8, ·]
+    acc_e, acc_b, acc_g : ndarray, int64[·, 8]
         Exact claim accumulators of exposures, buyers and groups (``kernels.accumulate``; zero
         columns when the run does not allocate capital).
     """
