@@ -624,6 +624,7 @@ def bench_allocation(scale: str = "full") -> dict[str, Any]:
 
     nb, sims = SCALES[scale]["allocation"]
     book, sc = _book_and_scenario(nb, sims)
+    sc = _with_outputs(sc, allocation=None)  # the demo's scenario allocates: the plain run not
     cfg = AllocationConfig(perspective=["gross"], levels=[99.5])
     sc_alloc = _with_outputs(sc, allocation=cfg)
     block = min(sims, 5_000)
