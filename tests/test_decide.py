@@ -319,6 +319,31 @@ def test_a_counter_offer_is_the_largest_limit_that_meets_the_hurdle(run: dict) -
     assert m_req.raroc < 0.12
 
 
+def test_an_increase_no_step_of_which_meets_the_hurdle_is_declined_saying_so(run: dict) -> None:
+    # priced to cover the expected loss but not the hurdle even on counter()'s smallest step:
+    # declined, the current limit kept, and the reason says no increase meets it
+    ctx = run["ctx"]
+    keep = 1 - ctx.expense - ctx.commission
+    for pos in _big_exposures(run["book"], 30).iter_rows(named=True):
+        big = _request(
+            buyer_id=pos["buyer_id"], policy_id=pos["policy_id"], requested_limit=pos["limit"] * 3
+        )
+        small = {**big, "requested_limit": pos["limit"] * (1 + 2 / 16)}
+        ms = [_marginal(ctx, r, 1.0)[0] for r in (small, big)]
+        if not all(m.safe and m.capital > 0 for m in ms):
+            continue
+        covers = max(m.el / (m.premium * keep) for m in ms)
+        hurdle = min((m.el + 0.12 * m.capital) / (m.premium * keep) for m in ms)
+        if 1.05 * covers < 0.95 * hurdle:
+            rate = 0.5 * (1.05 * covers + 0.95 * hurdle)
+            break
+    else:
+        pytest.fail("no position whose premium can cover its EL but not the hurdle")
+    d = _one(run, **{**big, "premium_rate": rate})
+    assert d["decision"] == "decline" and d["approved_limit"] == d["current_limit"], d
+    assert "below the hurdle" in d["reason"] and "no increase of the current" in d["reason"]
+
+
 def test_a_country_over_its_capital_cap_is_not_approved(run: dict, tmp_path: Path) -> None:
     import yaml
 

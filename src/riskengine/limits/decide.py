@@ -543,6 +543,8 @@ def decide_one(
         return {**row, "decision": "approve", "approved_limit": requested, "reason": text}
     best = counter(ctx, b, policy, requested, premium_rate)
     if best is None:
+        if b.current_limit > 0 and "does not cover" not in why:
+            why += f"; no increase of the current {b.current_limit:,.0f} meets it"
         return {**row, "decision": "decline", "approved_limit": b.current_limit, "reason": why}
     limit, mb = best
     text = f"{why} at {requested:,.0f}; {limit:,.0f} meets it (RAROC {mb.raroc:.1%})"
