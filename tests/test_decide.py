@@ -344,6 +344,52 @@ def test_an_increase_no_step_of_which_meets_the_hurdle_is_declined_saying_so(run
     assert "below the hurdle" in d["reason"] and "no increase of the current" in d["reason"]
 
 
+def test_a_decision_within_two_standard_errors_of_the_hurdle_is_not_settled() -> None:
+    from riskengine.limits.decide import _settled
+
+    # kept premium 0.7 × 100 = 70, EL 10: profit 60, which meets a 12 % hurdle up to 500 capital
+    base = {"premium": 100.0, "marginal_el": 10.0, "current_limit": 1.0, "approved_limit": 2.0}
+    ok = {**base, "decision": "approve", "reason": "RAROC 15.0% ≥ hurdle 12%"}
+    no = {**base, "decision": "decline", "reason": "RAROC 10.0% below the hurdle 12%"}
+    cases = [
+        ({**ok, "marginal_capital": 400.0, "marginal_capital_se": 49.0}, True),  # 498 ≤ 500
+        ({**ok, "marginal_capital": 400.0, "marginal_capital_se": 51.0}, False),  # 502 > 500
+        ({**ok, "marginal_capital": -50.0, "marginal_capital_se": 20.0}, True),  # adds none
+        ({**no, "marginal_capital": 600.0, "marginal_capital_se": 49.0}, True),  # 502 > 500
+        ({**no, "marginal_capital": 600.0, "marginal_capital_se": 51.0}, False),  # 498 < 500
+        ({**ok, "marginal_capital": 400.0, "marginal_capital_se": float("nan")}, None),
+        ({**no, "reason": "country TR would take 31.0% of capital (cap 25%)"}, None),
+        ({**no, "reason": "premium after expenses 3 does not cover the expected loss 5"}, True),
+        ({**ok, "approved_limit": 0.5, "reason": "a reduction"}, True),
+    ]
+    for row, want in cases:
+        assert _settled(row, 0.12, 0.7) is want, row
+
+
+def test_a_request_priced_at_its_hurdle_is_not_settled_and_one_priced_well_above_is(
+    run: dict,
+) -> None:
+    ctx = run["ctx"]
+    keep = 1 - ctx.expense - ctx.commission
+    for pos in _big_exposures(run["book"], 30).iter_rows(named=True):
+        row = _request(
+            buyer_id=pos["buyer_id"], policy_id=pos["policy_id"], requested_limit=pos["limit"] * 2
+        )
+        m = _marginal(ctx, row, 1.0)[0]  # at rate 1 the premium is the increment's turnover
+        if m.safe and m.capital > 0 and m.capital_se > 0.1 * m.capital:
+            break
+    else:
+        pytest.fail("no position with a capital and a standard error")
+    at_hurdle = (m.el + 0.12 * m.capital) / (m.premium * keep)
+    d = _one(run, **{**row, "premium_rate": at_hurdle})
+    assert d["settled"] is False and "more years would settle it" in d["reason"], d
+    # priced so that even the capital + 2 se earns the hurdle: approved, and settled
+    safe = (m.el + 0.12 * (m.capital + 2.5 * m.capital_se)) / (m.premium * keep)
+    d = _one(run, **{**row, "premium_rate": safe})
+    assert d["decision"] == "approve" and d["settled"] is True, d
+    assert "more years" not in d["reason"]
+
+
 def test_a_country_over_its_capital_cap_is_not_approved(run: dict, tmp_path: Path) -> None:
     import yaml
 

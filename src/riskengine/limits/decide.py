@@ -58,6 +58,8 @@ __all__ = [
     "marginal",
     "decide_requests",
     "DECISION_SCHEMA",
+    "SETTLED_SE",
+    "settle",
 ]
 
 DECISION_SCHEMA = {
@@ -73,9 +75,13 @@ DECISION_SCHEMA = {
     "marginal_capital_se": pl.Float64,
     "premium": pl.Float64,
     "raroc": pl.Float64,
+    "settled": pl.Boolean,
     "method": pl.String,
     "reason": pl.String,
 }
+#: A decision on the hurdle is settled when its marginal capital SETTLED_SE standard errors
+#: either way gives the same decision.
+SETTLED_SE = 2.0
 #: Draws of a new buyer's defaults given each stored year's systematic draws.
 _REPS = 256
 #: Counter-offers: the smallest step of the requested increase tried first (1/_GRID of it),
@@ -720,3 +726,36 @@ def decide_requests(ctx: DecisionContext, requests: pl.DataFrame) -> pl.DataFram
             }
         )
     return pl.DataFrame(out, schema=DECISION_SCHEMA)
+
+
+def _settled(d: dict[str, Any], hurdle: float, keep: float) -> bool | None:
+    """Whether decision ``d`` stands with its marginal capital ``SETTLED_SE`` standard errors
+    either way (None when that cannot be said: no standard error, or a capital-share cap)."""
+    why = d["reason"] or ""
+    hurdle_decline = d["decision"] == "decline" and "below the hurdle" in why
+    granted = d["decision"] in ("approve", "counter") and d["approved_limit"] > d["current_limit"]
+    if not (hurdle_decline or granted):
+        return None if "of capital (cap" in why else True
+    se = d["marginal_capital_se"]
+    if se is None or not math.isfinite(se):
+        return None
+    profit = d["premium"] * keep - d["marginal_el"]
+    if granted:  # it passes at the worst capital too
+        worst = d["marginal_capital"] + SETTLED_SE * se
+        return worst <= 0 or profit >= hurdle * worst
+    return profit < hurdle * (d["marginal_capital"] - SETTLED_SE * se)  # fails at the best
+
+
+def settle(ctx: DecisionContext, out: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``settled`` and say in the reason of a decision that is not: its marginal capital is
+    within ``SETTLED_SE`` standard errors of the capital at which RAROC meets the hurdle, so the
+    run's years cannot tell (more years would)."""
+    hurdle = ctx.scenario.limits.hurdle_raroc
+    keep = 1 - ctx.expense - ctx.commission
+    rows = []
+    for d in out.iter_rows(named=True):
+        ok = _settled(d, hurdle, keep)
+        if ok is False:
+            d["reason"] += f"; within {SETTLED_SE:g} se of the hurdle: more years would settle it"
+        rows.append({**d, "settled": ok})
+    return pl.DataFrame(rows, schema=out.schema)

@@ -27,6 +27,7 @@ from .decide import (
     marginal,
     premium_rate,
     request_buyer,
+    settle,
 )
 from .requests import check_requests, read_requests
 
@@ -213,7 +214,7 @@ def decide_loaded(
     out = decide_requests(ctx, requests)
     if resimulate and (out["method"] == "resimulate").any():
         out = _resimulated(ctx, book, requests, out)
-    return out
+    return settle(ctx, out)
 
 
 def _resimulated(
