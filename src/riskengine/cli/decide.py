@@ -20,6 +20,10 @@ def print_decisions(out: Console, frame: pl.DataFrame, ccy: str, top: int) -> No
     """The decisions' counts, then the first ``top`` requests with their figures and reasons."""
     counts = frame["decision"].value_counts().sort("decision")
     summary = ", ".join(f"{n:,} {d}" for d, n in counts.iter_rows())
+    if "settled" in frame.columns:
+        unsettled = int(frame["settled"].not_().sum())  # nulls (not assessable) do not count
+        if unsettled:
+            summary += f"; {unsettled:,} not settled by the run's years"
     t = table(
         f"credit-limit decisions ({summary}; first {min(top, frame.height)} of {frame.height:,})",
         [
