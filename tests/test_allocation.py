@@ -614,6 +614,10 @@ def test_cli_allocate_writes_the_table_and_refuses_what_was_not_recorded(
     assert code == 2 and "'net' was not recorded" in err
     code, _, err = run_cli(["allocate", str(out), "--dimension", "sector"], capsys)
     assert code == 2 and "'sector' was not recorded" in err
+    # a level given as a fraction, or out of range, is named in percent
+    for bad in ("150", "0"):
+        code, _, err = run_cli(["allocate", str(out), "--level", bad], capsys)
+        assert code == 2 and "a level in percent, 0 < level < 100" in err, err
     # a level above the recorded one is computed from the stored years
     code, _, err = run_cli(["allocate", str(out), "--level", "99.9"], capsys)
     assert code == 0, err

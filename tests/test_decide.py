@@ -450,8 +450,15 @@ def test_bad_requests_are_listed_with_file_column_and_rows(
     )
     with pytest.raises(BookError) as err:
         decide(run["scenario"], bad, run["folder"], run["book"])
-    text = str(err.value)
-    assert "requests.csv" in text and "requested_limit" in text and "c" in text
+    # every problem at once: the file's own rules and those that need the book
+    problems = err.value.problems
+    assert {(p.column, p.examples[0]) for p in problems} == {
+        ("requested_limit", "c"),
+        ("policy_id", "a"),
+        ("country", "b"),
+        ("pd", "d"),
+    }, problems
+    assert {p.file for p in problems} == {"requests.csv"}
     fixed = bad.read_text().replace(",-5,", ",5,")
     bad.write_text(fixed)
     with pytest.raises(BookError) as err:

@@ -151,6 +151,11 @@ def allocate_folder(
         for x in asked
         if x not in have
     ]
+    problems += [
+        Problem(str(folder), "level", f"{x!r}: a level in percent, 0 < level < 100 (e.g. 99.5)")
+        for x in lvls
+        if not 0.0 < float(x) < 100.0
+    ]
     if problems:
         raise OutputError(problems, str(folder))
     try:

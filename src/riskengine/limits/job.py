@@ -29,7 +29,7 @@ from .decide import (
     request_buyer,
     settle,
 )
-from .requests import check_requests, read_requests
+from .requests import read_checked_requests
 
 __all__ = ["load_decisions", "decide", "decide_loaded", "resimulate_capital"]
 
@@ -208,9 +208,7 @@ def decide_loaded(
     resimulate: bool = True,
 ) -> pl.DataFrame:
     """:func:`decide` on a run already loaded by :func:`load_decisions` (for many batches)."""
-    file = "requests" if isinstance(requests, pl.DataFrame) else str(requests)
-    requests = read_requests(requests)
-    check_requests(requests, ctx.r, ctx.scenario.ratings, file)
+    requests = read_checked_requests(requests, ctx.r, ctx.scenario.ratings)
     out = decide_requests(ctx, requests)
     if resimulate and (out["method"] == "resimulate").any():
         out = _resimulated(ctx, book, requests, out)

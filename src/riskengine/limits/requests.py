@@ -17,7 +17,7 @@ from ..book.schema import MAX_AMOUNT, MAX_TERM_DAYS, Column, Range, Table
 from ..errors import BookError, Problem
 from ..portfolio.resolve import Resolved
 
-__all__ = ["REQUESTS", "read_requests", "check_requests"]
+__all__ = ["REQUESTS", "read_requests", "check_requests", "read_checked_requests"]
 
 REQUESTS = Table(
     name="requests",
@@ -106,17 +106,46 @@ def read_requests(path: str | os.PathLike | pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
+def read_checked_requests(
+    path: str | os.PathLike | pl.DataFrame, r: Resolved, ratings: dict[str, float]
+) -> pl.DataFrame:
+    """:func:`read_requests` then :func:`check_requests`, every problem of both reported at once.
+
+    Raises
+    ------
+    BookError
+        Listing every problem (file, column, rule, rows).
+    """
+    frame, problems = read_table(path, REQUESTS)
+    source = "requests" if isinstance(path, pl.DataFrame) else str(path)
+    if frame is not None:  # named as read_table names the file's problems
+        label = source if isinstance(path, pl.DataFrame) else os.path.basename(source)
+        problems = [*problems, *request_problems(frame, r, ratings, label)]
+    if problems or frame is None:
+        raise BookError(problems, source)
+    return frame
+
+
 def check_requests(
     requests: pl.DataFrame, r: Resolved, ratings: dict[str, float], file: str
 ) -> None:
-    """The rules that need the book: the policy exists; an existing buyer needs nothing more;
-    a new buyer needs a country of the book, a sector and a pd or a known rating.
+    """The rules that need the book (:func:`request_problems`).
 
     Raises
     ------
     BookError
         Listing every problem.
     """
+    problems = request_problems(requests, r, ratings, file)
+    if problems:
+        raise BookError(problems, file)
+
+
+def request_problems(
+    requests: pl.DataFrame, r: Resolved, ratings: dict[str, float], file: str
+) -> list[Problem]:
+    """The rules that need the book: the policy exists; an existing buyer needs nothing more;
+    a new buyer needs a country of the book, a sector and a pd or a known rating."""
     problems: list[Problem] = []
     ids = requests["request_id"]
 
@@ -147,5 +176,4 @@ def check_requests(
         f"a new buyer needs a pd or a rating of the scenario's table ({', '.join(ratings)})",
         new & requests["pd"].is_null().to_numpy() & ~known,
     )
-    if problems:
-        raise BookError(problems, file)
+    return problems
