@@ -364,6 +364,13 @@ def test_a_decision_within_two_standard_errors_of_the_hurdle_is_not_settled() ->
     ]
     for row, want in cases:
         assert _settled(row, 0.12, 0.7) is want, row
+    # 400 ± 60 against 500: 2 se = 120 must shrink to the gap of 100, se ∝ 1/√years: (1.2)² × years
+    from riskengine.limits.decide import years_to_settle
+
+    row = {**ok, "marginal_capital": 400.0, "marginal_capital_se": 60.0}
+    assert years_to_settle(row, 0.12, 0.7) == pytest.approx(1.44)
+    assert _settled({**row, "marginal_capital_se": 60.0 / 1.44**0.5 * 0.999}, 0.12, 0.7) is True
+    assert years_to_settle({**row, "marginal_capital": 500.0}, 0.12, 0.7) == math.inf
 
 
 def test_a_request_priced_at_its_hurdle_is_not_settled_and_one_priced_well_above_is(
@@ -382,7 +389,7 @@ def test_a_request_priced_at_its_hurdle_is_not_settled_and_one_priced_well_above
         pytest.fail("no position with a capital and a standard error")
     at_hurdle = (m.el + 0.12 * m.capital) / (m.premium * keep)
     d = _one(run, **{**row, "premium_rate": at_hurdle})
-    assert d["settled"] is False and "more years would settle it" in d["reason"], d
+    assert d["settled"] is False and "× the run's years would settle it" in d["reason"], d
     # priced so that even the capital + 2 se earns the hurdle: approved, and settled
     safe = (m.el + 0.12 * (m.capital + 2.5 * m.capital_se)) / (m.premium * keep)
     d = _one(run, **{**row, "premium_rate": safe})

@@ -746,16 +746,36 @@ def _settled(d: dict[str, Any], hurdle: float, keep: float) -> bool | None:
     return profit < hurdle * (d["marginal_capital"] - SETTLED_SE * se)  # fails at the best
 
 
+def years_to_settle(d: dict[str, Any], hurdle: float, keep: float) -> float:
+    """How many times the run's years would settle decision ``d``: its standard error falls as
+    1/√years, and the decision is settled once ``SETTLED_SE`` of them fit between its marginal
+    capital and the capital at which RAROC meets the hurdle (inf when it sits on it)."""
+    profit = d["premium"] * keep - d["marginal_el"]
+    gap = abs(profit / hurdle - d["marginal_capital"])
+    return math.inf if gap == 0 else (SETTLED_SE * d["marginal_capital_se"] / gap) ** 2
+
+
+def _more_years(factor: float) -> str:
+    if factor > 1000:
+        return "over 1,000 × the run's years"
+    return (
+        f"about {factor:.1f} × the run's years"
+        if factor < 10
+        else f"about {factor:.0f} × the run's years"
+    )
+
+
 def settle(ctx: DecisionContext, out: pl.DataFrame) -> pl.DataFrame:
     """Fill ``settled`` and say in the reason of a decision that is not: its marginal capital is
     within ``SETTLED_SE`` standard errors of the capital at which RAROC meets the hurdle, so the
-    run's years cannot tell (more years would)."""
+    run's years cannot tell, and how many more would (:func:`years_to_settle`)."""
     hurdle = ctx.scenario.limits.hurdle_raroc
     keep = 1 - ctx.expense - ctx.commission
     rows = []
     for d in out.iter_rows(named=True):
         ok = _settled(d, hurdle, keep)
         if ok is False:
-            d["reason"] += f"; within {SETTLED_SE:g} se of the hurdle: more years would settle it"
+            more = _more_years(years_to_settle(d, hurdle, keep))
+            d["reason"] += f"; within {SETTLED_SE:g} se of the hurdle: {more} would settle it"
         rows.append({**d, "settled": ok})
     return pl.DataFrame(rows, schema=out.schema)
