@@ -1,14 +1,14 @@
 """Exact claim accumulators: each exposure's, buyer's and group's weighted claims summed over
 the years of a run, for expected losses and their standard errors by segment.
 
-Each year's w·claim (and its square) is rounded to a whole number of units of
-2^-EL_UNIT_LOG2 of the reporting currency (codes.EL_UNIT_LOG2; the square unit for squares) and
-added to a two-word integer hi · 2^62 + lo. An entity's eight words (hi and lo of Σ w·claim,
-Σ (w·claim)², gross and net) are one row of its array, 64 bytes: one cache line a claim.
-Integer sums are exact and associative, so a chunk's,
-a block's and a run's totals are the same whatever the block size, the executor or the order
-blocks finish in — unlike floating-point sums. The rounding costs at most half a unit per year
-and exposure (1.5e-5 of the currency with the default unit).
+Each year's w·claim and its square are rounded to a whole number of units of 2^-EL_UNIT_LOG2
+of the reporting currency (codes.EL_UNIT_LOG2; the square unit for squares) and added to a
+two-word integer hi · 2^62 + lo; the net claims too when the net perspective is allocated
+(``P.acc_net``). An entity's eight words (hi and lo of Σ w·claim, Σ (w·claim)², gross and net)
+are one row of its array, 64 bytes: one cache line a claim. Integer sums are exact and
+associative, so a chunk's, a block's and a run's totals are the same whatever the block size,
+the executor or the order blocks finish in — unlike floating-point sums. The rounding costs at
+most half a unit per year and exposure (1.5e-5 of the currency with the default unit).
 
 :func:`accumulate_year` is the kernel stage (after the programme); :func:`add_exact`,
 :func:`to_float` are their NumPy companions for combining chunks and blocks.
@@ -76,6 +76,7 @@ def accumulate_year(P, S, w, seg_row, use_seg):
     ent_e, ent_l, ent_cause, ratio, b_slot = S.ent_e, S.ent_l, S.ent_cause, S.ratio, S.b_slot
     ent_p, ent_b, buyer_rec = S.ent_p, S.ent_b, P.buyer_rec
     net0 = P.seg_net0 if use_seg else -1
+    net_on = P.acc_net  # the net words only when the net perspective is allocated
     ws = w * _SCALE
     flat_e, flat_b, flat_g = acc_e.reshape(-1), acc_b.reshape(-1), acc_g.reshape(-1)
     n_ent = S.n_ent
@@ -90,6 +91,11 @@ def accumulate_year(P, S, w, seg_row, use_seg):
         if claim <= 0.0:
             continue
         b = ent_b[i]
+        g = ws * claim
+        _add(acc_e, ACC_GROSS, e, g)
+        _add(acc_e, ACC_GROSS2, e, g * g)
+        if not net_on and net0 < 0:
+            continue
         net_claim = _net_share(P, S, b_slot[b], ent_cause[i], claim)
         if net0 >= 0:
             br = buyer_rec[b]
@@ -97,12 +103,10 @@ def accumulate_year(P, S, w, seg_row, use_seg):
             seg_row[net0 + P.seg_sector0 + br.sector] += net_claim
             if P.seg_policy0 >= 0:
                 seg_row[net0 + P.seg_policy0 + p] += net_claim
-        g = ws * claim
-        n = ws * net_claim
-        _add(acc_e, ACC_GROSS, e, g)
-        _add(acc_e, ACC_NET, e, n)
-        _add(acc_e, ACC_GROSS2, e, g * g)
-        _add(acc_e, ACC_NET2, e, n * n)
+        if net_on:
+            n = ws * net_claim
+            _add(acc_e, ACC_NET, e, n)
+            _add(acc_e, ACC_NET2, e, n * n)
     has_t = P.t_kind.shape[0] > 0
     occ_x, occ_net, occ_touch = S.occ_x, S.occ_ceded, S.occ_touch
     n_u = 0
@@ -116,7 +120,8 @@ def accumulate_year(P, S, w, seg_row, use_seg):
         g = ws * (S.b_comm[k] + S.b_pol[k])
         n = ws * (S.net_c[k] + S.net_p[k]) if has_t else g
         _add(acc_b, ACC_GROSS2, b, g * g)
-        _add(acc_b, ACC_NET2, b, n * n)
+        if net_on:
+            _add(acc_b, ACC_NET2, b, n * n)
         u = P.buyer_occ_group[b]
         if u < P.n_groups:
             if occ_x[u] == 0.0 and occ_net[u] == 0.0:
@@ -129,7 +134,8 @@ def accumulate_year(P, S, w, seg_row, use_seg):
             prefetch(flat_g, occ_touch[j + ACC_AHEAD] * 8 + 4)
         u = occ_touch[j]
         _add(acc_g, ACC_GROSS2, u, occ_x[u] * occ_x[u])
-        _add(acc_g, ACC_NET2, u, occ_net[u] * occ_net[u])
+        if net_on:
+            _add(acc_g, ACC_NET2, u, occ_net[u] * occ_net[u])
         occ_x[u] = 0.0
         occ_net[u] = 0.0
 

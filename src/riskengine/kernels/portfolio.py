@@ -174,6 +174,7 @@ PORTFOLIO = declare(
         ("stressed", types.boolean, "a stress shifts the factors by stress_shift"),
         ("stress_shift", _f8, "float64[n_f]: δ added to the factors Z (a stress, not sampling)"),
         ("accumulate", types.boolean, "accumulate each exposure's and buyer's claims (EL)"),
+        ("acc_net", types.boolean, "accumulate the net claims too (the net perspective)"),
         ("n_groups", types.int64, "buyer groups (occurrence units below n_groups are groups)"),
         ("monitoring", types.boolean, "dynamic limit management (reviews and cuts)"),
         ("mon_reviews", types.int64, "reviews a year, after the first day (R − 1)"),

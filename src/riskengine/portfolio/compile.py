@@ -206,7 +206,17 @@ def compile_portfolio(
         net=alloc is not None and "net" in alloc.perspective,
     )
     eo: ExposureOrder = order_exposures(r, cells)
-    kp = pack(r, cells, eo, scenario, treaties, layout, shifts, accumulate=alloc is not None)
+    kp = pack(
+        r,
+        cells,
+        eo,
+        scenario,
+        treaties,
+        layout,
+        shifts,
+        accumulate=alloc is not None,
+        acc_net=alloc is not None and "net" in alloc.perspective,
+    )
     return CompiledPortfolio(
         kernel=kp,
         resolved=r,

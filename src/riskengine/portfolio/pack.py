@@ -358,6 +358,7 @@ def pack(
     layout: SegmentLayout,
     shifts: Shifts | None = None,
     accumulate: bool = False,
+    acc_net: bool = False,
 ) -> KernelPortfolio:
     """The kernel portfolio. ``treaties`` is (kinds int32[n_t], params [n_t, K], scope
     uint8[n_t, n_b] in kernel buyer order)."""
@@ -419,6 +420,7 @@ def pack(
         occ_threshold=math.inf if occ is None else float(occ),
         **shift_fields(len(r.factors.keys), len(r.region_names), len(r.country_codes), shifts),
         accumulate=bool(accumulate),
+        acc_net=bool(accumulate and acc_net),
         n_groups=len(r.group_ids),
         **monitoring_fields(r, cells, scenario),
     )
