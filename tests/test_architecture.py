@@ -19,7 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "riskengine"
 #: Layer of each top-level package or module of riskengine (lower layers never import higher).
 LAYERS: dict[str, int] = {
     "errors": 0,
-    "files": 0,
+    "files": 1,
     "kernels": 1,
     "measures": 1,
     "scenario": 2,

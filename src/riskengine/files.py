@@ -12,7 +12,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "write_parquet"]
+from .errors import OutputError, Problem
+
+__all__ = ["atomic_path", "atomic_write", "atomic_write_bytes", "write_parquet", "prepare_folder"]
+
+
+def prepare_folder(folder: str | os.PathLike, last: str) -> Path:
+    """Create ``folder`` and remove ``last``, the file its writer writes last: while the others
+    are written the folder does not look complete.
+
+    Raises
+    ------
+    OutputError
+        When the folder cannot be created.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        rule = f"cannot create the output folder: {exc.strerror or exc}"
+        raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
+    (folder / last).unlink(missing_ok=True)
+    return folder
 
 
 def _umask() -> int:

@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .files import prepare_folder
 from .results.model import Results
-from .results.write import prepare_folder
 from .run.checkpoint import RUN_DIR
 from .run.simulate import simulate as simulate_years
 
@@ -83,7 +83,7 @@ def write_outputs(
     scenario's ``outputs.report`` or ``report`` asks for it; with ``stress``, a
     :class:`~riskengine.stress.StressRun`, it shows the stresses) and ``summary.json`` last;
     then remove the run's checkpoints. Returns the paths by file name."""
-    prepare_folder(folder)  # summary.json goes first: a run being written is not complete
+    prepare_folder(folder, "summary.json")  # a run being written is not complete
     extra: dict[str, bytes] = {}
     if report if report is not None else res.scenario.outputs.report:
         from .report import analytic_in, monitoring_in, render_report

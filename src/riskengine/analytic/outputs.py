@@ -19,7 +19,7 @@ import polars as pl
 
 from .. import __version__
 from ..errors import OutputError, Problem
-from ..files import atomic_write_bytes, write_parquet
+from ..files import atomic_write_bytes, prepare_folder, write_parquet
 from ..measures import CAPITAL_LEVEL, LEVELS, level_key
 from .analyze import AnalyticRun, top_buyers
 from .crplus import Contributions
@@ -156,13 +156,7 @@ def write_analytic(
     OutputError
         When the folder cannot be created.
     """
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        rule = f"cannot create the output folder: {exc.strerror or exc}"
-        raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
-    (folder / ANALYTIC_JSON).unlink(missing_ok=True)
+    folder = prepare_folder(folder, ANALYTIC_JSON)
     written = {
         ANALYTIC_DISTRIBUTION: write_parquet(
             folder / ANALYTIC_DISTRIBUTION, distribution_frame(run)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from .. import __version__
 from ..errors import OutputError, Problem
-from ..files import atomic_write_bytes, write_parquet
+from ..files import atomic_write_bytes, prepare_folder, write_parquet
+from ..results.write import jsonable
 from .plan import LIMITS_SCHEMA, LimitsPlan
 from .plot import frontier_png
 from .portfolio import FRONTIER_SCHEMA
@@ -50,19 +50,6 @@ LINEAR_NOTE = (
 )
 
 
-def _plain(x: Any) -> Any:
-    """``x`` with NumPy scalars as Python numbers and non-finite floats as None (JSON null)."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not np.isfinite(x):
-        return None
-    return x
-
-
 def limits_document(plan: LimitsPlan) -> dict[str, Any]:
     """The content of ``limits.json``.
 
@@ -84,7 +71,7 @@ def limits_document(plan: LimitsPlan) -> dict[str, Any]:
             "within": plan.verified,
             "rounds": [dict(vars(r)) for r in plan.rounds],
         }
-    return _plain(
+    return jsonable(
         {
             "riskengine_version": __version__,
             "run": {**plan.meta, "reporting_currency": plan.currency, "sims": plan.inputs.n},
@@ -129,13 +116,7 @@ def write_limits(plan: LimitsPlan, folder: str | os.PathLike) -> dict[str, Path]
     OutputError
         When the folder cannot be created.
     """
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        rule = f"cannot create the output folder: {exc.strerror or exc}"
-        raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
-    (folder / LIMITS_JSON).unlink(missing_ok=True)
+    folder = prepare_folder(folder, LIMITS_JSON)
     written = {
         LIMITS_PARQUET: write_parquet(folder / LIMITS_PARQUET, plan.frame()),
         FRONTIER_PARQUET: write_parquet(folder / FRONTIER_PARQUET, plan.frontier),

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OutputError
 from ..files import atomic_write_bytes
@@ -280,6 +280,40 @@ class Added:
     message: str
 
 
+def _add_section(
+    folder: str | os.PathLike,
+    ident: str,
+    title: str,
+    what: str,
+    read: Callable[[Path], tuple[str | None, Any]],
+    body: Callable[[Any], str],
+    done: Callable[[Path, Any], str],
+) -> Added:
+    """Splice section ``ident`` into the ``report.html`` of the finished run in ``folder``.
+
+    ``read(folder)`` gives (why not, the run's data): a reason leaves the page alone and says
+    so; else ``body(data)`` is the section and ``done(page, data)`` the message. The page is
+    rewritten atomically. Nothing happens without a finished run (``summary.json``); a run
+    without a report says so.
+    """
+    folder = Path(folder)
+    page = folder / "report.html"
+    if not (folder / "summary.json").exists():
+        return Added(False, "")
+    if not page.exists():
+        return Added(False, f"{folder} holds a {what} without report.html: nothing to add to")
+    try:
+        why_not, data = read(folder)
+    except OutputError as exc:
+        why_not, data = exc.problems[0].rule, None
+    if why_not is not None:
+        return Added(False, f"{page} not changed: {why_not}")
+    html = page.read_text(encoding="utf-8")
+    section = _guarded(ident, title, lambda: body(data))
+    atomic_write_bytes(page, splice_section(html, ident, title, section).encode())
+    return Added(True, done(page, data))
+
+
 def add_to_report(folder: str | os.PathLike, analytic: AnalyticOutputs) -> Added:
     """Show CreditRisk+ in the report of the simulation in ``folder``, if it is of that book.
 
@@ -288,24 +322,20 @@ def add_to_report(folder: str | os.PathLike, analytic: AnalyticOutputs) -> Added
     Nothing happens without a finished run or a report; a run of another book (its hash) or
     another reporting currency is left alone and the message says so.
     """
-    folder = Path(folder)
-    page = folder / "report.html"
-    if not (folder / "summary.json").exists():
-        return Added(False, "")
-    if not page.exists():
-        return Added(False, f"{folder} holds a simulation without report.html: nothing to add to")
-    try:
+
+    def read(folder: Path) -> tuple[str | None, Any]:
         sim = read_simulated_ground_up(folder)
-    except OutputError as exc:
-        return Added(False, f"{page} not changed: {exc.problems[0].rule}")
-    why_not = comparable(sim.book_hash, sim.currency, analytic)
-    if why_not is not None:
-        return Added(False, f"{page} not changed: {why_not}")
-    html = page.read_text(encoding="utf-8")
-    ident, title = _analytic.IDENT, _analytic.TITLE
-    body = _guarded(ident, title, lambda: _analytic.comparison(sim, analytic))
-    atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
-    return Added(True, f"the CreditRisk+ comparison to {page} (simulation {sim.name!r})")
+        return comparable(sim.book_hash, sim.currency, analytic), sim
+
+    return _add_section(
+        folder,
+        _analytic.IDENT,
+        _analytic.TITLE,
+        "simulation",
+        read,
+        lambda sim: _analytic.comparison(sim, analytic),
+        lambda page, sim: f"the CreditRisk+ comparison to {page} (simulation {sim.name!r})",
+    )
 
 
 def add_pricing_to_report(folder: str | os.PathLike, priced: PricedBook) -> Added:
@@ -317,24 +347,22 @@ def add_pricing_to_report(folder: str | os.PathLike, priced: PricedBook) -> Adde
     """
     import json
 
-    folder = Path(folder)
-    page = folder / "report.html"
-    if not (folder / "summary.json").exists():
-        return Added(False, "")
-    if not page.exists():
-        return Added(False, f"{folder} holds a run without report.html: nothing to add to")
-    try:
-        run = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["run"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Added(False, f"{page} not changed: cannot read summary.json ({exc})")
-    why_not = priced_elsewhere(run.get("book_hash"), priced)
-    if why_not is not None:
-        return Added(False, f"{page} not changed: {why_not}")
-    html = page.read_text(encoding="utf-8")
-    ident, title = _pricing.IDENT, _pricing.TITLE
-    body = _guarded(ident, title, lambda: _pricing.priced_section(priced))
-    atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
-    return Added(True, f"the pricing section to {page}")
+    def read(folder: Path) -> tuple[str | None, Any]:
+        try:
+            run = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["run"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            return f"cannot read summary.json ({exc})", None
+        return priced_elsewhere(run.get("book_hash"), priced), None
+
+    return _add_section(
+        folder,
+        _pricing.IDENT,
+        _pricing.TITLE,
+        "run",
+        read,
+        lambda _: _pricing.priced_section(priced),
+        lambda page, _: f"the pricing section to {page}",
+    )
 
 
 def analytic_in(folder: str | os.PathLike) -> AnalyticOutputs | None:
@@ -355,24 +383,21 @@ def add_limits_to_report(folder: str | os.PathLike, limits: LimitsOutputs) -> Ad
     happens without a finished run (``summary.json``); a run without a report, of another book
     (its hash) or in another currency is left alone and the message says so.
     """
-    folder = Path(folder)
-    page = folder / "report.html"
-    if not (folder / "summary.json").exists():
-        return Added(False, "")
-    if not page.exists():
-        return Added(False, f"{folder} holds a run without report.html: nothing to add to")
-    try:
+
+    def read(folder: Path) -> tuple[str | None, Any]:
         run = read_run(folder)
-    except OutputError as exc:
-        return Added(False, f"{page} not changed: {exc.problems[0].rule}")
-    why_not = limits_comparable(run.get("book_hash"), run["reporting_currency"], limits)
-    if why_not is not None:
-        return Added(False, f"{page} not changed: {why_not}")
-    html = page.read_text(encoding="utf-8")
-    ident, title = _limits.IDENT, _limits.TITLE
-    body = _guarded(ident, title, lambda: _limits.limits_body(limits, run["reporting_currency"]))
-    atomic_write_bytes(page, splice_section(html, ident, title, body).encode())
-    return Added(True, f"the Limits section to {page}")
+        why_not = limits_comparable(run.get("book_hash"), run["reporting_currency"], limits)
+        return why_not, run
+
+    return _add_section(
+        folder,
+        _limits.IDENT,
+        _limits.TITLE,
+        "run",
+        read,
+        lambda run: _limits.limits_body(limits, run["reporting_currency"]),
+        lambda page, _: f"the Limits section to {page}",
+    )
 
 
 def limits_in(folder: str | os.PathLike) -> LimitsOutputs | None:

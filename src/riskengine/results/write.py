@@ -12,25 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import OutputError, Problem
-from ..files import atomic_write_bytes, write_parquet
+from ..files import atomic_write_bytes, prepare_folder, write_parquet
 
 if TYPE_CHECKING:
     from .model import Results
 
-__all__ = ["write_results", "jsonable", "prepare_folder"]
-
-
-def prepare_folder(folder: str | os.PathLike) -> Path:
-    """Create ``folder`` and remove its ``summary.json`` (a run in progress is not complete)."""
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        rule = f"cannot create the output folder: {exc.strerror or exc}"
-        raise OutputError([Problem(str(folder), None, rule)], str(folder)) from None
-    (folder / "summary.json").unlink(missing_ok=True)
-    return folder
+__all__ = ["write_results", "jsonable"]
 
 
 #: Files written at once (Polars builds and compresses them outside the GIL).
@@ -50,7 +37,7 @@ def write_results(
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    folder = prepare_folder(folder)
+    folder = prepare_folder(folder, "summary.json")
     jobs: list[tuple[str, Callable[[], dict[str, Path]]]] = []
 
     def parquet(name: str, frame: Callable[[], Any]) -> None:
