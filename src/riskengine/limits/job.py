@@ -29,7 +29,7 @@ from .decide import (
     request_buyer,
     settle,
 )
-from .requests import read_checked_requests
+from .requests import read_requests
 
 __all__ = ["load_decisions", "decide", "decide_loaded", "resimulate_capital"]
 
@@ -208,7 +208,7 @@ def decide_loaded(
     resimulate: bool = True,
 ) -> pl.DataFrame:
     """:func:`decide` on a run already loaded by :func:`load_decisions` (for many batches)."""
-    requests = read_checked_requests(requests, ctx.r, ctx.scenario.ratings)
+    requests = read_requests(requests, ctx.r, ctx.scenario.ratings)
     out = decide_requests(ctx, requests)
     if resimulate and (out["method"] == "resimulate").any():
         out = _resimulated(ctx, book, requests, out)

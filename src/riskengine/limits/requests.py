@@ -17,7 +17,7 @@ from ..book.schema import MAX_AMOUNT, MAX_TERM_DAYS, Column, Range, Table
 from ..errors import BookError, Problem
 from ..portfolio.resolve import Resolved
 
-__all__ = ["REQUESTS", "read_requests", "check_requests", "read_checked_requests"]
+__all__ = ["REQUESTS", "read_requests", "request_problems"]
 
 REQUESTS = Table(
     name="requests",
@@ -90,26 +90,15 @@ REQUESTS = Table(
 )
 
 
-def read_requests(path: str | os.PathLike | pl.DataFrame) -> pl.DataFrame:
-    """Read and validate a requests file (Parquet or CSV), or an in-memory frame of requests
-    (optional columns may be left out), into every column of :data:`REQUESTS` at its type.
-
-    Raises
-    ------
-    BookError
-        Listing every problem (file, column, rule, rows).
-    """
-    frame, problems = read_table(path, REQUESTS)
-    source = "requests" if isinstance(path, pl.DataFrame) else str(path)
-    if problems or frame is None:
-        raise BookError(problems, source)
-    return frame
-
-
-def read_checked_requests(
-    path: str | os.PathLike | pl.DataFrame, r: Resolved, ratings: dict[str, float]
+def read_requests(
+    path: str | os.PathLike | pl.DataFrame,
+    r: Resolved | None = None,
+    ratings: dict[str, float] | None = None,
 ) -> pl.DataFrame:
-    """:func:`read_requests` then :func:`check_requests`, every problem of both reported at once.
+    """Read and validate a requests file (Parquet or CSV), or an in-memory frame of requests
+    (optional columns may be left out), into every column of :data:`REQUESTS` at its type; with
+    the resolved book ``r`` and the scenario's ``ratings`` also the rules that need the book
+    (:func:`request_problems`), every problem of both reported at once.
 
     Raises
     ------
@@ -118,27 +107,12 @@ def read_checked_requests(
     """
     frame, problems = read_table(path, REQUESTS)
     source = "requests" if isinstance(path, pl.DataFrame) else str(path)
-    if frame is not None:  # named as read_table names the file's problems
+    if frame is not None and r is not None:  # named as read_table names the file's problems
         label = source if isinstance(path, pl.DataFrame) else os.path.basename(source)
-        problems = [*problems, *request_problems(frame, r, ratings, label)]
+        problems = [*problems, *request_problems(frame, r, ratings or {}, label)]
     if problems or frame is None:
         raise BookError(problems, source)
     return frame
-
-
-def check_requests(
-    requests: pl.DataFrame, r: Resolved, ratings: dict[str, float], file: str
-) -> None:
-    """The rules that need the book (:func:`request_problems`).
-
-    Raises
-    ------
-    BookError
-        Listing every problem.
-    """
-    problems = request_problems(requests, r, ratings, file)
-    if problems:
-        raise BookError(problems, file)
 
 
 def request_problems(
