@@ -118,45 +118,37 @@ def _with_new_limit(book: Book, row: dict[str, Any], reporting_currency: str) ->
     ex = book.exposures
     mine = (pl.col("buyer_id") == row["buyer_id"]) & (pl.col("policy_id") == row["policy_id"])
     current = float(ex.filter(mine)["limit"].sum())
+    buyers, exposures = book.buyers, ex
     if current > 0:
         scale = float(row["requested_limit"]) / current
         exposures = ex.with_columns(
             pl.when(mine).then(pl.col("limit") * scale).otherwise(pl.col("limit")).alias("limit")
         )
-        return from_frames(
-            book.buyers,
-            exposures,
-            book.policies,
-            book.countries,
-            book.fx,
-            book.factor_loadings,
-            reporting_currency=reporting_currency,
-        )
-    buyers = book.buyers
-    if row["buyer_id"] not in set(buyers["buyer_id"].to_list()):
-        new = {c: [None] for c in buyers.columns}
-        new.update(
+    else:
+        if row["buyer_id"] not in set(buyers["buyer_id"].to_list()):
+            new = {c: [None] for c in buyers.columns}
+            new.update(
+                {
+                    "buyer_id": [row["buyer_id"]],
+                    "country": [row["country"]],
+                    "sector": [row["sector"]],
+                    "pd": [row.get("pd")],
+                    "rating": [row.get("rating") if row.get("pd") is None else None],
+                }
+            )
+            buyers = pl.concat([buyers, pl.DataFrame(new, schema=buyers.schema)])
+        exp = {c: [None] for c in ex.columns}
+        exp.update(
             {
+                "exposure_id": [f"request-{row['request_id']}"],
+                "policy_id": [row["policy_id"]],
                 "buyer_id": [row["buyer_id"]],
-                "country": [row["country"]],
-                "sector": [row["sector"]],
-                "pd": [row.get("pd")],
-                "rating": [row.get("rating") if row.get("pd") is None else None],
+                "limit": [float(row["requested_limit"])],
+                "utilization": [row.get("utilization")],
+                "payment_term_days": [row.get("payment_term_days")],
             }
         )
-        buyers = pl.concat([buyers, pl.DataFrame(new, schema=buyers.schema)])
-    exp = {c: [None] for c in book.exposures.columns}
-    exp.update(
-        {
-            "exposure_id": [f"request-{row['request_id']}"],
-            "policy_id": [row["policy_id"]],
-            "buyer_id": [row["buyer_id"]],
-            "limit": [float(row["requested_limit"])],
-            "utilization": [row.get("utilization")],
-            "payment_term_days": [row.get("payment_term_days")],
-        }
-    )
-    exposures = pl.concat([book.exposures, pl.DataFrame(exp, schema=book.exposures.schema)])
+        exposures = pl.concat([ex, pl.DataFrame(exp, schema=ex.schema)])
     return from_frames(
         buyers,
         exposures,

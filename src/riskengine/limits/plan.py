@@ -19,7 +19,14 @@ import polars as pl
 from ..errors import Problem
 from ..measures import Estimate
 from .inputs import SegmentInputs
-from .portfolio import LimitsError, LimitsProblem, LimitsSolution, efficient_frontier, solve_limits
+from .portfolio import (
+    SEGMENT_SCHEMA,
+    LimitsError,
+    LimitsProblem,
+    LimitsSolution,
+    efficient_frontier,
+    solve_limits,
+)
 
 __all__ = [
     "FRONTIER_POINTS",
@@ -37,14 +44,7 @@ FRONTIER_POINTS = 21
 #: ``current_*`` at today's limits, the others at the proposed ones).
 LIMITS_SCHEMA = {
     "dimension": pl.String,
-    "segment": pl.String,
-    "exposure": pl.Float64,
-    "scale": pl.Float64,
-    "limit": pl.Float64,
-    "el": pl.Float64,
-    "premium": pl.Float64,
-    "profit": pl.Float64,
-    "tvar_contribution": pl.Float64,
+    **SEGMENT_SCHEMA,
     "current_el": pl.Float64,
     "current_premium": pl.Float64,
     "current_profit": pl.Float64,
