@@ -366,6 +366,7 @@ def _least_floor(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _floor_section(r: dict[str, Any]) -> list[str]:
+    least = _least_floor(r)
     ms = r["stage_ms_per_year"]
     d = r["defaults_per_year"]
     whole = list(ms.values())[-1]
@@ -401,8 +402,8 @@ def _floor_section(r: dict[str, Any]) -> list[str]:
         "",
         "The engine's year cut after each stage, one thread (thread CPU time, best of the "
         "rounds); each row adds one stage to the one above, the last is the demo's whole year "
-        f"({whole / ms['floor']:.2f} × the floor on one thread; {_least_floor(r)['ratio']:.2f} × "
-        f"the least default search, {_least_floor(r)['name']}):",
+        f"({whole / ms['floor']:.2f} × the floor on one thread; {least['ratio']:.2f} × "
+        f"the least default search, {least['name']}):",
         "",
         *_table(["cut", "ms / year", "this stage", "ns / default", "share"], rows),
         "",

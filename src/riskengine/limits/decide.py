@@ -79,6 +79,9 @@ DECISION_SCHEMA = {
     "method": pl.String,
     "reason": pl.String,
 }
+#: The words of a reason that name why a limit failed (read back by :func:`settle`).
+BELOW_HURDLE = "below the hurdle"
+OVER_CAP = "of capital (cap"
 #: A decision on the hurdle is settled when its marginal capital SETTLED_SE standard errors
 #: either way gives the same decision.
 SETTLED_SE = 2.0
@@ -502,7 +505,7 @@ def _caps_ok(ctx: DecisionContext, b: Buyer, m: Marginal) -> tuple[bool, str]:
             continue
         share = (ctx.contrib[what].get(key, 0.0) + m.tvar_linear) / total
         if share > cap:
-            return False, f"{what} {key} would take {share:.1%} of capital (cap {cap:.0%})"
+            return False, f"{what} {key} would take {share:.1%} {OVER_CAP} {cap:.0%})"
     return True, ""
 
 
@@ -515,7 +518,7 @@ def acceptable(ctx: DecisionContext, b: Buyer, m: Marginal) -> tuple[bool, str]:
             f"premium after expenses {kept:,.0f} does not cover the expected loss {m.el:,.0f}"
         )
     if m.capital > 0 and m.raroc < hurdle:
-        return False, f"RAROC {m.raroc:.1%} below the hurdle {hurdle:.0%}"
+        return False, f"RAROC {m.raroc:.1%} {BELOW_HURDLE} {hurdle:.0%}"
     return _caps_ok(ctx, b, m)
 
 
@@ -732,10 +735,10 @@ def _settled(d: dict[str, Any], hurdle: float, keep: float) -> bool | None:
     """Whether decision ``d`` stands with its marginal capital ``SETTLED_SE`` standard errors
     either way (None when that cannot be said: no standard error, or a capital-share cap)."""
     why = d["reason"] or ""
-    hurdle_decline = d["decision"] == "decline" and "below the hurdle" in why
+    hurdle_decline = d["decision"] == "decline" and BELOW_HURDLE in why
     granted = d["decision"] in ("approve", "counter") and d["approved_limit"] > d["current_limit"]
     if not (hurdle_decline or granted):
-        return None if "of capital (cap" in why else True
+        return None if OVER_CAP in why else True
     se = d["marginal_capital_se"]
     if se is None or not math.isfinite(se):
         return None
